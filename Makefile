@@ -1,0 +1,43 @@
+# Thin wrapper around CMake/CTest. Every target installs what it needs first.
+#   make build   configure and build into build/ (programs in build/bin/)
+#   make test    build, then run every test suite through CTest
+#   make demo    a hub, a manager and three participants on loopback (Fashion-MNIST)
+#   make bench   the benchmarks under bench/ (results: docs/performance.md)
+#   make asan    the tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
+JOBS ?= 2
+BUILD ?= build
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build test demo bench asan clean format
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 900
+
+demo: build
+	scripts/demo.sh $(BUILD)/bin
+
+bench: build
+	scripts/bench.sh $(BUILD)/bin
+
+asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEDHUB_SANITIZE=ON -DFEDHUB_NATIVE=OFF
+	cmake --build build-asan -j$(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j$(JOBS) --timeout 1800
+
+format:
+	find model training federation messages persistence config actors apps tests bench \
+	  -name '*.hpp' -o -name '*.cpp' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD) build-asan

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages fedhub needs when they are missing.
+# As root it runs apt-get; otherwise it prints the exact command to run.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config
+  libcaf-dev librocksdb-dev libflatbuffers-dev flatbuffers-compiler
+  libeigen3-dev libboost-test-dev libboost-dev libboost-program-options-dev
+  nlohmann-json3-dev libstb-dev libssl-dev zlib1g-dev
+  dataset-fashion-mnist
+)
+# Optional peers for the benchmarks (PyTorch and numpy measured in the same run).
+if [ "${FEDHUB_BENCH_DEPS:-0}" = 1 ]; then packages+=(python3-torch python3-numpy); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -eq 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null ||
+    { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }
+else
+  echo "install-deps: missing Debian packages: ${missing[*]}" >&2
+  echo "install-deps: run: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
