@@ -8,9 +8,11 @@
 #include "model/architecture.hpp"
 #include "model/recipe.hpp"
 #include "model/tensor.hpp"
-#include "training/dataset.hpp"
+#include "datasets/dataset.hpp"
 
 namespace fedhub::training {
+
+using datasets::Dataset;
 
 // Glorot-uniform kernels and zero biases (Keras' defaults), deterministic in seed.
 Weights initialize_weights(const Architecture& arch, uint64_t seed);

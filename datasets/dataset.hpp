@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-namespace fedhub::training {
+namespace fedhub::datasets {
 
 struct Dataset {
   std::vector<int64_t> sample_shape;  // the model's input shape: [h, w, c] or [d]
@@ -38,4 +38,4 @@ struct DataOptions {
 
 Dataset load_dataset(const std::string& source, const DataOptions& options);
 
-}  // namespace fedhub::training
+}  // namespace fedhub::datasets
