@@ -1,0 +1,506 @@
+#include "federation/aggregate.hpp"
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
+namespace fedhub::federation {
+namespace {
+
+using ArrayMap = Eigen::Map<Eigen::ArrayXf>;
+using ConstArrayMap = Eigen::Map<const Eigen::ArrayXf>;
+
+// Tile of weighted_sum: 4096 floats = 16 KiB, stays in L1 while every delta's
+// slice streams through it.
+constexpr int64_t kTile = 4096;
+// Chunk of the element-wise kernels (Eigen expressions evaluated per chunk, so
+// a multi-statement update runs on L1/L2-resident data).
+constexpr int64_t kChunk = 8192;
+// Below this many elements a kernel runs on the calling thread only.
+constexpr int64_t kParallelMin = 1 << 16;
+// weighted_sum writes acc with non-temporal stores from this size on (larger
+// than a share of L3: the result would be evicted before it is read again).
+constexpr int64_t kStreamMinBytes = int64_t{16} << 20;
+
+void check_same_size(size_t a, size_t b, const char* what) {
+  if (a != b)
+    throw std::invalid_argument(std::string(what) + ": size mismatch, " + std::to_string(a) + " vs " +
+                                std::to_string(b) + " values");
+}
+
+// Runs fn(lo, len) over [0, n) in chunks of `chunk`, on all threads when n is large.
+template <class Fn>
+void for_chunks(int64_t n, int64_t chunk, Fn&& fn) {
+  const int64_t chunks = (n + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+  for (int64_t c = 0; c < chunks; ++c) {
+    const int64_t lo = c * chunk;
+    fn(lo, std::min(chunk, n - lo));
+  }
+}
+
+// b[i] (=|+=) sum_g c[g] * p[g][i] for G deltas.
+template <int G, bool kAdd>
+inline void fused(float* __restrict b, const float* const* p, const float* c, int64_t lo, int64_t len) {
+  const float* __restrict p0 = p[0] + lo;
+  const float c0 = c[0];
+  if constexpr (G == 1) {
+#pragma omp simd
+    for (int64_t i = 0; i < len; ++i) b[i] = (kAdd ? b[i] : 0.0f) + c0 * p0[i];
+  } else if constexpr (G == 2) {
+    const float* __restrict p1 = p[1] + lo;
+    const float c1 = c[1];
+#pragma omp simd
+    for (int64_t i = 0; i < len; ++i) b[i] = (kAdd ? b[i] : 0.0f) + (c0 * p0[i] + c1 * p1[i]);
+  } else if constexpr (G == 3) {
+    const float* __restrict p1 = p[1] + lo;
+    const float* __restrict p2 = p[2] + lo;
+    const float c1 = c[1], c2 = c[2];
+#pragma omp simd
+    for (int64_t i = 0; i < len; ++i) b[i] = (kAdd ? b[i] : 0.0f) + (c0 * p0[i] + c1 * p1[i] + c2 * p2[i]);
+  } else {
+    static_assert(G == 4);
+    const float* __restrict p1 = p[1] + lo;
+    const float* __restrict p2 = p[2] + lo;
+    const float* __restrict p3 = p[3] + lo;
+    const float c1 = c[1], c2 = c[2], c3 = c[3];
+#pragma omp simd
+    for (int64_t i = 0; i < len; ++i)
+      b[i] = (kAdd ? b[i] : 0.0f) + ((c0 * p0[i] + c1 * p1[i]) + (c2 * p2[i] + c3 * p3[i]));
+  }
+}
+
+template <bool kAdd>
+inline void fused_group(int64_t g, float* b, const float* const* p, const float* c, int64_t lo, int64_t len) {
+  switch (g) {
+    case 1:
+      fused<1, kAdd>(b, p, c, lo, len);
+      break;
+    case 2:
+      fused<2, kAdd>(b, p, c, lo, len);
+      break;
+    case 3:
+      fused<3, kAdd>(b, p, c, lo, len);
+      break;
+    default:
+      fused<4, kAdd>(b, p, c, lo, len);
+      break;
+  }
+}
+
+// dst[0, len) = src[0, len); dst 64-byte aligned. Non-temporal where possible.
+inline void stream_copy(float* dst, const float* src, int64_t len) {
+  int64_t i = 0;
+#if defined(__AVX512F__)
+  for (; i + 16 <= len; i += 16) _mm512_stream_ps(dst + i, _mm512_load_ps(src + i));
+#elif defined(__AVX__)
+  for (; i + 8 <= len; i += 8) _mm256_stream_ps(dst + i, _mm256_load_ps(src + i));
+#elif defined(__SSE2__)
+  for (; i + 4 <= len; i += 4) _mm_stream_ps(dst + i, _mm_load_ps(src + i));
+#endif
+  for (; i < len; ++i) dst[i] = src[i];
+}
+
+inline void stream_fence() {
+#if defined(__SSE2__)
+  _mm_sfence();
+#endif
+}
+
+bool aligned64(const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 64 == 0; }
+
+// Sum of squares of x[0, len) in double (float partial sums per 16-wide lane
+// block are not used: the accumulation is double throughout).
+double sum_squares(const float* x, int64_t len) {
+  double s = 0.0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < len; ++i) s += static_cast<double>(x[i]) * static_cast<double>(x[i]);
+  return s;
+}
+
+void check_deltas(std::span<const std::span<const float>> deltas, size_t n, const char* what) {
+  for (size_t k = 0; k < deltas.size(); ++k)
+    if (deltas[k].size() != n)
+      throw std::invalid_argument(std::string(what) + ": delta " + std::to_string(k) + " has " +
+                                  std::to_string(deltas[k].size()) + " values, expected " + std::to_string(n));
+}
+
+// For each coordinate of [0, n): gathers the K values into a contiguous row
+// and calls fn(row, K) -> float, writing the result to out. Tiles of 256
+// coordinates keep the K x 256 gather buffer in L1/L2.
+template <class Fn>
+void per_coordinate(std::span<float> out, std::span<const std::span<const float>> deltas, Fn&& fn) {
+  const int64_t n = static_cast<int64_t>(out.size());
+  const int64_t k = static_cast<int64_t>(deltas.size());
+  constexpr int64_t kCoordTile = 256;
+  const int64_t tiles = (n + kCoordTile - 1) / kCoordTile;
+#pragma omp parallel if (n * k >= kParallelMin)
+  {
+    std::vector<float> buf(static_cast<size_t>(kCoordTile * k));
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < tiles; ++t) {
+      const int64_t lo = t * kCoordTile;
+      const int64_t len = std::min(kCoordTile, n - lo);
+      for (int64_t j = 0; j < k; ++j) {
+        const float* src = deltas[static_cast<size_t>(j)].data() + lo;
+        for (int64_t i = 0; i < len; ++i) buf[static_cast<size_t>(i * k + j)] = src[i];
+      }
+      for (int64_t i = 0; i < len; ++i) out[static_cast<size_t>(lo + i)] = fn(buf.data() + i * k, k);
+    }
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- mean-based
+
+void weighted_sum(std::span<float> acc, std::span<const std::span<const float>> deltas, std::span<const float> coefs,
+                  bool overwrite) {
+  if (deltas.size() != coefs.size())
+    throw std::invalid_argument("weighted_sum: " + std::to_string(deltas.size()) + " deltas but " +
+                                std::to_string(coefs.size()) + " coefficients");
+  check_deltas(deltas, acc.size(), "weighted_sum");
+  const int64_t n = static_cast<int64_t>(acc.size());
+  const int64_t k_total = static_cast<int64_t>(deltas.size());
+  if (k_total == 0) {
+    if (overwrite) std::fill(acc.begin(), acc.end(), 0.0f);
+    return;
+  }
+  std::vector<const float*> ptrs(deltas.size());
+  for (size_t k = 0; k < deltas.size(); ++k) ptrs[k] = deltas[k].data();
+  const float* c = coefs.data();
+  const bool stream = overwrite && n * 4 >= kStreamMinBytes && aligned64(acc.data());
+  const int64_t tiles = (n + kTile - 1) / kTile;
+  float* out = acc.data();
+#pragma omp parallel if (n >= kParallelMin)
+  {
+    alignas(64) float buf[kTile];
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < tiles; ++t) {
+      const int64_t lo = t * kTile;
+      const int64_t len = std::min(kTile, n - lo);
+      int64_t k = 0;
+      if (overwrite) {
+        const int64_t g = std::min<int64_t>(4, k_total);
+        fused_group<false>(g, buf, ptrs.data(), c, lo, len);
+        k = g;
+      } else {
+        std::memcpy(buf, out + lo, static_cast<size_t>(len) * sizeof(float));
+      }
+      for (; k < k_total; k += 4) {
+        const int64_t g = std::min<int64_t>(4, k_total - k);
+        fused_group<true>(g, buf, ptrs.data() + k, c + k, lo, len);
+      }
+      if (stream)
+        stream_copy(out + lo, buf, len);
+      else
+        std::memcpy(out + lo, buf, static_cast<size_t>(len) * sizeof(float));
+    }
+    if (stream) stream_fence();
+  }
+}
+
+void axpy(std::span<float> y, float a, std::span<const float> x) {
+  check_same_size(y.size(), x.size(), "axpy");
+  for_chunks(static_cast<int64_t>(y.size()), kChunk, [&](int64_t lo, int64_t len) {
+    ArrayMap(y.data() + lo, len) += a * ConstArrayMap(x.data() + lo, len);
+  });
+}
+
+void scale(std::span<float> x, float a) {
+  for_chunks(static_cast<int64_t>(x.size()), kChunk,
+             [&](int64_t lo, int64_t len) { ArrayMap(x.data() + lo, len) *= a; });
+}
+
+double l2_norm(std::span<const float> x) {
+  const int64_t n = static_cast<int64_t>(x.size());
+  double s = 0.0;
+#pragma omp parallel for schedule(static) reduction(+ : s) if (n >= kParallelMin)
+  for (int64_t c = 0; c < (n + kChunk - 1) / kChunk; ++c) {
+    const int64_t lo = c * kChunk;
+    s += sum_squares(x.data() + lo, std::min(kChunk, n - lo));
+  }
+  return std::sqrt(s);
+}
+
+double squared_distance(std::span<const float> a, std::span<const float> b) {
+  check_same_size(a.size(), b.size(), "squared_distance");
+  double s = 0.0;
+  const float* pa = a.data();
+  const float* pb = b.data();
+  const int64_t n = static_cast<int64_t>(a.size());
+#pragma omp parallel for simd schedule(static) reduction(+ : s) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) {
+    const double d = static_cast<double>(pa[i]) - static_cast<double>(pb[i]);
+    s += d * d;
+  }
+  return s;
+}
+
+int64_t first_non_finite(std::span<const float> x) {
+  const int64_t n = static_cast<int64_t>(x.size());
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  int64_t first = n;
+#pragma omp parallel for schedule(static) reduction(min : first) if (n >= kParallelMin)
+  for (int64_t c = 0; c < chunks; ++c) {
+    const int64_t lo = c * kChunk;
+    const int64_t len = std::min(kChunk, n - lo);
+    // Cheap vectorised test first: x - x is 0 for finite x, NaN otherwise.
+    float probe = 0.0f;
+#pragma omp simd reduction(+ : probe)
+    for (int64_t i = 0; i < len; ++i) probe += x[static_cast<size_t>(lo + i)] - x[static_cast<size_t>(lo + i)];
+    if (probe == 0.0f) continue;
+    for (int64_t i = 0; i < len; ++i)
+      if (!std::isfinite(x[static_cast<size_t>(lo + i)])) {
+        first = std::min(first, lo + i);
+        break;
+      }
+  }
+  return first == n ? -1 : first;
+}
+
+// ------------------------------------------------- server optimizer steps
+
+void sgd_step(std::span<float> x, std::span<const float> acc, float scale, float lr) { axpy(x, lr * scale, acc); }
+
+void fedavgm_step(std::span<float> x, std::span<float> m, std::span<const float> acc, float scale, float lr,
+                  float momentum) {
+  check_same_size(x.size(), acc.size(), "fedavgm_step (model vs accumulator)");
+  check_same_size(x.size(), m.size(), "fedavgm_step (model vs momentum)");
+  for_chunks(static_cast<int64_t>(x.size()), kChunk, [&](int64_t lo, int64_t len) {
+    ArrayMap M(m.data() + lo, len);
+    M = momentum * M + scale * ConstArrayMap(acc.data() + lo, len);
+    ArrayMap(x.data() + lo, len) += lr * M;
+  });
+}
+
+namespace {
+enum class SecondMoment { adam, yogi, adagrad };
+
+template <SecondMoment kKind>
+void fedopt_step(std::span<float> x, std::span<float> m, std::span<float> v, std::span<const float> acc, float scale,
+                 float lr, float beta1, float beta2, float tau, const char* what) {
+  check_same_size(x.size(), acc.size(), what);
+  check_same_size(x.size(), m.size(), what);
+  check_same_size(x.size(), v.size(), what);
+  // Plain loops (IEEE sqrt; Eigen's AVX-512 sqrt is a refined reciprocal estimate).
+  for_chunks(static_cast<int64_t>(x.size()), kChunk, [&](int64_t lo, int64_t len) {
+    float* __restrict px = x.data() + lo;
+    float* __restrict pm = m.data() + lo;
+    float* __restrict pv = v.data() + lo;
+    const float* __restrict pa = acc.data() + lo;
+#pragma omp simd
+    for (int64_t i = 0; i < len; ++i) {
+      const float d = scale * pa[i];
+      const float d2 = d * d;
+      const float mi = beta1 * pm[i] + (1.0f - beta1) * d;
+      float vi = pv[i];
+      if constexpr (kKind == SecondMoment::adam) {
+        vi = beta2 * vi + (1.0f - beta2) * d2;
+      } else if constexpr (kKind == SecondMoment::yogi) {
+        const float diff = vi - d2;
+        const float sign = diff > 0.0f ? 1.0f : (diff < 0.0f ? -1.0f : 0.0f);
+        vi = vi - (1.0f - beta2) * d2 * sign;
+      } else {
+        vi = vi + d2;
+      }
+      pm[i] = mi;
+      pv[i] = vi;
+      px[i] += lr * mi / (std::sqrt(vi) + tau);
+    }
+  });
+}
+}  // namespace
+
+void fedadam_step(std::span<float> x, std::span<float> m, std::span<float> v, std::span<const float> acc, float scale,
+                  float lr, float beta1, float beta2, float tau) {
+  fedopt_step<SecondMoment::adam>(x, m, v, acc, scale, lr, beta1, beta2, tau, "fedadam_step");
+}
+
+void fedyogi_step(std::span<float> x, std::span<float> m, std::span<float> v, std::span<const float> acc, float scale,
+                  float lr, float beta1, float beta2, float tau) {
+  fedopt_step<SecondMoment::yogi>(x, m, v, acc, scale, lr, beta1, beta2, tau, "fedyogi_step");
+}
+
+void fedadagrad_step(std::span<float> x, std::span<float> m, std::span<float> v, std::span<const float> acc,
+                     float scale, float lr, float beta1, float tau) {
+  fedopt_step<SecondMoment::adagrad>(x, m, v, acc, scale, lr, beta1, 0.0f, tau, "fedadagrad_step");
+}
+
+// ---------------------------------------------------------------- robust
+
+void coordinate_median(std::span<float> out, std::span<const std::span<const float>> deltas) {
+  if (deltas.empty()) throw std::invalid_argument("coordinate_median: no deltas");
+  check_deltas(deltas, out.size(), "coordinate_median");
+  per_coordinate(out, deltas, [](float* row, int64_t k) {
+    const int64_t mid = k / 2;
+    std::nth_element(row, row + mid, row + k);
+    const float upper = row[mid];
+    if (k % 2 == 1) return upper;
+    const float lower = *std::max_element(row, row + mid);
+    return 0.5f * lower + 0.5f * upper;
+  });
+}
+
+int64_t trim_count(int64_t k, double beta) {
+  if (!(beta >= 0.0 && beta < 0.5))
+    throw std::invalid_argument("trimmed mean: beta must be in [0, 0.5), got " + std::to_string(beta));
+  return static_cast<int64_t>(std::floor(beta * static_cast<double>(k)));
+}
+
+void trimmed_mean(std::span<float> out, std::span<const std::span<const float>> deltas, double beta) {
+  if (deltas.empty()) throw std::invalid_argument("trimmed_mean: no deltas");
+  check_deltas(deltas, out.size(), "trimmed_mean");
+  const int64_t cut = trim_count(static_cast<int64_t>(deltas.size()), beta);
+  per_coordinate(out, deltas, [cut](float* row, int64_t k) {
+    if (cut > 0) {
+      std::nth_element(row, row + cut, row + k);                // row[0, cut) are the cut smallest
+      std::nth_element(row + cut, row + (k - cut), row + k);  // row[k-cut, k) the cut largest
+    }
+    double s = 0.0;
+    for (int64_t i = cut; i < k - cut; ++i) s += row[i];
+    return static_cast<float>(s / static_cast<double>(k - 2 * cut));
+  });
+}
+
+std::vector<double> pairwise_squared_distances(std::span<const std::span<const float>> deltas) {
+  const int64_t k = static_cast<int64_t>(deltas.size());
+  if (k == 0) return {};
+  const size_t n = deltas[0].size();
+  check_deltas(deltas, n, "pairwise_squared_distances");
+  const int64_t pairs = k * (k - 1) / 2;
+  std::vector<double> total(static_cast<size_t>(pairs), 0.0);
+  constexpr int64_t kCoordTile = 1024;
+  const int64_t tiles = (static_cast<int64_t>(n) + kCoordTile - 1) / kCoordTile;
+#pragma omp parallel if (static_cast<int64_t>(n) * pairs >= kParallelMin)
+  {
+    std::vector<double> local(static_cast<size_t>(pairs), 0.0);
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < tiles; ++t) {
+      const int64_t lo = t * kCoordTile;
+      const int64_t len = std::min<int64_t>(kCoordTile, static_cast<int64_t>(n) - lo);
+      int64_t p = 0;
+      for (int64_t i = 0; i < k; ++i) {
+        const float* a = deltas[static_cast<size_t>(i)].data() + lo;
+        for (int64_t j = i + 1; j < k; ++j, ++p) {
+          const float* b = deltas[static_cast<size_t>(j)].data() + lo;
+          double s = 0.0;
+#pragma omp simd reduction(+ : s)
+          for (int64_t e = 0; e < len; ++e) {
+            const double d = static_cast<double>(a[e]) - static_cast<double>(b[e]);
+            s += d * d;
+          }
+          local[static_cast<size_t>(p)] += s;
+        }
+      }
+    }
+#pragma omp critical
+    for (int64_t p = 0; p < pairs; ++p) total[static_cast<size_t>(p)] += local[static_cast<size_t>(p)];
+  }
+  std::vector<double> d(static_cast<size_t>(k * k), 0.0);
+  int64_t p = 0;
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = i + 1; j < k; ++j, ++p) {
+      d[static_cast<size_t>(i * k + j)] = total[static_cast<size_t>(p)];
+      d[static_cast<size_t>(j * k + i)] = total[static_cast<size_t>(p)];
+    }
+  return d;
+}
+
+namespace {
+void check_krum(int64_t n, int64_t f) {
+  if (f < 0) throw std::invalid_argument("krum: the number of Byzantine contributions f must be >= 0, got " +
+                                         std::to_string(f));
+  if (n <= 2 * f + 2)
+    throw std::invalid_argument("krum needs n > 2f + 2 contributions: n = " + std::to_string(n) + ", f = " +
+                                std::to_string(f) + " (needs at least " + std::to_string(2 * f + 3) + ")");
+}
+}  // namespace
+
+std::vector<double> krum_scores(std::span<const double> sq, int64_t n, int64_t f) {
+  check_krum(n, f);
+  if (static_cast<int64_t>(sq.size()) != n * n)
+    throw std::invalid_argument("krum_scores: distance matrix has " + std::to_string(sq.size()) + " entries, expected " +
+                                std::to_string(n * n));
+  const int64_t closest = n - f - 2;
+  std::vector<double> scores(static_cast<size_t>(n));
+  std::vector<double> row;
+  for (int64_t i = 0; i < n; ++i) {
+    row.clear();
+    for (int64_t j = 0; j < n; ++j)
+      if (j != i) row.push_back(sq[static_cast<size_t>(i * n + j)]);
+    std::partial_sort(row.begin(), row.begin() + closest, row.end());
+    scores[static_cast<size_t>(i)] = std::accumulate(row.begin(), row.begin() + closest, 0.0);
+  }
+  return scores;
+}
+
+std::vector<int64_t> krum_select(std::span<const std::span<const float>> deltas, int64_t f, int64_t m) {
+  const int64_t n = static_cast<int64_t>(deltas.size());
+  check_krum(n, f);
+  if (m < 1 || m > n)
+    throw std::invalid_argument("multi-krum: m must be in [1, n = " + std::to_string(n) + "], got " +
+                                std::to_string(m));
+  const auto scores = krum_scores(pairwise_squared_distances(deltas), n, f);
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), int64_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    return scores[static_cast<size_t>(a)] < scores[static_cast<size_t>(b)];
+  });
+  order.resize(static_cast<size_t>(m));
+  return order;
+}
+
+void mean_of(std::span<float> out, std::span<const std::span<const float>> deltas, std::span<const int64_t> indices) {
+  if (indices.empty()) throw std::invalid_argument("mean_of: no indices");
+  std::vector<std::span<const float>> chosen;
+  std::vector<float> coefs(indices.size(), 1.0f / static_cast<float>(indices.size()));
+  for (int64_t i : indices) {
+    if (i < 0 || i >= static_cast<int64_t>(deltas.size()))
+      throw std::invalid_argument("mean_of: index " + std::to_string(i) + " out of range [0, " +
+                                  std::to_string(deltas.size()) + ")");
+    chosen.push_back(deltas[static_cast<size_t>(i)]);
+  }
+  weighted_sum(out, chosen, coefs, /*overwrite=*/true);
+}
+
+// ---------------------------------------------------------------- FedAsync
+
+namespace {
+void check_alpha(double alpha_t) {
+  if (!(alpha_t >= 0.0 && alpha_t <= 1.0))
+    throw std::invalid_argument("fedasync_mix: alpha_t must be in [0, 1], got " + std::to_string(alpha_t));
+}
+}  // namespace
+
+void fedasync_mix(std::span<float> model, std::span<const float> x_new, double alpha_t) {
+  check_alpha(alpha_t);
+  check_same_size(model.size(), x_new.size(), "fedasync_mix");
+  const float a = static_cast<float>(alpha_t);
+  for_chunks(static_cast<int64_t>(model.size()), kChunk, [&](int64_t lo, int64_t len) {
+    ArrayMap X(model.data() + lo, len);
+    X = (1.0f - a) * X + a * ConstArrayMap(x_new.data() + lo, len);
+  });
+}
+
+void fedasync_mix(std::span<float> model, std::span<const float> base, std::span<const float> delta, double alpha_t) {
+  check_alpha(alpha_t);
+  check_same_size(model.size(), base.size(), "fedasync_mix (model vs base)");
+  check_same_size(model.size(), delta.size(), "fedasync_mix (model vs delta)");
+  const float a = static_cast<float>(alpha_t);
+  for_chunks(static_cast<int64_t>(model.size()), kChunk, [&](int64_t lo, int64_t len) {
+    ArrayMap X(model.data() + lo, len);
+    X = (1.0f - a) * X + a * (ConstArrayMap(base.data() + lo, len) + ConstArrayMap(delta.data() + lo, len));
+  });
+}
+
+}  // namespace fedhub::federation

@@ -1,0 +1,36 @@
+// FedAdagrad (Reddi et al., ICLR 2021): m = b1 m + (1-b1) Dbar; v = v + Dbar^2;
+// x += lr m / (sqrt(v) + tau). State: "m", "v" (zero-initialised). Defaults
+// (Flower): lr 0.1, tau 1e-9, b1 0 (Flower passes beta_1 = 0, so m = Dbar; the
+// paper allows momentum: set beta1).
+#include "federation/aggregate.hpp"
+#include "federation/mean.hpp"
+#include "federation/strategies.hpp"
+
+namespace fedhub::federation {
+namespace {
+
+class FedAdagrad final : public MeanAggregator {
+ public:
+  using MeanAggregator::MeanAggregator;
+
+ protected:
+  void check_state(const ServerState& s) const override {
+    check_state_vector(s, "m", parameter_count());
+    check_state_vector(s, "v", parameter_count());
+  }
+  void step(std::span<float> model, std::span<const float> acc, float scale, ServerState& s) override {
+    const auto& c = config();
+    fedadagrad_step(model, state_vector(s, "m", parameter_count()), state_vector(s, "v", parameter_count()), acc,
+                    scale, static_cast<float>(c.server_lr), static_cast<float>(c.beta1), static_cast<float>(c.tau));
+  }
+};
+
+}  // namespace
+
+namespace detail {
+std::unique_ptr<Aggregator> make_fedadagrad(const AggregatorConfig& c, int64_t n, const ServerState& s) {
+  return std::make_unique<FedAdagrad>(c, n, s);
+}
+}  // namespace detail
+
+}  // namespace fedhub::federation

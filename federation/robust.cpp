@@ -1,0 +1,52 @@
+#include "federation/robust.hpp"
+
+#include <cstdio>
+#include <stdexcept>
+
+#include "federation/aggregate.hpp"
+
+namespace fedhub::federation {
+
+RobustAggregator::RobustAggregator(const AggregatorConfig& config, int64_t parameter_count)
+    : Aggregator(parameter_count), config_(config) {
+  if (config_.dp.enabled) throw std::invalid_argument("dp needs a mean-based strategy, not '" + config_.name + "'");
+}
+
+void RobustAggregator::add(std::span<const float> delta, double num_samples, double staleness_factor) {
+  check_contribution(delta, num_samples, staleness_factor);
+  if (const int64_t bad = first_non_finite(delta); bad >= 0)
+    throw std::invalid_argument("contribution holds a non-finite value at index " + std::to_string(bad));
+  std::vector<float> copy(delta.begin(), delta.end());
+  if (staleness_factor != 1.0) scale(copy, static_cast<float>(staleness_factor));
+  deltas_.push_back(std::move(copy));
+}
+
+void RobustAggregator::apply(std::span<float> model, ServerState& state) {
+  if (deltas_.empty())
+    throw std::logic_error("apply: no contributions to aggregate (strategy " + config_.name + ")");
+  check_model(model);
+  std::vector<std::span<const float>> views(deltas_.begin(), deltas_.end());
+  std::vector<float> result(static_cast<size_t>(parameter_count()));
+  aggregate(result, views);  // may throw (e.g. Krum's n > 2f + 2): nothing modified yet
+  axpy(model, static_cast<float>(config_.server_lr), result);
+  ++state.rounds;
+  reset();
+}
+
+void RobustAggregator::reset() {
+  deltas_.clear();
+  deltas_.shrink_to_fit();
+}
+
+int64_t RobustAggregator::held_bytes() const {
+  return static_cast<int64_t>(deltas_.size()) * parameter_count() * static_cast<int64_t>(sizeof(float));
+}
+
+std::string RobustAggregator::describe_memory() const {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "all K deltas (K = %lld, %.1f MiB) plus one result during apply",
+                static_cast<long long>(deltas_.size()), static_cast<double>(held_bytes()) / (1 << 20));
+  return buf;
+}
+
+}  // namespace fedhub::federation
