@@ -86,13 +86,18 @@ std::vector<int32_t> map_classes(const SourceClasses& classes, const std::vector
   }
   if (missing.empty()) return to_model;
   if (classes.names.empty())
-    throw std::runtime_error(source + ": source class " + quoted_list(missing) + " has no model label (the model has " +
-                             std::to_string(model_labels.size()) +
-                             " labels and class i maps to label i); give the class names in a labels file "
-                             "(--data-labels) or keep fewer classes with :CLASSES");
+    throw std::runtime_error(
+        source + ": the source has " + std::to_string(classes.count) + " classes but the model only " +
+        std::to_string(model_labels.size()) +
+        " labels, and without class names class i is label i: " + (missing.size() == 1 ? "class " : "classes ") +
+        quoted_list(missing) + (missing.size() == 1 ? " has" : " have") +
+        " no label; give the class names in a labels file (--data-labels) or keep fewer classes "
+        "with :CLASSES");
   const std::string from = classes.names_from.empty() ? "" : " (names from " + classes.names_from + ")";
-  throw std::runtime_error(source + ": class " + quoted_list(missing) + from + " is not among the model's labels (" +
-                           model_list() + "); rename it or leave it out with :CLASSES");
+  const bool one = missing.size() == 1;
+  throw std::runtime_error(source + (one ? ": class " : ": classes ") + quoted_list(missing) + from +
+                           (one ? " is" : " are") + " not among the model's labels (" + model_list() + "); rename " +
+                           (one ? "it" : "them") + " or leave " + (one ? "it" : "them") + " out with :CLASSES");
 }
 
 std::vector<std::string> index_source_names(const DataOptions& options) {

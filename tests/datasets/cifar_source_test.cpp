@@ -73,8 +73,14 @@ BOOST_AUTO_TEST_CASE(directory_means_data_batches_in_numeric_order) {
 BOOST_AUTO_TEST_CASE(single_file_is_the_test_set) {
   TempDir dir;
   write_batches(dir);
-  const auto data = load_dataset("cifar:" + (dir / "test_batch.bin"), options({32, 32, 1}, {"a", "b", "c", "d", "e"}));
+  const std::vector<std::string> ten{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"};
+  const auto data = load_dataset("cifar:" + (dir / "test_batch.bin"), options({32, 32, 1}, ten));
   BOOST_TEST((data.labels == std::vector<int32_t>{4}));
+  // CIFAR-10 without names has 10 classes: fewer model labels are an error.
+  BOOST_TEST(contains(error_of([&] {
+                        load_dataset("cifar:" + (dir / "test_batch.bin"), options({3072}, {"a", "b"}));
+                      }),
+                      "10 classes"));
   // Pixel 0 is (0, 80, 255): luma 0.587 * 80 + 0.114 * 255 = 76.03.
   BOOST_TEST(data.pixels[0] == 76);
   BOOST_TEST(data.pixels.size() == 1024u);
@@ -143,7 +149,8 @@ BOOST_AUTO_TEST_CASE(malformed_files_are_errors) {
   BOOST_TEST(contains(what, "data_batch_1.bin"));
   BOOST_TEST(contains(what, "3073"));
   write_bytes(dir / "data_batch_1.bin", records({0, 12}));
-  what = error_of([&] { load_dataset("cifar:" + dir.path().string(), options({3072}, {"a", "b"})); });
+  const std::vector<std::string> ten{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"};
+  what = error_of([&] { load_dataset("cifar:" + dir.path().string(), options({3072}, ten)); });
   BOOST_TEST(contains(what, "record 1"));
   BOOST_TEST(contains(what, "label 12"));
   BOOST_TEST(
