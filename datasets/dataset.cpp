@@ -13,8 +13,6 @@
 
 namespace fedhub::datasets {
 
-int64_t Dataset::sample_size() const { return element_count(sample_shape); }
-
 void warn(const DataOptions& options, const std::string& message) {
   if (options.warn)
     options.warn(message);

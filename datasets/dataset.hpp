@@ -65,6 +65,8 @@
 #include <string>
 #include <vector>
 
+#include "model/tensor.hpp"
+
 namespace fedhub::datasets {
 
 struct Dataset {
@@ -72,7 +74,7 @@ struct Dataset {
   std::vector<uint8_t> pixels;        // size() * element_count(sample_shape), 0..255
   std::vector<int32_t> labels;        // index into the model's label list
   int64_t size() const { return static_cast<int64_t>(labels.size()); }
-  int64_t sample_size() const;  // element_count(sample_shape)
+  int64_t sample_size() const { return element_count(sample_shape); }
 };
 
 struct DataOptions {
