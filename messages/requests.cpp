@@ -51,11 +51,13 @@ Buffer merge(const std::string& key, const std::string& model, uint64_t base_ver
   });
 }
 
-Buffer create_model(const std::string& key, const fb::ModelSpecT& spec, const Weights& initial) {
+Buffer create_model(const std::string& key, const fb::ModelSpecT& spec, const Weights& initial,
+                    const std::string& policy_json) {
   return envelope(key, static_cast<size_t>(parameter_count(initial)) * 4, [&](auto& fbb) {
     auto tensors = build_tensors(fbb, initial);
     auto s = fb::CreateModelSpec(fbb, &spec);
-    return Body{fb::Request::CreateModel, fb::CreateCreateModel(fbb, s, tensors).Union()};
+    auto policy = policy_json.empty() ? 0 : fbb.CreateString(policy_json);
+    return Body{fb::Request::CreateModel, fb::CreateCreateModel(fbb, s, tensors, policy).Union()};
   });
 }
 

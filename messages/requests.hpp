@@ -19,7 +19,8 @@ Buffer download(const std::string& key, const std::string& model, int64_t versio
 Buffer upload(const std::string& key, std::span<const char> contribution);
 Buffer status(const std::string& key, const std::string& model, int64_t version);
 Buffer merge(const std::string& key, const std::string& model, uint64_t base_version);
-Buffer create_model(const std::string& key, const fb::ModelSpecT& spec, const Weights& initial);
+Buffer create_model(const std::string& key, const fb::ModelSpecT& spec, const Weights& initial,
+                    const std::string& policy_json = {});
 Buffer add_key(const std::string& key, const std::string& name, fb::Role role);
 Buffer list_keys(const std::string& key);
 Buffer revoke_key(const std::string& key, const std::string& name);

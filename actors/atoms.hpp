@@ -1,0 +1,25 @@
+// The atoms that tag messages between fedhub's actors. Requests from other
+// processes carry no atom: they are a bare std::vector<char> holding a
+// RequestEnvelope (messages/schemas/request.fbs).
+#pragma once
+
+#include <caf/atom.hpp>
+
+namespace fedhub {
+
+// hub -> subscribers: (event_atom, std::vector<char> Event)
+using event_atom = caf::atom_constant<caf::atom("event")>;
+// hub -> model: (model_atom, std::vector<char> request, std::string caller)
+using model_atom = caf::atom_constant<caf::atom("model")>;
+// hub -> model: (summary_atom) -> std::vector<char> ModelSummary
+using summary_atom = caf::atom_constant<caf::atom("summary")>;
+// model -> collector: (upload_atom, std::vector<char> request, std::string caller)
+using upload_atom = caf::atom_constant<caf::atom("upload")>;
+// collector -> model: (accepted_atom, std::vector<char> Event)
+using accepted_atom = caf::atom_constant<caf::atom("accepted")>;
+// model -> merger: (merge_atom, uint64_t base) -> std::vector<char> response
+using merge_atom = caf::atom_constant<caf::atom("merge")>;
+// model -> collector: (published_atom, uint64_t new_version)
+using published_atom = caf::atom_constant<caf::atom("published")>;
+
+}  // namespace fedhub
