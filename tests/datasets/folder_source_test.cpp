@@ -151,6 +151,19 @@ BOOST_AUTO_TEST_CASE(parallel_decoding_keeps_the_order) {
   BOOST_TEST(w.count_containing("12 files could not be decoded") == 3);
 }
 
+BOOST_AUTO_TEST_CASE(empty_class_folder_is_reported) {
+  TempDir dir;
+  write_png(dir / "a/x.png", 1, 1, 1, {7});
+  std::filesystem::create_directories(dir.path() / "b");
+  Warnings w;
+  const auto data = load_dataset("folder:" + dir.path().string(), options({1}, {"A", "B"}, w));
+  BOOST_TEST((data.labels == std::vector<int32_t>{0}));
+  BOOST_TEST((data.pixels == std::vector<uint8_t>{7}));
+  BOOST_REQUIRE(w.messages.size() == 1u);
+  BOOST_TEST(contains(w.messages[0], "has no images"));
+  BOOST_TEST(contains(w.messages[0], (dir.path() / "b").string()));
+}
+
 BOOST_AUTO_TEST_CASE(unusable_folders_are_errors) {
   TempDir dir;
   Warnings w;
