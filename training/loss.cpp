@@ -14,8 +14,8 @@ LossStats softmax_cross_entropy(const T* logits, const int32_t* labels, int64_t 
     const T* z = logits + r * classes;
     const int32_t label = labels[r];
     if (label < 0 || label >= classes)
-      throw std::out_of_range("softmax_cross_entropy: label " + std::to_string(label) + " of row " +
-                              std::to_string(r) + " is outside [0, " + std::to_string(classes) + ")");
+      throw std::out_of_range("softmax_cross_entropy: label " + std::to_string(label) + " of row " + std::to_string(r) +
+                              " is outside [0, " + std::to_string(classes) + ")");
     int64_t best = 0;
     for (int64_t c = 1; c < classes; ++c)
       if (z[c] > z[best]) best = c;

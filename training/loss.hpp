@@ -7,8 +7,8 @@
 namespace fedhub::training {
 
 struct LossStats {
-  double loss_sum = 0;   // sum over the rows of -log softmax(logits)[label]
-  int64_t correct = 0;   // rows whose first largest logit is the label
+  double loss_sum = 0;  // sum over the rows of -log softmax(logits)[label]
+  int64_t correct = 0;  // rows whose first largest logit is the label
 };
 
 // logits [rows, classes] row-major, labels in [0, classes) (checked: throws

@@ -94,8 +94,8 @@ LossStats ParallelNetwork::train_step(std::span<float> params, Optimizer& optimi
         for (int64_t i = 0; i < n; ++i) r.labels[i] = data.labels[static_cast<size_t>(indices[b + i])];
         PassContext ctx{true, dropout_seed, b};
         const float* logits = r.net.forward(params.data(), r.input.data(), n, ctx);
-        r.stats = softmax_cross_entropy(logits, r.labels.data(), n, classes_, r.dlogits.data(),
-                                        static_cast<double>(batch));
+        r.stats =
+            softmax_cross_entropy(logits, r.labels.data(), n, classes_, r.dlogits.data(), static_cast<double>(batch));
         r.net.backward(params.data(), r.dlogits.data(), r.grads.data());
       }
     } catch (...) {
@@ -110,7 +110,8 @@ LossStats ParallelNetwork::train_step(std::span<float> params, Optimizer& optimi
     if (!stop) {
       // Sum the gradients in thread order and update this thread's parameter range.
       const int64_t P = parameter_count_;
-      const int64_t lo = std::min(P, (P * t / T) / 16 * 16), hi = t + 1 == T ? P : std::min(P, (P * (t + 1) / T) / 16 * 16);
+      const int64_t lo = std::min(P, (P * t / T) / 16 * 16),
+                    hi = t + 1 == T ? P : std::min(P, (P * (t + 1) / T) / 16 * 16);
       float* g0 = replicas_[0]->grads.data();
       for (int u = 1; u < T; ++u) {
         const float* gu = replicas_[u]->grads.data();

@@ -44,8 +44,7 @@ class ParallelNetwork {
                        std::span<const int64_t> indices, uint64_t dropout_seed);
 
   // Logits [end - begin, classes()] of samples [begin, end) in inference mode.
-  void predict(std::span<const float> params, const datasets::Dataset& data, int64_t begin, int64_t end,
-               float* logits);
+  void predict(std::span<const float> params, const datasets::Dataset& data, int64_t begin, int64_t end, float* logits);
 
  private:
   struct Replica;

@@ -85,8 +85,8 @@ Evaluation evaluate(const Architecture& arch, const Weights& weights, const Data
     net.predict(params, data, begin, end, logits.data());
     for (int64_t i = begin; i < end; ++i) {
       const int32_t label = data.labels[static_cast<size_t>(i)];
-      const LossStats s = softmax_cross_entropy<float>(logits.data() + (i - begin) * classes, &label, 1, classes,
-                                                       nullptr, 1.0);
+      const LossStats s =
+          softmax_cross_entropy<float>(logits.data() + (i - begin) * classes, &label, 1, classes, nullptr, 1.0);
       loss_sum += s.loss_sum;
       correct += s.correct;
       ++ev.per_class_count[static_cast<size_t>(label)];
@@ -99,9 +99,8 @@ Evaluation evaluate(const Architecture& arch, const Weights& weights, const Data
   ev.accuracy = ev.samples ? static_cast<double>(correct) / static_cast<double>(ev.samples) : nan;
   for (int64_t c = 0; c < classes; ++c) {
     const int64_t n = ev.per_class_count[static_cast<size_t>(c)];
-    ev.per_class_accuracy.push_back(n ? static_cast<double>(per_class_correct[static_cast<size_t>(c)]) /
-                                            static_cast<double>(n)
-                                      : nan);
+    ev.per_class_accuracy.push_back(
+        n ? static_cast<double>(per_class_correct[static_cast<size_t>(c)]) / static_cast<double>(n) : nan);
   }
   return ev;
 }

@@ -5,10 +5,10 @@
 #include <functional>
 #include <vector>
 
+#include "datasets/dataset.hpp"
 #include "model/architecture.hpp"
 #include "model/recipe.hpp"
 #include "model/tensor.hpp"
-#include "datasets/dataset.hpp"
 
 namespace fedhub::training {
 
@@ -41,10 +41,10 @@ TrainResult train_round(const Architecture& arch, const Recipe& recipe, const We
 
 struct Evaluation {
   int64_t samples = 0;
-  double loss = 0;      // mean softmax cross-entropy
-  double accuracy = 0;  // fraction correct
-  std::vector<int64_t> per_class_count;     // one per model label
-  std::vector<double> per_class_accuracy;   // NaN where a class has no samples
+  double loss = 0;                         // mean softmax cross-entropy
+  double accuracy = 0;                     // fraction correct
+  std::vector<int64_t> per_class_count;    // one per model label
+  std::vector<double> per_class_accuracy;  // NaN where a class has no samples
 };
 
 Evaluation evaluate(const Architecture& arch, const Weights& weights, const Dataset& data, int threads = 0);

@@ -46,10 +46,14 @@ Options parse(int argc, char** argv) {
       if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--threads") o.threads = std::stoi(value());
-    else if (a == "--seconds") o.seconds = std::stod(value());
-    else if (a == "--no-torch") o.torch = false;
-    else throw std::invalid_argument("unknown argument '" + a + "' (use --threads N, --seconds S, --no-torch)");
+    if (a == "--threads")
+      o.threads = std::stoi(value());
+    else if (a == "--seconds")
+      o.seconds = std::stod(value());
+    else if (a == "--no-torch")
+      o.torch = false;
+    else
+      throw std::invalid_argument("unknown argument '" + a + "' (use --threads N, --seconds S, --no-torch)");
   }
   if (o.threads <= 0 || o.seconds <= 0) throw std::invalid_argument("--threads and --seconds must be positive");
   return o;

@@ -1,5 +1,7 @@
 #include "training/layers/activation.hpp"
 
+#include <algorithm>
+
 #include "training/eigen_types.hpp"
 
 namespace fedhub::training {
@@ -29,12 +31,17 @@ void activation_backward(Activation a, const T* y, T* dy, int64_t n) {
 
 template <typename T>
 void column_sums(const T* dy, int64_t rows, int64_t cols, T* grad) {
-  RowVectorMap<T>(grad, cols) = ConstMatrixMap<T>(dy, rows, cols).colwise().sum();
+  // Row by row (contiguous, vectorised) in a fixed order.
+  std::fill_n(grad, cols, T(0));
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* row = dy + r * cols;
+    for (int64_t c = 0; c < cols; ++c) grad[c] += row[c];
+  }
 }
 
-#define FEDHUB_INSTANTIATE(T)                                                               \
-  template void add_bias_and_activate<T>(T*, int64_t, int64_t, const T*, Activation);     \
-  template void activation_backward<T>(Activation, const T*, T*, int64_t);                \
+#define FEDHUB_INSTANTIATE(T)                                                         \
+  template void add_bias_and_activate<T>(T*, int64_t, int64_t, const T*, Activation); \
+  template void activation_backward<T>(Activation, const T*, T*, int64_t);            \
   template void column_sums<T>(const T*, int64_t, int64_t, T*);
 FEDHUB_INSTANTIATE(float)
 FEDHUB_INSTANTIATE(double)

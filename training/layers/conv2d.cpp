@@ -31,8 +31,7 @@ const T* Conv2dLayer<T>::forward(const T* params, const T* in, int64_t batch, co
   this->check_batch(batch);
   this->batch_ = batch;
   const int64_t P = g_.patch_size(), M = batch * g_.positions();
-  for (int64_t n = 0; n < batch; ++n)
-    im2col(g_, in + n * g_.input_size(), cols_.data() + n * g_.positions() * P);
+  for (int64_t n = 0; n < batch; ++n) im2col(g_, in + n * g_.input_size(), cols_.data() + n * g_.positions() * P);
   MatrixMap<T>(y_.data(), M, filters_).noalias() =
       ConstMatrixMap<T>(cols_.data(), M, P) * ConstMatrixMap<T>(params, P, filters_);
   add_bias_and_activate(y_.data(), M, filters_, this->spec_.use_bias ? params + P * filters_ : nullptr,

@@ -8,7 +8,9 @@ namespace fedhub::training {
 
 template <typename T>
 DenseLayer<T>::DenseLayer(const Layer& spec) : NetLayer<T>(spec), in_(this->input_size_), out_(spec.units) {
-  if (spec.type != LayerType::dense) throw std::invalid_argument("DenseLayer built from a " + std::string(to_string(spec.type)) + " layer '" + spec.name + "'");
+  if (spec.type != LayerType::dense)
+    throw std::invalid_argument("DenseLayer built from a " + std::string(to_string(spec.type)) + " layer '" +
+                                spec.name + "'");
 }
 
 template <typename T>

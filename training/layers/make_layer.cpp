@@ -14,12 +14,18 @@ namespace fedhub::training {
 template <typename T>
 std::unique_ptr<NetLayer<T>> make_layer(const Layer& spec, int64_t layer_index) {
   switch (spec.type) {
-    case LayerType::flatten: return std::make_unique<FlattenLayer<T>>(spec);
-    case LayerType::dense: return std::make_unique<DenseLayer<T>>(spec);
-    case LayerType::relu: return std::make_unique<ReluLayer<T>>(spec);
-    case LayerType::conv2d: return std::make_unique<Conv2dLayer<T>>(spec);
-    case LayerType::maxpool2d: return std::make_unique<MaxPool2dLayer<T>>(spec);
-    case LayerType::dropout: return std::make_unique<DropoutLayer<T>>(spec, layer_index);
+    case LayerType::flatten:
+      return std::make_unique<FlattenLayer<T>>(spec);
+    case LayerType::dense:
+      return std::make_unique<DenseLayer<T>>(spec);
+    case LayerType::relu:
+      return std::make_unique<ReluLayer<T>>(spec);
+    case LayerType::conv2d:
+      return std::make_unique<Conv2dLayer<T>>(spec);
+    case LayerType::maxpool2d:
+      return std::make_unique<MaxPool2dLayer<T>>(spec);
+    case LayerType::dropout:
+      return std::make_unique<DropoutLayer<T>>(spec, layer_index);
   }
   throw std::invalid_argument("layer '" + spec.name + "' has an unknown type");
 }

@@ -18,9 +18,9 @@ class MaxPool2dLayer final : public NetLayer<T> {
 
  private:
   ConvGeometry g_;
-  Buffer<T> y_;                 // [batch, out_h, out_w, c]
+  Buffer<T> y_;                  // [batch, out_h, out_w, c]
   std::vector<int32_t> argmax_;  // per output value: index of the maximum within its sample's input
-  Buffer<T> dx_;                // [batch, input_size]
+  Buffer<T> dx_;                 // [batch, input_size]
 };
 
 }  // namespace fedhub::training
