@@ -47,10 +47,11 @@ AcceptedContribution ContributionIntake::accept(std::span<const char> bytes, con
     m->value = value;
     a.summary.metrics.push_back(std::move(m));
   }
+  uint32_t& count = count_for(base);
   store_.put_contribution(model_, base, participant,
                           records::contribution_record(participant, a.summary.received_at_ms, bytes),
                           records::contribution_summary(a.summary));
-  a.contributions_for_base = ++count_for(base);
+  a.contributions_for_base = ++count;
   return a;
 }
 

@@ -1,0 +1,50 @@
+#include "apps/cli.hpp"
+
+#include <cstdlib>
+#include <fstream>
+
+#include "messages/errors.hpp"
+
+namespace fedhub::cli {
+
+int run_guarded(const char* program, int (*body)(int, char**), int argc, char** argv) {
+  try {
+    return body(argc, argv);
+  } catch (const UsageError& e) {
+    std::cerr << program << ": " << e.what() << "\n(see " << program << " --help)\n";
+    return kUsage;
+  } catch (const po::error& e) {
+    std::cerr << program << ": " << e.what() << "\n(see " << program << " --help)\n";
+    return kUsage;
+  } catch (const RequestError& e) {
+    std::cerr << program << ": error: " << e.describe() << "\n";
+    return kFailed;
+  } catch (const std::exception& e) {
+    std::cerr << program << ": error: " << e.what() << "\n";
+    return kFailed;
+  }
+}
+
+std::string read_key(const po::variables_map& vm) {
+  if (vm.count("key")) return vm["key"].as<std::string>();
+  if (vm.count("key-file")) {
+    const auto path = vm["key-file"].as<std::string>();
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("cannot read key file '" + path + "'");
+    std::string key;
+    std::getline(in, key);
+    while (!key.empty() && (key.back() == '\r' || key.back() == ' ')) key.pop_back();
+    if (key.empty()) throw std::runtime_error("key file '" + path + "' is empty");
+    return key;
+  }
+  if (const char* env = std::getenv("FEDHUB_KEY"); env && *env) return env;
+  throw UsageError("no API key: pass --key KEY or --key-file FILE (or set FEDHUB_KEY)");
+}
+
+void add_hub_options(po::options_description& d) {
+  d.add_options()("hub", po::value<std::string>()->default_value("127.0.0.1:7461"), "the hub's HOST:PORT")(
+      "key", po::value<std::string>(), "API key")("key-file", po::value<std::string>(), "file holding the API key")(
+      "timeout", po::value<double>()->default_value(120), "seconds to wait for each answer");
+}
+
+}  // namespace fedhub::cli

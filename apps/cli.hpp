@@ -1,0 +1,35 @@
+// What every fedhub program shares on the command line: exit codes, error
+// printing, reading keys, and the hub connection options.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <iostream>
+#include <string>
+
+namespace fedhub::cli {
+
+namespace po = boost::program_options;
+
+// Exit codes: 0 done; 1 the request was refused or failed (the error's name
+// is printed, e.g. "stale"); 2 the command line is wrong.
+constexpr int kOk = 0;
+constexpr int kFailed = 1;
+constexpr int kUsage = 2;
+
+// A wrong command line: printed with the usage hint, exit code 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Runs `body`, turning exceptions into a one-line message on stderr
+// ("<program>: error: stale: ...") and an exit code.
+int run_guarded(const char* program, int (*body)(int, char**), int argc, char** argv);
+
+// The key from --key, or the first line of --key-file, or the FEDHUB_KEY
+// environment variable. Throws UsageError when none is given.
+std::string read_key(const po::variables_map& vm);
+
+// Adds --hub, --key, --key-file and --timeout to a description.
+void add_hub_options(po::options_description& d);
+
+}  // namespace fedhub::cli

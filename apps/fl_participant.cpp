@@ -1,0 +1,251 @@
+// fl-participant: the paper's client. Downloads a model, trains it on local
+// data, uploads the result; step by step or as a loop driven by the hub's
+// version events.
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <iomanip>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <unistd.h>
+
+#include "actors/hub_client.hpp"
+#include "actors/system_config.hpp"
+#include "apps/cli.hpp"
+#include "apps/local_model.hpp"
+#include "messages/contribution.hpp"
+#include "messages/events.hpp"
+#include "messages/files.hpp"
+#include "messages/requests.hpp"
+
+using namespace fedhub;
+namespace po = boost::program_options;
+using nlohmann::json;
+
+namespace {
+
+const char* kUsage =
+    "Usage: fl-participant <command> [options]\n"
+    "\n"
+    "Commands:\n"
+    "  download --model NAME [--version V] --out FILE     save a model package\n"
+    "  train --in FILE --data SPEC --out FILE [--seed N]   train one round offline with the model's\n"
+    "                                                      recipe; the result records its base version\n"
+    "                                                      and sample count\n"
+    "  upload --weights FILE [--model NAME]               send a training result\n"
+    "  run --model NAME --data SPEC --rounds N [--seed N]  download, train, upload; wait for the next\n"
+    "                                                      version (pushed by the hub) and repeat\n"
+    "  evaluate --in FILE --data SPEC                      accuracy of a model file on local data\n"
+    "Commands that talk to the hub take --hub HOST:PORT and --key KEY (or --key-file F).\n"
+    "Data sources (SPEC): idx:PREFIX[:CLASSES], cifar:PATH[:CLASSES], folder:DIR[:CLASSES] (docs/data.md);\n"
+    "--data-labels FILE names the classes of index-labelled sources.\n"
+    "Exit status: 0 done, 1 refused or failed (the error's name is printed, e.g. 'stale'), 2 bad usage.\n";
+
+struct Options {
+  po::variables_map vm;
+  bool json_output = false;
+};
+
+std::string need(const po::variables_map& vm, const char* name, const char* command) {
+  if (!vm.count(name)) throw cli::UsageError(std::string(command) + " needs --" + name);
+  return vm[name].as<std::string>();
+}
+
+uint64_t round_seed(const po::variables_map& vm, const Recipe& recipe, uint64_t round) {
+  if (vm.count("seed")) return vm["seed"].as<uint64_t>() + round;
+  if (recipe.seed != 0) return recipe.seed + round;
+  return (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
+}
+
+// One round of local training; returns the Contribution buffer.
+Buffer train(const LoadedModel& m, const datasets::Dataset& data, uint64_t seed, bool quiet, json* summary) {
+  training::TrainOptions opts;
+  opts.seed = seed;
+  int64_t last_print = -1;
+  const bool tty = isatty(2);
+  opts.progress = [&](int64_t step, int64_t steps, double loss) {
+    if (quiet) return;
+    const int64_t tenth = step * 10 / std::max<int64_t>(1, steps);
+    if (tenth == last_print && step != steps) return;
+    last_print = tenth;
+    if (!tty && step != steps && tenth % 5 != 0) return;  // logs: a line at 0%, 50% and 100%
+    std::cerr << (tty ? "\r" : "") << "training version " << m.version << ": step " << step << "/" << steps
+              << "  loss " << std::fixed << std::setprecision(4) << loss << std::defaultfloat
+              << (tty && step != steps ? "" : "\n") << std::flush;
+  };
+  auto result = training::train_round(m.spec.architecture, m.spec.recipe, m.weights, data, opts);
+  ContributionMeta meta;
+  meta.model = m.spec.name;
+  meta.base_version = m.version;
+  meta.num_samples = static_cast<uint64_t>(result.samples);
+  meta.metrics = {{"loss", result.loss}, {"accuracy", result.accuracy}};
+  if (summary)
+    *summary = json{{"model", m.spec.name},
+                    {"base_version", m.version},
+                    {"num_samples", result.samples},
+                    {"loss", result.loss},
+                    {"accuracy", result.accuracy}};
+  return build_contribution(meta, result.weights);
+}
+
+std::unique_ptr<HubClient> connect(caf::actor_system& system, const po::variables_map& vm) {
+  auto [host, port] = parse_host_port(vm["hub"].as<std::string>());
+  return std::make_unique<HubClient>(system, host, port, cli::read_key(vm),
+                                     std::chrono::milliseconds(static_cast<int64_t>(vm["timeout"].as<double>() * 1000)));
+}
+
+fb::UploadReceiptT upload(HubClient& client, const Buffer& contribution) {
+  Buffer holder;
+  fb::UploadReceiptT receipt;
+  client.call_as<fb::UploadReceipt>(requests::upload(client.key(), contribution), holder)->UnPackTo(&receipt);
+  return receipt;
+}
+
+void print_receipt(const fb::UploadReceiptT& r, bool as_json) {
+  if (as_json)
+    std::cout << json{{"model", r.model}, {"base_version", r.base_version}, {"participant", r.participant},
+                      {"contributions", r.contributions}}
+                     .dump()
+              << std::endl;
+  else
+    std::cout << "uploaded to version " << r.base_version << " of '" << r.model << "' as '" << r.participant << "' ("
+              << r.contributions << " contribution(s) for that version)" << std::endl;
+}
+
+int cmd_download(caf::actor_system& system, const Options& o) {
+  const auto out = need(o.vm, "out", "download");
+  auto client = connect(system, o.vm);
+  Buffer raw = client->download_package(need(o.vm, "model", "download"), o.vm["version"].as<int64_t>());
+  auto m = read_model_package(raw);
+  write_file_atomic(out, raw);
+  if (o.json_output)
+    std::cout << json{{"model", m.spec.name}, {"version", m.version}, {"file", out}}.dump() << "\n";
+  else
+    std::cout << "saved version " << m.version << " of '" << m.spec.name << "' to " << out << "\n";
+  return cli::kOk;
+}
+
+int cmd_train(const Options& o) {
+  const auto in = need(o.vm, "in", "train");
+  const auto out = need(o.vm, "out", "train");
+  auto m = read_model_package(read_file(in));
+  auto data = cli::load_data_for(m.spec, need(o.vm, "data", "train"), o.vm["data-labels"].as<std::string>());
+  json summary;
+  Buffer c = train(m, data, round_seed(o.vm, m.spec.recipe, 0), o.json_output, &summary);
+  write_file_atomic(out, c);
+  if (o.json_output)
+    std::cout << summary.dump() << "\n";
+  else
+    std::cout << "trained version " << m.version << " of '" << m.spec.name << "' on " << summary["num_samples"]
+              << " samples (loss " << summary["loss"] << ", accuracy " << summary["accuracy"] << "); result in "
+              << out << "\n";
+  return cli::kOk;
+}
+
+int cmd_upload(caf::actor_system& system, const Options& o) {
+  Buffer c = read_file(need(o.vm, "weights", "upload"));
+  const auto* parsed = verify_contribution(c);
+  if (o.vm.count("model") && parsed->model()->str() != o.vm["model"].as<std::string>())
+    throw RequestError(ErrorCode::bad_contribution, "the file holds a result for model '" + parsed->model()->str() +
+                                                        "', not '" + o.vm["model"].as<std::string>() + "'");
+  auto client = connect(system, o.vm);
+  print_receipt(upload(*client, c), o.json_output);
+  return cli::kOk;
+}
+
+int cmd_evaluate(const Options& o) {
+  auto m = read_model_package(read_file(need(o.vm, "in", "evaluate")));
+  auto data = cli::load_data_for(m.spec, need(o.vm, "data", "evaluate"), o.vm["data-labels"].as<std::string>());
+  auto e = training::evaluate(m.spec.architecture, m.weights, data);
+  if (o.json_output)
+    std::cout << cli::evaluation_json(e, m.spec.labels).dump() << "\n";
+  else
+    std::cout << "model '" << m.spec.name << "' version " << m.version << ": " << cli::evaluation_text(e, m.spec.labels);
+  return cli::kOk;
+}
+
+// The participant's loop: train on every new version until N results are in.
+int cmd_run(caf::actor_system& system, const Options& o) {
+  const auto model = need(o.vm, "model", "run");
+  const auto source = need(o.vm, "data", "run");
+  if (!o.vm.count("rounds")) throw cli::UsageError("run needs --rounds N");
+  const auto rounds = o.vm["rounds"].as<uint64_t>();
+  auto client = connect(system, o.vm);
+  client->subscribe(model);  // before the first download: no version is missed
+  Buffer holder;
+  const auto me = client->call_as<fb::Identity>(requests::whoami(client->key()), holder)->name()->str();
+
+  std::optional<datasets::Dataset> data;
+  std::set<uint64_t> contributed;  // the paper's (name, version) memory
+  uint64_t done = 0;
+  while (done < rounds) {
+    auto m = read_model_package(client->download_package(model, -1));
+    if (!data) data = cli::load_data_for(m.spec, source, o.vm["data-labels"].as<std::string>(), !o.json_output);
+    if (!contributed.count(m.version)) {
+      json summary;
+      Buffer c = train(m, *data, round_seed(o.vm, m.spec.recipe, done), o.json_output, &summary);
+      try {
+        print_receipt(upload(*client, c), o.json_output);
+        ++done;
+      } catch (const RequestError& e) {
+        if (e.code() == ErrorCode::stale) {
+          std::cerr << "version " << m.version << " was merged while training; starting again on the new one\n";
+          continue;
+        }
+        if (e.code() != ErrorCode::duplicate) throw;
+        std::cerr << "'" << me << "' has contributed to version " << m.version << " already\n";
+      }
+      contributed.insert(m.version);
+      if (done >= rounds) break;
+    }
+    // Wait for the hub to announce a newer version.
+    for (bool newer = false; !newer;) {
+      auto event = client->next_event(std::chrono::minutes(10));
+      if (!event) continue;
+      const auto* v = events::verify(*event)->body_as_VersionPublished();
+      newer = v && v->version() > m.version;
+    }
+  }
+  if (!o.json_output) std::cout << "'" << me << "' contributed " << done << " round(s) to '" << model << "'\n";
+  return cli::kOk;
+}
+
+int participant_main(int argc, char** argv) {
+  po::options_description opts("Options");
+  opts.add_options()("help,h", "show this help")("json", "print results as JSON")(
+      "model", po::value<std::string>(), "model name")("version", po::value<int64_t>()->default_value(-1),
+                                                       "version to download (-1: current)")(
+      "in", po::value<std::string>(), "model package file")("out", po::value<std::string>(), "output file")(
+      "weights", po::value<std::string>(), "training result file to upload")(
+      "data", po::value<std::string>(), "local data source")(
+      "data-labels", po::value<std::string>()->default_value(""), "class names of an index-labelled source")(
+      "rounds", po::value<uint64_t>(), "results to contribute (run)")(
+      "seed", po::value<uint64_t>(), "training seed (default: the recipe's, else random)");
+  cli::add_hub_options(opts);
+  po::positional_options_description pos;
+  pos.add("command", 1);
+  opts.add_options()("command", po::value<std::string>(), "download | train | upload | run | evaluate");
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(opts).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help") || !vm.count("command")) {
+    std::cout << kUsage << "\n" << opts;
+    return vm.count("help") ? cli::kOk : cli::kUsage;
+  }
+  Options o{vm, vm.count("json") > 0};
+  const auto command = vm["command"].as<std::string>();
+  if (command == "train") return cmd_train(o);
+  if (command == "evaluate") return cmd_evaluate(o);
+  if (command != "download" && command != "upload" && command != "run")
+    throw cli::UsageError("unknown command '" + command + "'");
+  SystemConfig cfg(2);
+  caf::actor_system system{cfg};
+  if (command == "download") return cmd_download(system, o);
+  if (command == "upload") return cmd_upload(system, o);
+  return cmd_run(system, o);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return cli::run_guarded("fl-participant", participant_main, argc, argv); }

@@ -1,0 +1,25 @@
+// What the programs do with models locally: read model files, load the data a
+// model can train or be evaluated on, print evaluations.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "datasets/dataset.hpp"
+#include "messages/model_package.hpp"
+#include "training/trainer.hpp"
+
+namespace fedhub::cli {
+
+// Loads a --data source for a model: converted to its input shape, labels
+// mapped onto its label list. Skipped files are reported on stderr.
+datasets::Dataset load_data_for(const ModelSpec& spec, const std::string& source, const std::string& labels_file,
+                                bool verbose = true);
+
+// Accuracy, loss and per-class accuracy as JSON.
+nlohmann::json evaluation_json(const training::Evaluation& e, const std::vector<std::string>& labels);
+
+// A readable report of an evaluation: totals, then one line per class.
+std::string evaluation_text(const training::Evaluation& e, const std::vector<std::string>& labels);
+
+}  // namespace fedhub::cli
