@@ -270,7 +270,7 @@ ServerState ServerState::deserialize(std::string_view bytes) {
                                   std::to_string(count) + " floats announced, " +
                                   std::to_string(bytes.size() - r.pos) + " bytes left");
     std::vector<float> values(static_cast<size_t>(count));
-    std::memcpy(values.data(), bytes.data() + r.pos, values.size() * sizeof(float));
+    if (!values.empty()) std::memcpy(values.data(), bytes.data() + r.pos, values.size() * sizeof(float));
     r.pos += values.size() * sizeof(float);
     if (!s.vectors.emplace(std::move(name), std::move(values)).second)
       throw std::invalid_argument("server state: " + at + " repeats a name");
