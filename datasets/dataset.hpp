@@ -1,6 +1,6 @@
 // Labelled image data for local training and evaluation, loaded from a data
-// source string ("--data"). This header is the library's API; docs/data.md
-// repeats it with examples.
+// source string ("--data"). This header is the library's API; docs/models.md
+// ("Data sources") repeats it with examples.
 //
 // Source strings, "KIND:PATH[:CLASSES]":
 //
