@@ -1,0 +1,242 @@
+// The paper's four-step scenario across real processes: an fl-hub, the
+// fl-manager console and fl-participant processes talking over loopback
+// through CAF remoting; the hub is killed with SIGKILL and restarted on the
+// same data directory.
+#include <signal.h>
+
+#include <boost/test/unit_test.hpp>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "messages/files.hpp"
+#include "process.hpp"
+
+using namespace fedhub::testing;
+using nlohmann::json;
+
+namespace {
+
+const std::string kBin = FEDHUB_BIN_DIR;
+const std::string kSrc = FEDHUB_SOURCE_DIR;
+const std::string kFashion = "/usr/share/datasets/fashion-mnist/t10k";
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
+
+struct Hub {
+  const TempDir& dir;
+  std::unique_ptr<Child> process;
+  std::string address;
+
+  explicit Hub(const TempDir& d) : dir(d) {}
+
+  void start() {
+    process = std::make_unique<Child>(std::vector<std::string>{kBin + "/fl-hub", "--port", "0", "--data-dir",
+                                                               dir / "data"});
+    auto line = process->wait_for_line("listening on");
+    auto at = line.find("listening on ") + 13;
+    address = line.substr(at, line.find(' ', at) - at);
+  }
+
+  void kill9() {
+    process->signal(SIGKILL);
+    BOOST_TEST(process->wait() == 128 + SIGKILL);
+  }
+};
+
+RunResult manager(const Hub& hub, std::vector<std::string> args, const std::string& key_file = "") {
+  std::vector<std::string> argv{kBin + "/fl-manager", "--hub", hub.address, "--key-file",
+                                key_file.empty() ? hub.dir / "data/manager.key" : key_file, "--timeout", "60"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv);
+}
+
+RunResult participant(const std::string& command, std::vector<std::string> args) {
+  std::vector<std::string> argv{kBin + "/fl-participant", command};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv);
+}
+
+RunResult hub_participant(const Hub& hub, const std::string& key, const std::string& command,
+                          std::vector<std::string> args) {
+  args.insert(args.end(), {"--hub", hub.address, "--key", key});
+  return participant(command, args);
+}
+
+// Expects a refused command: exit code 1 and the error's name on stderr.
+void expect_refused(const RunResult& r, const std::string& error_name) {
+  BOOST_TEST(r.exit_code == 1, "exit code " << r.exit_code << ", stderr: " << r.err);
+  BOOST_TEST(r.err.find("error: " + error_name + ":") != std::string::npos,
+             "expected '" << error_name << "' in: " << r.err);
+}
+
+void expect_ok(const RunResult& r) { BOOST_REQUIRE_MESSAGE(r.exit_code == 0, "failed: " << r.err << r.out); }
+
+void create_model(const Hub& hub, const std::string& name, const TempDir& dir) {
+  write_text(dir / "recipe.json",
+             R"({"optimizer":{"name":"adam","learning_rate":0.002},"batch_size":32,"steps":20,"samples_per_round":640})");
+  expect_ok(manager(hub, {"create", name, "--arch", kSrc + "/config/fmnist-mlp.arch.json", "--labels",
+                          kSrc + "/config/fashion-mnist-labels.txt", "--recipe", dir / "recipe.json"}));
+}
+
+std::string add_key(const Hub& hub, const std::string& name, const std::string& role = "participant") {
+  auto r = manager(hub, {"keys", "add", name, "--role", role});
+  expect_ok(r);
+  std::string key = r.out.substr(0, r.out.find('\n'));
+  BOOST_REQUIRE(key.rfind("fhk_", 0) == 0);
+  return key;
+}
+
+json status(const Hub& hub, const std::string& model, int64_t version = -1) {
+  auto r = manager(hub, {"--json", "status", model, "--version", std::to_string(version)});
+  expect_ok(r);
+  return json::parse(r.out);
+}
+
+std::vector<std::string> contributors(const json& st) {
+  std::vector<std::string> out;
+  for (const auto& c : st["contributions"]) out.push_back(c["participant"]);
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(hub_processes)
+
+BOOST_AUTO_TEST_CASE(four_steps_rejections_and_crash_recovery) {
+  TempDir dir;
+  Hub hub(dir);
+  hub.start();
+  // The manager key file was created with mode 0600.
+  BOOST_TEST(fedhub::read_file(dir / "data/manager.key").size() > 10u);
+
+  // Step 1: the manager creates a model.
+  create_model(hub, "fm", dir);
+  auto listed = manager(hub, {"--json", "list"});
+  expect_ok(listed);
+  auto models = json::parse(listed.out);
+  BOOST_REQUIRE(models.size() == 1u);
+  BOOST_TEST(models[0]["name"] == "fm");
+  BOOST_TEST(models[0]["current_version"] == 0);
+  expect_refused(manager(hub, {"create", "fm", "--arch", kSrc + "/config/fmnist-mlp.arch.json", "--labels",
+                               kSrc + "/config/fashion-mnist-labels.txt", "--recipe", dir / "recipe.json"}),
+                 "model_exists");
+
+  const auto alice = add_key(hub, "alice");
+  const auto bob = add_key(hub, "bob");
+  const auto carol = add_key(hub, "carol");
+
+  // Step 2: participants download and train offline, each on part of the classes.
+  expect_ok(hub_participant(hub, alice, "download", {"--model", "fm", "--out", dir / "v0.pkg"}));
+  expect_ok(participant("train", {"--in", dir / "v0.pkg", "--data", "idx:" + kFashion + ":0,1,2,3,4", "--out",
+                                  dir / "alice0.fhc", "--seed", "1"}));
+  expect_ok(participant("train", {"--in", dir / "v0.pkg", "--data", "idx:" + kFashion + ":5,6,7,8,9", "--out",
+                                  dir / "bob0.fhc", "--seed", "2"}));
+  expect_ok(participant("train", {"--in", dir / "v0.pkg", "--data", "idx:" + kFashion + ":0,9", "--out",
+                                  dir / "carol0.fhc", "--seed", "3"}));
+
+  // Step 3: uploads, and the paper's rules.
+  auto up = hub_participant(hub, alice, "upload", {"--model", "fm", "--weights", dir / "alice0.fhc", "--json"});
+  expect_ok(up);
+  BOOST_TEST(json::parse(up.out)["contributions"] == 1);
+  BOOST_TEST(json::parse(up.out)["participant"] == "alice");
+  expect_refused(hub_participant(hub, alice, "upload", {"--weights", dir / "alice0.fhc"}), "duplicate");
+  expect_refused(hub_participant(hub, "fhk_not_a_key", "upload", {"--weights", dir / "bob0.fhc"}), "unauthorized");
+  expect_refused(hub_participant(hub, bob, "download", {"--model", "nope", "--out", dir / "x.pkg"}), "unknown_model");
+  expect_refused(manager(hub, {"merge", "fm", "--base", "0"}, [&] {
+                   write_text(dir / "bob.key", bob);
+                   return dir / "bob.key";
+                 }()),
+                 "forbidden");
+  expect_ok(hub_participant(hub, bob, "upload", {"--weights", dir / "bob0.fhc"}));
+  auto st0 = status(hub, "fm");
+  BOOST_TEST((contributors(st0) == std::vector<std::string>{"alice", "bob"}));
+  BOOST_TEST(st0["contributions"][0]["num_samples"] == 640);
+
+  // Step 4: merge; the base is then no longer current.
+  auto merged = manager(hub, {"--json", "merge", "fm", "--base", "0"});
+  expect_ok(merged);
+  BOOST_TEST(json::parse(merged.out)["new_version"] == 1);
+  BOOST_TEST(json::parse(merged.out)["total_samples"] == 1280);
+  expect_refused(manager(hub, {"merge", "fm", "--base", "0"}), "base_not_current");
+  expect_refused(manager(hub, {"merge", "fm", "--base", "1"}), "not_enough_contributions");
+  expect_refused(hub_participant(hub, carol, "upload", {"--weights", dir / "carol0.fhc"}), "stale");
+  expect_refused(hub_participant(hub, carol, "download", {"--model", "fm", "--version", "7", "--out", dir / "x.pkg"}),
+                 "unknown_version");
+
+  // Version 1 is better than version 0 on the test set.
+  auto e0 = manager(hub, {"--json", "evaluate", "fm", "--version", "0", "--data", "idx:" + kFashion});
+  auto e1 = manager(hub, {"--json", "evaluate", "fm", "--data", "idx:" + kFashion});
+  expect_ok(e0);
+  expect_ok(e1);
+  BOOST_TEST(json::parse(e1.out)["version"] == 1);
+  BOOST_TEST(json::parse(e1.out)["accuracy"].get<double>() > json::parse(e0.out)["accuracy"].get<double>() + 0.2);
+
+  // A contribution to version 1, acknowledged just before the crash.
+  expect_ok(hub_participant(hub, alice, "download", {"--model", "fm", "--out", dir / "v1.pkg"}));
+  expect_ok(participant("train", {"--in", dir / "v1.pkg", "--data", "idx:" + kFashion + ":0,1,2,3,4", "--out",
+                                  dir / "alice1.fhc", "--seed", "4"}));
+  expect_ok(hub_participant(hub, alice, "upload", {"--weights", dir / "alice1.fhc"}));
+
+  hub.kill9();
+  hub.start();
+
+  // Everything acknowledged is there after the restart.
+  auto st1 = status(hub, "fm");
+  BOOST_TEST(st1["current_version"] == 1);
+  BOOST_TEST((contributors(st1) == std::vector<std::string>{"alice"}));
+  BOOST_TEST((contributors(status(hub, "fm", 0)) == std::vector<std::string>{"alice", "bob"}));
+  BOOST_TEST(st1["versions"].size() == 2u);
+  expect_refused(hub_participant(hub, alice, "upload", {"--weights", dir / "alice1.fhc"}), "duplicate");
+  expect_ok(hub_participant(hub, alice, "download", {"--model", "fm", "--out", dir / "v1-after.pkg"}));
+  BOOST_TEST((fedhub::read_file(dir / "v1.pkg") == fedhub::read_file(dir / "v1-after.pkg")));
+  // Keys survive too, and revocation takes effect.
+  expect_ok(manager(hub, {"keys", "revoke", "carol"}));
+  expect_refused(hub_participant(hub, carol, "download", {"--model", "fm", "--out", dir / "x.pkg"}), "unauthorized");
+
+  hub.process->signal(SIGTERM);
+  BOOST_TEST(hub.process->wait() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(participants_loop_on_pushed_versions) {
+  TempDir dir;
+  Hub hub(dir);
+  hub.start();
+  create_model(hub, "loop", dir);
+  const auto p1 = add_key(hub, "p1");
+  const auto p2 = add_key(hub, "p2");
+  auto participant_loop = [&](const std::string& key, const std::string& classes) {
+    return std::make_unique<Child>(std::vector<std::string>{kBin + "/fl-participant", "run", "--hub", hub.address,
+                                                            "--key", key, "--model", "loop", "--data",
+                                                            "idx:" + kFashion + ":" + classes, "--rounds", "3"});
+  };
+  auto a = participant_loop(p1, "0,1,2,3,4,5");
+  auto b = participant_loop(p2, "4,5,6,7,8,9");
+  // The manager merges whenever both have contributed, three times.
+  auto watch = manager(hub, {"--json", "watch", "loop", "--merge-at", "2", "--versions", "3"});
+  expect_ok(watch);
+  BOOST_TEST(a->wait() == 0, a->read_rest());
+  BOOST_TEST(b->wait() == 0, b->read_rest());
+  auto st = status(hub, "loop");
+  BOOST_TEST(st["current_version"] == 3);
+  for (const auto& v : st["versions"])
+    if (v["version"] != 0) BOOST_TEST(v["contributions"] == 2);
+}
+
+BOOST_AUTO_TEST_CASE(programs_explain_themselves) {
+  for (const auto* program : {"fl-hub", "fl-manager", "fl-participant"}) {
+    auto r = run({kBin + "/" + program, "--help"});
+    BOOST_TEST(r.exit_code == 0);
+    BOOST_TEST(r.out.find("Usage:") != std::string::npos, program);
+  }
+  auto bad = run({kBin + "/fl-manager", "--key", "x", "frobnicate"});
+  BOOST_TEST(bad.exit_code == 2);
+  BOOST_TEST(bad.err.find("unknown command 'frobnicate'") != std::string::npos);
+  auto unreachable = run({kBin + "/fl-manager", "--hub", "127.0.0.1:1", "--key", "x", "list"});
+  BOOST_TEST(unreachable.exit_code == 1);
+  BOOST_TEST(unreachable.err.find("unavailable") != std::string::npos, unreachable.err);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

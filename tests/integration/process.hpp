@@ -1,0 +1,63 @@
+// Real child processes for integration tests: run a program to completion, or
+// start one (a hub) and read its output line by line as it comes.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace fedhub::testing {
+
+struct RunResult {
+  int exit_code = -1;  // or 128 + signal
+  std::string out;
+  std::string err;
+};
+
+// Runs argv[0] (a path) with the arguments and waits for it to end.
+RunResult run(const std::vector<std::string>& argv);
+
+// A process whose standard output is read line by line (stderr is appended
+// to the same pipe).
+class Child {
+ public:
+  explicit Child(const std::vector<std::string>& argv);
+  ~Child();  // SIGKILLs and reaps the process if it still runs
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  // Blocks until a line containing `text` arrives; returns it. Throws
+  // std::runtime_error with everything read when the output ends first.
+  std::string wait_for_line(const std::string& text);
+
+  // Reads the rest of the output until the process closes it.
+  std::string read_rest();
+
+  void signal(int sig);
+  // Waits for the process to end; returns its exit code (or 128 + signal).
+  int wait();
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+  std::string buffered_;
+  std::string seen_;
+  bool reaped_ = false;
+  int status_ = 0;
+};
+
+// A fresh directory under /tmp, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace fedhub::testing
