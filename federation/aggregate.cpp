@@ -211,9 +211,8 @@ void weighted_sum(std::span<float> acc, std::span<const std::span<const float>> 
 
 void axpy(std::span<float> y, float a, std::span<const float> x) {
   check_same_size(y.size(), x.size(), "axpy");
-  for_chunks(static_cast<int64_t>(y.size()), kChunk, [&](int64_t lo, int64_t len) {
-    ArrayMap(y.data() + lo, len) += a * ConstArrayMap(x.data() + lo, len);
-  });
+  for_chunks(static_cast<int64_t>(y.size()), kChunk,
+             [&](int64_t lo, int64_t len) { ArrayMap(y.data() + lo, len) += a * ConstArrayMap(x.data() + lo, len); });
 }
 
 void scale(std::span<float> x, float a) {
@@ -363,7 +362,7 @@ void trimmed_mean(std::span<float> out, std::span<const std::span<const float>> 
   const int64_t cut = trim_count(static_cast<int64_t>(deltas.size()), beta);
   per_coordinate(out, deltas, [cut](float* row, int64_t k) {
     if (cut > 0) {
-      std::nth_element(row, row + cut, row + k);                // row[0, cut) are the cut smallest
+      std::nth_element(row, row + cut, row + k);              // row[0, cut) are the cut smallest
       std::nth_element(row + cut, row + (k - cut), row + k);  // row[k-cut, k) the cut largest
     }
     double s = 0.0;
@@ -381,7 +380,7 @@ std::vector<double> pairwise_squared_distances(std::span<const std::span<const f
   std::vector<double> total(static_cast<size_t>(pairs), 0.0);
   constexpr int64_t kCoordTile = 1024;
   const int64_t tiles = (static_cast<int64_t>(n) + kCoordTile - 1) / kCoordTile;
-#pragma omp parallel if (static_cast<int64_t>(n) * pairs >= kParallelMin)
+#pragma omp parallel if (static_cast <int64_t>(n) * pairs >= kParallelMin)
   {
     std::vector<double> local(static_cast<size_t>(pairs), 0.0);
 #pragma omp for schedule(static)
@@ -418,19 +417,19 @@ std::vector<double> pairwise_squared_distances(std::span<const std::span<const f
 
 namespace {
 void check_krum(int64_t n, int64_t f) {
-  if (f < 0) throw std::invalid_argument("krum: the number of Byzantine contributions f must be >= 0, got " +
-                                         std::to_string(f));
+  if (f < 0)
+    throw std::invalid_argument("krum: the number of Byzantine contributions f must be >= 0, got " + std::to_string(f));
   if (n <= 2 * f + 2)
-    throw std::invalid_argument("krum needs n > 2f + 2 contributions: n = " + std::to_string(n) + ", f = " +
-                                std::to_string(f) + " (needs at least " + std::to_string(2 * f + 3) + ")");
+    throw std::invalid_argument("krum needs n > 2f + 2 contributions: n = " + std::to_string(n) +
+                                ", f = " + std::to_string(f) + " (needs at least " + std::to_string(2 * f + 3) + ")");
 }
 }  // namespace
 
 std::vector<double> krum_scores(std::span<const double> sq, int64_t n, int64_t f) {
   check_krum(n, f);
   if (static_cast<int64_t>(sq.size()) != n * n)
-    throw std::invalid_argument("krum_scores: distance matrix has " + std::to_string(sq.size()) + " entries, expected " +
-                                std::to_string(n * n));
+    throw std::invalid_argument("krum_scores: distance matrix has " + std::to_string(sq.size()) +
+                                " entries, expected " + std::to_string(n * n));
   const int64_t closest = n - f - 2;
   std::vector<double> scores(static_cast<size_t>(n));
   std::vector<double> row;

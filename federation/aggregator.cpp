@@ -266,8 +266,8 @@ ServerState ServerState::deserialize(std::string_view bytes) {
     r.pos += name_len;
     const auto count = r.get<uint64_t>(at + " ('" + name + "') value count");
     if (count > (bytes.size() - r.pos) / sizeof(float))
-      throw std::invalid_argument("server state: truncated at " + at + " ('" + name + "') values: " +
-                                  std::to_string(count) + " floats announced, " +
+      throw std::invalid_argument("server state: truncated at " + at + " ('" + name +
+                                  "') values: " + std::to_string(count) + " floats announced, " +
                                   std::to_string(bytes.size() - r.pos) + " bytes left");
     std::vector<float> values(static_cast<size_t>(count));
     if (!values.empty()) std::memcpy(values.data(), bytes.data() + r.pos, values.size() * sizeof(float));

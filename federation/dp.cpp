@@ -33,9 +33,8 @@ std::string check_dp_config(const DpConfig& dp) {
   if (!finite_nonneg(dp.count_noise_stddev))
     return "dp: count_noise_stddev must be finite and >= 0, got " + std::to_string(dp.count_noise_stddev);
   if (dp.adaptive_clipping && dp.count_noise_stddev > 0 && 2 * dp.count_noise_stddev <= dp.noise_multiplier)
-    return "dp: count_noise_stddev " + std::to_string(dp.count_noise_stddev) +
-           " is too small for noise_multiplier " + std::to_string(dp.noise_multiplier) +
-           " (adaptive clipping needs 2 * count_noise_stddev > noise_multiplier)";
+    return "dp: count_noise_stddev " + std::to_string(dp.count_noise_stddev) + " is too small for noise_multiplier " +
+           std::to_string(dp.noise_multiplier) + " (adaptive clipping needs 2 * count_noise_stddev > noise_multiplier)";
   return {};
 }
 

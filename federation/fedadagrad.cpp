@@ -20,8 +20,8 @@ class FedAdagrad final : public MeanAggregator {
   }
   void step(std::span<float> model, std::span<const float> acc, float scale, ServerState& s) override {
     const auto& c = config();
-    fedadagrad_step(model, state_vector(s, "m", parameter_count()), state_vector(s, "v", parameter_count()), acc,
-                    scale, static_cast<float>(c.server_lr), static_cast<float>(c.beta1), static_cast<float>(c.tau));
+    fedadagrad_step(model, state_vector(s, "m", parameter_count()), state_vector(s, "v", parameter_count()), acc, scale,
+                    static_cast<float>(c.server_lr), static_cast<float>(c.beta1), static_cast<float>(c.tau));
   }
 };
 

@@ -15,8 +15,8 @@ std::vector<float> flatten(const Weights& w) {
 void flatten_into(const Weights& w, std::span<float> out) {
   const int64_t n = parameter_count(w);
   if (static_cast<int64_t>(out.size()) != n)
-    throw std::invalid_argument("flatten_into: output holds " + std::to_string(out.size()) + " values, the weights have " +
-                                std::to_string(n));
+    throw std::invalid_argument("flatten_into: output holds " + std::to_string(out.size()) +
+                                " values, the weights have " + std::to_string(n));
   size_t pos = 0;
   for (const auto& t : w) {
     std::copy(t.values.begin(), t.values.end(), out.begin() + static_cast<std::ptrdiff_t>(pos));

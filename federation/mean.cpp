@@ -120,8 +120,8 @@ void MeanAggregator::apply(std::span<float> model, ServerState& state) {
         std::mt19937_64 rng(seed ^ 0xA5A5A5A5A5A5A5A5ull);
         unclipped += std::normal_distribution<double>(0.0, dp.count_noise_stddev)(rng);
       }
-      next_clip = adaptive_clip_norm(clip_norm_, unclipped / static_cast<double>(count_),
-                                     dp.target_unclipped_quantile, dp.clip_learning_rate);
+      next_clip = adaptive_clip_norm(clip_norm_, unclipped / static_cast<double>(count_), dp.target_unclipped_quantile,
+                                     dp.clip_learning_rate);
     }
   } else {
     const double denom = config_.divide_by_count ? static_cast<double>(count_) : weight_sum_;

@@ -20,9 +20,7 @@ class Median final : public RobustAggregator {
 }  // namespace
 
 namespace detail {
-std::unique_ptr<Aggregator> make_median(const AggregatorConfig& c, int64_t n) {
-  return std::make_unique<Median>(c, n);
-}
+std::unique_ptr<Aggregator> make_median(const AggregatorConfig& c, int64_t n) { return std::make_unique<Median>(c, n); }
 }  // namespace detail
 
 }  // namespace fedhub::federation

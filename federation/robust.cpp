@@ -22,8 +22,7 @@ void RobustAggregator::add(std::span<const float> delta, double num_samples, dou
 }
 
 void RobustAggregator::apply(std::span<float> model, ServerState& state) {
-  if (deltas_.empty())
-    throw std::logic_error("apply: no contributions to aggregate (strategy " + config_.name + ")");
+  if (deltas_.empty()) throw std::logic_error("apply: no contributions to aggregate (strategy " + config_.name + ")");
   check_model(model);
   std::vector<std::span<const float>> views(deltas_.begin(), deltas_.end());
   std::vector<float> result(static_cast<size_t>(parameter_count()));

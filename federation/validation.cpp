@@ -22,8 +22,8 @@ ValidationResult check_impl(std::span<const float> delta, int64_t expected_count
   ValidationResult r;
   if (static_cast<int64_t>(delta.size()) != expected_count) {
     r.code = kUpdateSizeMismatch;
-    r.message = "update has " + std::to_string(delta.size()) + " values, the model has " +
-                std::to_string(expected_count);
+    r.message =
+        "update has " + std::to_string(delta.size()) + " values, the model has " + std::to_string(expected_count);
     return r;
   }
   if (const int64_t bad = first_non_finite(delta); bad >= 0) {

@@ -27,9 +27,9 @@ inline constexpr std::string_view kUpdateNonFinite = "non_finite";
 inline constexpr std::string_view kUpdateNormExceeded = "norm_exceeded";
 
 struct ValidationResult {
-  std::string code;     // one of the kUpdate* codes above
-  std::string message;  // one sentence for the contributor; empty when ok and not clipped
-  double norm = 0;      // L2 norm before clipping
+  std::string code;      // one of the kUpdate* codes above
+  std::string message;   // one sentence for the contributor; empty when ok and not clipped
+  double norm = 0;       // L2 norm before clipping
   bool clipped = false;  // the delta was scaled down to the bound
 
   bool ok() const { return code == kUpdateOk; }

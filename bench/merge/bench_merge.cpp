@@ -243,10 +243,11 @@ MergeResult measure_merge(int64_t k, int64_t p, int reps) {
     agg->apply(model.span(), state);
   });
   r.streaming_gbs = bytes / streaming.best / 1e9;
-  std::printf("  fedavg K=%-3lld P=%-9lld add_many %6.1f GB/s | merge (add_many+apply) %6.1f GB/s, %.2f ms | "
-              "streaming add+apply %6.1f GB/s (median merge %.2f ms)\n",
-              static_cast<long long>(k), static_cast<long long>(p), r.add_many_gbs, r.merge_gbs, full.best * 1e3,
-              r.streaming_gbs, full.median * 1e3);
+  std::printf(
+      "  fedavg K=%-3lld P=%-9lld add_many %6.1f GB/s | merge (add_many+apply) %6.1f GB/s, %.2f ms | "
+      "streaming add+apply %6.1f GB/s (median merge %.2f ms)\n",
+      static_cast<long long>(k), static_cast<long long>(p), r.add_many_gbs, r.merge_gbs, full.best * 1e3,
+      r.streaming_gbs, full.median * 1e3);
   return r;
 }
 
@@ -297,8 +298,8 @@ int main(int argc, char** argv) {
   for (auto [k, p] : {std::pair<int64_t, int64_t>{10, 10'000'000}, {100, 1'000'000}}) {
     const double m = streaming_peak_model_sizes("fedavg", k, p, &hwm);
     worst_m = std::max(worst_m, m);
-    std::printf("  fedavg K=%-3lld P=%-9lld %.2f model sizes%s\n", static_cast<long long>(k),
-                static_cast<long long>(p), m, hwm ? " (VmHWM)" : " (VmRSS samples)");
+    std::printf("  fedavg K=%-3lld P=%-9lld %.2f model sizes%s\n", static_cast<long long>(k), static_cast<long long>(p),
+                m, hwm ? " (VmHWM)" : " (VmRSS samples)");
   }
   {
     const double m = streaming_peak_model_sizes("median", 10, 1'000'000, &hwm);

@@ -1,9 +1,10 @@
 // Central DP (DP-FedAvg, McMahan et al. 2018) and adaptive clipping (Andrew et al. 2021).
+#include "federation/dp.hpp"
+
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 
 #include "federation/aggregator.hpp"
-#include "federation/dp.hpp"
 #include "test_util.hpp"
 
 using namespace fedhub::federation;

@@ -1,7 +1,7 @@
+#include "federation/flat.hpp"
+
 #include <boost/test/unit_test.hpp>
 #include <stdexcept>
-
-#include "federation/flat.hpp"
 
 using namespace fedhub;
 using namespace fedhub::federation;

@@ -1,8 +1,8 @@
+#include "federation/staleness.hpp"
+
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <stdexcept>
-
-#include "federation/staleness.hpp"
 
 using namespace fedhub::federation;
 namespace tt = boost::test_tools;
@@ -47,8 +47,8 @@ BOOST_AUTO_TEST_CASE(hinge_is_one_until_b_then_decays) {
 BOOST_AUTO_TEST_CASE(fedbuff_is_nguyen_et_al_not_flare) {
   StalenessPolicy p{StalenessKind::fedbuff, -1};
   BOOST_TEST(staleness_weight(p, 0) == 1.0);
-  BOOST_TEST(staleness_weight(p, 3) == 0.5, tt::tolerance(1e-12));                    // 1/sqrt(4)
-  BOOST_TEST(staleness_weight(p, 8) == 1.0 / 3.0, tt::tolerance(1e-12));              // 1/sqrt(9)
+  BOOST_TEST(staleness_weight(p, 3) == 0.5, tt::tolerance(1e-12));                   // 1/sqrt(4)
+  BOOST_TEST(staleness_weight(p, 8) == 1.0 / 3.0, tt::tolerance(1e-12));             // 1/sqrt(9)
   BOOST_TEST(staleness_weight(p, 4) == 1.0 / std::sqrt(5.0), tt::tolerance(1e-12));  // FLARE would give 1/3
   p.max_staleness = 2;
   BOOST_TEST(staleness_weight(p, 3) == 0.0);

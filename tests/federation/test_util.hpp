@@ -15,7 +15,8 @@ inline void check_close(std::span<const float> actual, std::initializer_list<dou
   size_t i = 0;
   for (double e : expected) {
     const double a = actual[i];
-    BOOST_TEST(std::abs(a - e) <= tol * std::max(1.0, std::abs(e)), "index " << i << ": got " << a << ", expected " << e);
+    BOOST_TEST(std::abs(a - e) <= tol * std::max(1.0, std::abs(e)),
+               "index " << i << ": got " << a << ", expected " << e);
     ++i;
   }
 }

@@ -1,8 +1,9 @@
+#include "federation/validation.hpp"
+
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <limits>
 
-#include "federation/validation.hpp"
 #include "test_util.hpp"
 
 using namespace fedhub::federation;
