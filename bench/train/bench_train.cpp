@@ -5,9 +5,11 @@
 //
 // ours  train: train_round over random images (batch 32, Adam), images/s
 // ours  infer: evaluate (inference in batches of 256), images/s
+// Each number is the best of 5 windows of S/5 seconds (S = 3 by default).
 // torch      : bench/train/torch_simple_cnn.py under /usr/bin/python3
 // Last line: "bench-train: train R1 infer R2" with R = ours / PyTorch ("n/a"
 // when torch cannot be imported).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -71,17 +73,24 @@ datasets::Dataset random_images(int64_t n, int64_t classes, uint64_t seed) {
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// Runs `once` (which handles `images` images) until `budget` seconds have passed; images per second.
+// Images per second of `once` (which handles `images` images): the best of
+// kWindows windows of budget / kWindows seconds each, the least disturbed one
+// on a shared machine (the PyTorch script measures the same way).
+constexpr int kWindows = 5;
 template <typename F>
 double throughput(double budget, int64_t images, F once) {
   once();  // warm-up
-  int64_t done = 0;
-  const auto start = Clock::now();
-  do {
-    once();
-    done += images;
-  } while (seconds_since(start) < budget);
-  return static_cast<double>(done) / seconds_since(start);
+  double best = 0;
+  for (int w = 0; w < kWindows; ++w) {
+    int64_t done = 0;
+    const auto start = Clock::now();
+    do {
+      once();
+      done += images;
+    } while (seconds_since(start) < budget / kWindows);
+    best = std::max(best, static_cast<double>(done) / seconds_since(start));
+  }
+  return best;
 }
 
 struct TorchNumbers {
@@ -122,12 +131,12 @@ int main(int argc, char** argv) try {
   std::printf("bench-train: SIMPLE-CNN-32-32-3, %lld parameters, %d threads\n",
               static_cast<long long>(parameter_count(w0)), o.threads);
 
-  // Training: one paper round per call (6,400 random images, batch 32, 200 Adam steps).
+  // Training: train_round over 50 steps of 32 random images per call (Adam, fresh state).
   const auto train_data = random_images(6400, 20, 7);
   Recipe recipe;
   recipe.batch_size = 32;
-  recipe.steps = 200;
-  recipe.samples_per_round = 6400;
+  recipe.steps = 50;
+  recipe.samples_per_round = 1600;
   training::TrainOptions topt;
   topt.threads = o.threads;
   Weights w = w0;
