@@ -17,6 +17,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "model/architecture.hpp"
 #include "model/recipe.hpp"
@@ -115,6 +116,16 @@ std::optional<TorchNumbers> run_torch(const Options& o) {
   return t;
 }
 
+// The 1-minute load average, or -1 when unknown.
+double load_average() {
+  FILE* f = std::fopen("/proc/loadavg", "r");
+  if (!f) return -1;
+  double load = -1;
+  if (std::fscanf(f, "%lf", &load) != 1) load = -1;
+  std::fclose(f);
+  return load;
+}
+
 std::string ratio(double ours, const std::optional<TorchNumbers>& torch, double TorchNumbers::*field) {
   if (!torch) return "n/a";
   char buf[32];
@@ -130,6 +141,13 @@ int main(int argc, char** argv) try {
   const Weights w0 = training::initialize_weights(arch, 42);
   std::printf("bench-train: SIMPLE-CNN-32-32-3, %lld parameters, %d threads\n",
               static_cast<long long>(parameter_count(w0)), o.threads);
+  const double load = load_average();
+  const unsigned cores = std::thread::hardware_concurrency();
+  if (load > 0.5 && cores > 0 && load + o.threads > cores)
+    std::printf(
+        "note: load average %.1f on %u cores before the run: other processes compete for the cores, "
+        "both sides' numbers (PyTorch's most) are noisy\n",
+        load, cores);
 
   // Training: train_round over 50 steps of 32 random images per call (Adam, fresh state).
   const auto train_data = random_images(6400, 20, 7);
