@@ -80,44 +80,49 @@ LossStats ParallelNetwork::train_step(std::span<float> params, Optimizer& optimi
 #pragma omp parallel num_threads(T)
   {
     omp_set_num_threads(1);  // no nested Eigen threads: we parallelise over the batch
-    const int t = omp_get_thread_num();
-    Replica& r = *replicas_[t];
-    r.stats = {};
-    r.error = nullptr;
-    try {
-      const auto [b, e] = slice(batch, T, t);
-      const int64_t n = e - b;
-      if (n == 0) {
-        std::fill(r.grads.begin(), r.grads.end(), 0.0f);
-      } else {
+    // Slice s always runs on replica s; a smaller team than asked for (nested
+    // call, thread limit) runs several slices per thread with the same result.
+    const int team = omp_get_num_threads();
+    for (int s = omp_get_thread_num(); s < T; s += team) {
+      Replica& r = *replicas_[s];
+      r.stats = {};
+      r.error = nullptr;
+      try {
+        const auto [b, e] = slice(batch, T, s);
+        const int64_t n = e - b;
+        if (n == 0) {
+          std::fill(r.grads.begin(), r.grads.end(), 0.0f);
+          continue;
+        }
         gather(data, input_size_, indices.data() + b, n, r.input.data());
         for (int64_t i = 0; i < n; ++i) r.labels[i] = data.labels[static_cast<size_t>(indices[b + i])];
-        PassContext ctx{true, dropout_seed, b};
-        const float* logits = r.net.forward(params.data(), r.input.data(), n, ctx);
+        const float* logits = r.net.forward(params.data(), r.input.data(), n, PassContext{true, dropout_seed, b});
         r.stats =
             softmax_cross_entropy(logits, r.labels.data(), n, classes_, r.dlogits.data(), static_cast<double>(batch));
         r.net.backward(params.data(), r.dlogits.data(), r.grads.data());
-      }
-    } catch (...) {
-      r.error = std::current_exception();
+      } catch (...) {
+        r.error = std::current_exception();
 #pragma omp atomic write
-      failed = true;
+        failed = true;
+      }
     }
 #pragma omp barrier
     bool stop;
 #pragma omp atomic read
     stop = failed;
     if (!stop) {
-      // Sum the gradients in thread order and update this thread's parameter range.
+      // Sum the gradients in slice order and update parameter range s (cache-line aligned bounds).
       const int64_t P = parameter_count_;
-      const int64_t lo = std::min(P, (P * t / T) / 16 * 16),
-                    hi = t + 1 == T ? P : std::min(P, (P * (t + 1) / T) / 16 * 16);
       float* g0 = replicas_[0]->grads.data();
-      for (int u = 1; u < T; ++u) {
-        const float* gu = replicas_[u]->grads.data();
-        for (int64_t i = lo; i < hi; ++i) g0[i] += gu[i];
+      for (int s = omp_get_thread_num(); s < T; s += team) {
+        const int64_t lo = std::min(P, (P * s / T) / 16 * 16);
+        const int64_t hi = s + 1 == T ? P : std::min(P, (P * (s + 1) / T) / 16 * 16);
+        for (int u = 1; u < T; ++u) {
+          const float* gu = replicas_[u]->grads.data();
+          for (int64_t i = lo; i < hi; ++i) g0[i] += gu[i];
+        }
+        optimizer.apply(params.data(), g0, lo, hi);
       }
-      optimizer.apply(params.data(), g0, lo, hi);
     }
   }
   LossStats total;
@@ -142,19 +147,21 @@ void ParallelNetwork::predict(std::span<const float> params, const datasets::Dat
 #pragma omp parallel num_threads(T)
   {
     omp_set_num_threads(1);
-    const int t = omp_get_thread_num();
-    Replica& r = *replicas_[t];
-    r.error = nullptr;
-    try {
-      const auto [b, e] = slice(n, T, t);
-      for (int64_t c = b; c < e; c += infer_chunk_) {
-        const int64_t m = std::min(infer_chunk_, e - c);
-        gather_range(data, input_size_, begin + c, m, r.input.data());
-        const float* out = r.net.forward(params.data(), r.input.data(), m, PassContext{});
-        std::copy_n(out, m * classes_, logits + c * classes_);
+    const int team = omp_get_num_threads();
+    for (int s = omp_get_thread_num(); s < T; s += team) {
+      Replica& r = *replicas_[s];
+      r.error = nullptr;
+      try {
+        const auto [b, e] = slice(n, T, s);
+        for (int64_t c = b; c < e; c += infer_chunk_) {
+          const int64_t m = std::min(infer_chunk_, e - c);
+          gather_range(data, input_size_, begin + c, m, r.input.data());
+          const float* out = r.net.forward(params.data(), r.input.data(), m, PassContext{});
+          std::copy_n(out, m * classes_, logits + c * classes_);
+        }
+      } catch (...) {
+        r.error = std::current_exception();
       }
-    } catch (...) {
-      r.error = std::current_exception();
     }
   }
   for (int t = 0; t < T; ++t)

@@ -146,6 +146,14 @@ BOOST_AUTO_TEST_CASE(seeded_runs_are_bit_for_bit_reproducible) {
   BOOST_TEST(!bitwise_equal(a.weights, c.weights));
   const auto d = run(7, 1), e = run(7, 1);
   BOOST_TEST(bitwise_equal(d.weights, e.weights));
+  // Called from inside a parallel region (a smaller team than asked for, e.g.
+  // a nested region), each call still runs its two slices and sums them in
+  // the same order: the same bits.
+  std::vector<Weights> nested(2);
+#pragma omp parallel for num_threads(2)
+  for (int i = 0; i < 2; ++i) nested[i] = run(7, 2).weights;
+  BOOST_TEST(bitwise_equal(nested[0], a.weights));
+  BOOST_TEST(bitwise_equal(nested[1], a.weights));
   // One thread and two threads see the same batches and dropout masks; only
   // the order of float additions differs.
   BOOST_TEST(std::abs(a.loss - d.loss) < 1e-3);
