@@ -46,7 +46,7 @@ class NetLayer {
   // valid until the next forward call and may alias `in`.
   virtual const T* forward(const T* params, const T* in, int64_t batch, const PassContext& ctx) = 0;
 
-  // After forward on the same `in`: dout is d(loss)/d(output) [batch,
+  // Once after each forward, on the same `in` (layers may reuse forward buffers): dout is d(loss)/d(output) [batch,
   // output_size()] and may be overwritten. Overwrites grads (parameter_count()
   // values) with d(loss)/d(params). When need_input_grad, returns
   // d(loss)/d(in) [batch, input_size()] (which may alias dout); otherwise
