@@ -1,0 +1,134 @@
+// Helpers of the hub tests: a store in a temporary directory, a tiny model
+// created through a real CreateModel request, contributions, error checks.
+#pragma once
+
+#include <stdlib.h>
+
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "hub/model_state.hpp"
+#include "messages/contribution.hpp"
+#include "messages/errors.hpp"
+#include "messages/requests.hpp"
+#include "persistence/store.hpp"
+
+namespace fedhub::fb {
+inline std::ostream& operator<<(std::ostream& o, ErrorCode c) { return o << EnumNameErrorCode(c); }
+inline std::ostream& operator<<(std::ostream& o, Role r) { return o << "Role::" << EnumNameRole(r); }
+}  // namespace fedhub::fb
+
+namespace fedhub::test {
+
+inline const char* kTinyArch = R"({"input":[2],"layers":[{"type":"dense","units":3}]})";
+inline const char* kRecipe =
+    R"({"optimizer":{"name":"adam","learning_rate":0.001},"batch_size":32,"steps":200,"samples_per_round":6400})";
+
+// One dense layer 2 -> 3: dense/kernel [2,3], dense/bias [3]; 9 parameters.
+inline fb::ModelSpecT tiny_spec(const std::string& name = "tiny", uint32_t min_contributions = 1) {
+  fb::ModelSpecT s;
+  s.name = name;
+  s.architecture_json = kTinyArch;
+  s.labels = {"cat", "dog", "bird"};
+  s.recipe_json = kRecipe;
+  s.min_contributions = min_contributions;
+  return s;
+}
+
+inline std::vector<TensorSpec> tiny_layout() { return {{"dense/kernel", {2, 3}}, {"dense/bias", {3}}}; }
+
+// The initial weights used below: kernel {-1, -0.5, 0, 0.5, 1, 1.5}, bias {0.25, -0.5, 1.5}.
+inline std::vector<float> tiny_initial_flat() { return {-1.0f, -0.5f, 0.0f, 0.5f, 1.0f, 1.5f, 0.25f, -0.5f, 1.5f}; }
+
+// tiny_layout weights from 9 flat values.
+inline Weights tiny_from_flat(const std::vector<float>& f) {
+  return {{"dense/kernel", {2, 3}, {f.begin(), f.begin() + 6}}, {"dense/bias", {3}, {f.begin() + 6, f.end()}}};
+}
+
+inline std::vector<float> flatten(const Weights& w) {
+  std::vector<float> out;
+  for (const auto& t : w) out.insert(out.end(), t.values.begin(), t.values.end());
+  return out;
+}
+
+// A directory under /tmp made by mkdtemp, removed with its contents.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = "/tmp/fedhub-hub-test-XXXXXX";
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& leaf) const { return path_ + "/" + leaf; }
+
+ private:
+  std::string path_;
+};
+
+// A store in a temporary directory that can be closed and reopened.
+struct StoreFixture {
+  TempDir dir;
+  std::unique_ptr<Store> store = Store::open(db_path());
+
+  std::string db_path() const { return dir / "db"; }
+  void reopen() {
+    store.reset();
+    store = Store::open(db_path());
+  }
+};
+
+// Runs create_model on a CreateModel request built (and verified) as a
+// client would send it.
+inline ModelState create_from_request(Store& store, const fb::ModelSpecT& spec, const Weights& initial,
+                                      const std::string& policy_json = {}) {
+  const Buffer request = requests::create_model("manager-key", spec, initial, policy_json);
+  const auto* env = requests::verify(request);
+  return create_model(store, *env->request_as_CreateModel());
+}
+
+inline Buffer contribution(const std::string& model, uint64_t base, uint64_t samples, const Weights& w,
+                           const std::string& claimed_name = "claimed") {
+  ContributionMeta meta;
+  meta.model = model;
+  meta.base_version = base;
+  meta.participant = claimed_name;
+  meta.num_samples = samples;
+  meta.metrics = {{"loss", 0.5}, {"accuracy", 0.75}};
+  return build_contribution(meta, w);
+}
+
+// Runs `f` and checks that it throws RequestError with `code` and a message
+// containing `needle`.
+inline void check_error(const std::function<void()>& f, ErrorCode code, const std::string& needle = {}) {
+  try {
+    f();
+    BOOST_ERROR("expected RequestError " << error_name(code) << ", nothing was thrown");
+  } catch (const RequestError& e) {
+    BOOST_TEST(e.code() == code, "message: " << e.what());
+    if (!needle.empty())
+      BOOST_TEST(std::string(e.what()).find(needle) != std::string::npos,
+                 "'" << e.what() << "' should mention '" << needle << "'");
+  }
+}
+
+// |a_i - b_i| <= tol * max(1, |b_i|) for all i.
+inline void check_close(const std::vector<float>& a, const std::vector<double>& b, double tol = 1e-6) {
+  BOOST_TEST_REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i)
+    BOOST_TEST(std::abs(a[i] - b[i]) <= tol * std::max(1.0, std::abs(b[i])),
+               "index " << i << ": got " << a[i] << ", expected " << b[i]);
+}
+
+}  // namespace fedhub::test
