@@ -17,9 +17,18 @@ using summary_atom = caf::atom_constant<caf::atom("summary")>;
 using upload_atom = caf::atom_constant<caf::atom("upload")>;
 // collector -> model: (accepted_atom, std::vector<char> Event)
 using accepted_atom = caf::atom_constant<caf::atom("accepted")>;
+// collector -> merger: (fold_atom, uint64_t pending_seq, std::vector<char> ContributionSummary)
+using fold_atom = caf::atom_constant<caf::atom("fold")>;
 // model -> merger: (merge_atom, uint64_t base) -> std::vector<char> response
 using merge_atom = caf::atom_constant<caf::atom("merge")>;
+// merger -> model: (merged_atom, std::vector<char> MergeReceipt response), once per new version
+using merged_atom = caf::atom_constant<caf::atom("merged")>;
 // model -> collector: (published_atom, uint64_t new_version)
 using published_atom = caf::atom_constant<caf::atom("published")>;
+// model -> merger: (policy_atom, std::string patch) -> std::vector<char> response;
+// merger -> model and model -> collector: (policy_atom, std::string policy)
+using policy_atom = caf::atom_constant<caf::atom("policy")>;
+// merger -> itself: the interval trigger
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
 
 }  // namespace fedhub

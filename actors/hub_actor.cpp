@@ -106,6 +106,7 @@ caf::result<Buffer> handle(self_ptr self, Buffer& request) {
     }
     case fb::Request::Status: require_manager(who, "status"); break;
     case fb::Request::Merge: require_manager(who, "merging"); break;
+    case fb::Request::Policy: require_manager(who, "a merge policy"); break;
     default: break;  // Download, Upload, Subscribe, Unsubscribe: every role
   }
   const auto name = requests::model_of(*env);

@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
+#include <iostream>
 
 #include "actors/atoms.hpp"
 #include "actors/collector_actor.hpp"
@@ -48,8 +49,7 @@ Buffer status(const model_state& st, const fb::Status& s) {
     out.contributions.push_back(std::make_unique<fb::ContributionSummaryT>());
     records::verify_contribution_summary(buf)->UnPackTo(out.contributions.back().get());
   }
-  uint32_t pending = version == m.current_version ? static_cast<uint32_t>(out.contributions.size())
-                                                  : st.store->count_contributions(m.spec.name, m.current_version);
+  const auto pending = static_cast<uint32_t>(st.store->pending(m.spec.name).size());
   out.summary = std::make_unique<fb::ModelSummaryT>(m.summary(pending, st.merging));
   for (const auto& buf : st.store->version_infos(m.spec.name)) {
     out.versions.push_back(std::make_unique<fb::VersionInfoT>());
@@ -62,61 +62,61 @@ void broadcast(model_state& st, self_ptr self, const Buffer& event) {
   for (const auto& s : st.subscribers) self->send(s, event_atom::value, event);
 }
 
-// The merger's answer: on success the durable state is reloaded, the
-// collector learns the new version, subscribers get the event.
+// A new version was stored by the merger: reload the durable state, tell the
+// collector and every subscriber.
 void on_merged(self_ptr self, const Buffer& response) {
   auto& st = self->state;
-  st.merging = false;
   const auto* r = flatbuffers::GetRoot<fb::ResponseEnvelope>(response.data())->response_as_MergeReceipt();
   if (!r) return;
   st.model = ModelState::load(*st.store, st.model.spec.name);
   st.older_package.reset();
   self->send(st.collector, published_atom::value, st.model.current_version);
+  fb::MergeReceiptT receipt;
+  r->UnPackTo(&receipt);
   fb::VersionPublishedT ev;
   ev.model = st.model.spec.name;
-  ev.version = r->new_version();
-  ev.base_version = r->base_version();
-  for (const auto* c : *r->contributors()) ev.contributors.push_back(c->str());
-  ev.total_samples = r->total_samples();
-  ev.aggregator = st.model.policy.aggregator.name;
+  ev.version = receipt.new_version;
+  ev.base_version = receipt.base_version;
+  ev.contributors = std::move(receipt.contributors);
+  ev.total_samples = receipt.total_samples;
+  ev.aggregator = st.model.policy.merge == MergeMode::async ? "fedasync" : st.model.policy.aggregator.name;
+  ev.contributions = std::move(receipt.contributions);
+  ev.dropped = receipt.dropped;
   broadcast(st, self, events::version_published(std::move(ev)));
 }
 
 caf::result<Buffer> merge(self_ptr self, const fb::Merge& m) {
   auto& st = self->state;
-  const auto& name = st.model.spec.name;
   if (st.merging)
-    throw RequestError(ErrorCode::merge_in_progress, "a merge of '" + name + "' is running; try again when it ends");
-  if (m.base_version() > st.model.current_version)
-    throw RequestError(ErrorCode::unknown_version, "model '" + name + "' has no version " +
-                                                       std::to_string(m.base_version()));
-  if (m.base_version() < st.model.current_version)
-    throw RequestError(ErrorCode::base_not_current,
-                       "version " + std::to_string(m.base_version()) + " of '" + name +
-                           "' was merged already; the current version is " +
-                           std::to_string(st.model.current_version));
-  const auto have = st.store->count_contributions(name, m.base_version());
-  const auto need = st.model.spec_fields.min_contributions;
-  if (have < need)
-    throw RequestError(ErrorCode::not_enough_contributions,
-                       "version " + std::to_string(m.base_version()) + " of '" + name + "' has " +
-                           std::to_string(have) + " contribution(s); merging needs at least " + std::to_string(need));
+    throw RequestError(ErrorCode::merge_in_progress,
+                       "a merge of '" + st.model.spec.name + "' is running; try again when it ends");
   st.merging = true;
   auto rp = self->make_response_promise();
+  // The merger checks the base and the count against its own state; new
+  // versions reach this actor as merged_atom messages before this answer.
   self->request(st.merger, caf::infinite, merge_atom::value, m.base_version())
       .then(
           [self, rp](Buffer& response) mutable {
-            try {
-              on_merged(self, response);
-            } catch (const std::exception& e) {
-              response = responses::error(ErrorCode::internal, std::string("merged, but reloading failed: ") + e.what());
-            }
+            self->state.merging = false;
             rp.deliver(std::move(response));
           },
           [self, rp](caf::error& err) mutable {
             self->state.merging = false;
             rp.deliver(responses::error(ErrorCode::internal, "the merger failed: " + self->system().render(err)));
           });
+  return rp;
+}
+
+caf::result<Buffer> policy(self_ptr self, const fb::Policy& p) {
+  auto& st = self->state;
+  if (!p.policy_json() || p.policy_json()->size() == 0) {
+    fb::PolicyInfoT info;
+    info.model = st.model.spec.name;
+    info.policy_json = st.model.policy.to_json();
+    return responses::make(std::move(info));
+  }
+  auto rp = self->make_response_promise();
+  rp.delegate(st.merger, policy_atom::value, p.policy_json()->str());
   return rp;
 }
 
@@ -146,6 +146,7 @@ caf::result<Buffer> handle(self_ptr self, Buffer& request, std::string& caller) 
     case fb::Request::Merge: return merge(self, *env->request_as_Merge());
     case fb::Request::Subscribe: return subscribe(self, true);
     case fb::Request::Unsubscribe: return subscribe(self, false);
+    case fb::Request::Policy: return policy(self, *env->request_as_Policy());
     case fb::Request::Upload: {
       auto rp = self->make_response_promise();
       rp.delegate(st.collector, upload_atom::value, std::move(request), std::move(caller));
@@ -165,9 +166,10 @@ caf::behavior model_actor(self_ptr self, std::shared_ptr<Store> store, ModelStat
   st.options = options;
   st.model = std::move(model);
   const auto& name = st.model.spec.name;
+  auto me = caf::actor_cast<caf::actor>(self);
+  st.merger = self->spawn<caf::linked + caf::detached>(merger_actor, store, name, me);
   st.collector = self->spawn<caf::linked>(collector_actor, store, name, st.model.layout, st.model.current_version,
-                                          caf::actor_cast<caf::actor>(self));
-  st.merger = self->spawn<caf::linked + caf::detached>(merger_actor, store, name);
+                                          st.model.policy.to_json(), me, st.merger);
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& subs = self->state.subscribers;
     subs.erase(std::remove_if(subs.begin(), subs.end(), [&](const caf::actor& a) { return a.address() == dm.source; }),
@@ -185,10 +187,22 @@ caf::behavior model_actor(self_ptr self, std::shared_ptr<Store> store, ModelStat
       },
       [self](summary_atom) -> Buffer {
         auto& st = self->state;
-        auto pending = st.store->count_contributions(st.model.spec.name, st.model.current_version);
+        auto pending = static_cast<uint32_t>(st.store->pending(st.model.spec.name).size());
         return pack_summary(st.model.summary(pending, st.merging));
       },
       [self](accepted_atom, Buffer& event) { broadcast(self->state, self, event); },
+      [self](merged_atom, Buffer& receipt) {
+        try {
+          on_merged(self, receipt);
+        } catch (const std::exception& e) {
+          std::cerr << "fl-hub: model '" << self->state.model.spec.name << "': reloading after a merge failed: "
+                    << e.what() << std::endl;
+        }
+      },
+      [self](policy_atom, std::string& policy) {
+        self->state.model.policy = MergePolicy::from_json(policy);
+        self->send(self->state.collector, policy_atom::value, policy);
+      },
   };
 }
 

@@ -33,3 +33,11 @@ std::string read_key(const po::variables_map& vm);
 void add_hub_options(po::options_description& d);
 
 }  // namespace fedhub::cli
+
+namespace fedhub::cli {
+
+// Options are spelled out: no guessing "--k" means "--key".
+constexpr int kStyle = boost::program_options::command_line_style::default_style &
+                       ~boost::program_options::command_line_style::allow_guessing;
+
+}  // namespace fedhub::cli

@@ -37,7 +37,7 @@ int hub_main(int argc, char** argv) {
       "data-dir", po::value<std::string>(), "directory of the hub's state (default fedhub-data)")(
       "threads", po::value<int>(), "actor scheduler threads (default 2)");
   po::variables_map vm;
-  po::store(po::parse_command_line(argc, argv, opts), vm);
+  po::store(po::command_line_parser(argc, argv).options(opts).style(cli::kStyle).run(), vm);
   po::notify(vm);
   if (vm.count("help")) {
     std::cout << kUsage << "\n" << opts;

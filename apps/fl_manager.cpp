@@ -42,6 +42,12 @@ const char* kUsage =
     "  watch NAME [--merge-at N] [--versions R] [--data SPEC] [--data-labels FILE]\n"
     "                                 follow a model's events; merge whenever the current version has\n"
     "                                 N contributions; evaluate each new version; stop after R versions\n"
+    "  policy NAME [--merge manual|buffered|async] [--k K] [--alpha A]\n"
+    "         [--staleness drop|constant|polynomial|hinge|fedbuff] [--max-staleness S] [--a A] [--b B]\n"
+    "         [--aggregator mean|fedavg|fedavgm|fedadam|fedyogi|fedadagrad|median|trimmed-mean|krum]\n"
+    "         [--server-lr LR] [--norm-bound C] [--on-norm-exceeded reject|clip] [--interval T] ...\n"
+    "                                 show the merge policy, or change the settings named\n"
+    "                                 (unnamed settings keep their value; docs/aggregation.md)\n"
     "  keys add NAME --role participant|manager\n"
     "                                 create an API key (only the key is printed on stdout)\n"
     "  keys list                      API keys (names, roles; never the keys)\n"
@@ -90,7 +96,7 @@ const char* role_name(fb::Role r) { return r == fb::Role::manager ? "manager" : 
 po::variables_map parse(const std::vector<std::string>& args, po::options_description& opts,
                         po::positional_options_description* pos = nullptr) {
   po::variables_map vm;
-  auto parser = po::command_line_parser(args).options(opts);
+  auto parser = po::command_line_parser(args).options(opts).style(cli::kStyle);
   if (pos) parser.positional(*pos);
   po::store(parser.run(), vm);
   po::notify(vm);
@@ -390,12 +396,135 @@ int cmd_watch(Session& s, const std::vector<std::string>& args) {
       try_merge(a->base_version(), a->contributions());
     } else if (const auto* v = ev->body_as_VersionPublished()) {
       ++seen;
-      if (!s.json_output)
-        std::cout << "new version " << v->version() << " from " << (v->contributors() ? v->contributors()->size() : 0)
-                  << " contribution(s)" << std::endl;
+      if (s.json_output) {
+        json merged = json::array();
+        if (v->contributions())
+          for (const auto* c : *v->contributions())
+            merged.push_back({{"participant", c->participant()->str()},
+                              {"base_version", c->base_version()},
+                              {"staleness", c->staleness()},
+                              {"num_samples", c->num_samples()},
+                              {"weight", c->weight()},
+                              {"clipped", c->clipped()}});
+        std::cout << json{{"event", "version"},
+                          {"version", v->version()},
+                          {"aggregator", v->aggregator() ? v->aggregator()->str() : ""},
+                          {"contributions", merged},
+                          {"dropped", v->dropped()}}
+                         .dump()
+                  << std::endl;
+      } else {
+        std::cout << "new version " << v->version() << " (" << (v->aggregator() ? v->aggregator()->str() : "")
+                  << ") from " << (v->contributions() ? v->contributions()->size() : 0) << " contribution(s):";
+        if (v->contributions())
+          for (const auto* c : *v->contributions())
+            std::cout << " " << c->participant()->str() << "[base " << c->base_version() << ", staleness "
+                      << c->staleness() << ", weight " << c->weight() << (c->clipped() ? ", clipped" : "") << "]";
+        if (v->dropped()) std::cout << "; " << v->dropped() << " dropped as stale";
+        std::cout << std::endl;
+      }
       report(static_cast<int64_t>(v->version()));
     }
   }
+  return cli::kOk;
+}
+
+// Shows or changes a model's merge policy: the named options become a JSON
+// patch of the stored policy.
+int cmd_policy(Session& s, const std::vector<std::string>& args) {
+  po::options_description o("policy");
+  o.add_options()("name", po::value<std::string>())("merge", po::value<std::string>(), "manual | buffered | async")(
+      "k", po::value<int64_t>(), "buffered: merge at K contributions")(
+      "alpha", po::value<double>(), "async: mixing weight in (0, 1]")(
+      "staleness", po::value<std::string>(), "drop | constant | polynomial | hinge | fedbuff")(
+      "max-staleness", po::value<int64_t>(), "accept bases up to S versions old (-1: any)")(
+      "a", po::value<double>(), "polynomial exponent / hinge slope")("b", po::value<double>(), "hinge knee")(
+      "aggregator", po::value<std::string>(), "the aggregation strategy")(
+      "server-lr", po::value<double>(), "server learning rate")("momentum", po::value<double>(), "FedAvgM momentum")(
+      "beta1", po::value<double>(), "FedOpt beta1")("beta2", po::value<double>(), "FedOpt beta2")(
+      "tau", po::value<double>(), "FedOpt tau")("weighting", po::value<std::string>(), "samples | uniform")(
+      "trim-beta", po::value<double>(), "trimmed mean: fraction cut at each end")(
+      "krum-f", po::value<int64_t>(), "Krum: Byzantine contributions tolerated")(
+      "multi-krum", po::value<int64_t>(), "Krum: best-scored deltas averaged")(
+      "norm-bound", po::value<double>(), "L2 bound of an update (0: none)")(
+      "on-norm-exceeded", po::value<std::string>(), "reject | clip")(
+      "interval", po::value<double>(), "also merge every T seconds (0: off)")(
+      "retain-versions", po::value<int64_t>(), "versions whose weights are kept")(
+      "dp", po::value<std::string>(), "central differential privacy: on | off")(
+      "dp-clip", po::value<double>(), "DP clip norm C")("dp-noise", po::value<double>(), "DP noise multiplier z")(
+      "dp-adaptive", po::value<std::string>(), "adaptive clipping: on | off");
+  po::positional_options_description pos;
+  pos.add("name", 1);
+  auto vm = parse(args, o, &pos);
+  const auto name = need(vm, "name", "policy");
+  json patch = json::object();
+  auto put = [&](const char* option, json& target, const char* key) {
+    if (!vm.count(option)) return;
+    const auto& v = vm[option].value();
+    if (v.type() == typeid(std::string)) target[key] = vm[option].as<std::string>();
+    else if (v.type() == typeid(double)) target[key] = vm[option].as<double>();
+    else target[key] = vm[option].as<int64_t>();
+  };
+  auto on_off = [&](const char* option) {
+    const auto v = vm[option].as<std::string>();
+    if (v != "on" && v != "off") throw cli::UsageError(std::string("--") + option + " is on or off");
+    return v == "on";
+  };
+  put("merge", patch, "merge");
+  put("k", patch, "k");
+  put("alpha", patch, "alpha");
+  put("norm-bound", patch, "norm_bound");
+  put("on-norm-exceeded", patch, "on_norm_exceeded");
+  put("interval", patch, "interval_seconds");
+  put("retain-versions", patch, "retain_versions");
+  json staleness = json::object();
+  put("staleness", staleness, "kind");
+  put("max-staleness", staleness, "max_staleness");
+  put("a", staleness, "a");
+  put("b", staleness, "b");
+  if (!staleness.empty()) patch["staleness"] = staleness;
+  json aggregator = json::object();
+  put("aggregator", aggregator, "name");
+  put("server-lr", aggregator, "server_lr");
+  put("momentum", aggregator, "momentum");
+  put("beta1", aggregator, "beta1");
+  put("beta2", aggregator, "beta2");
+  put("tau", aggregator, "tau");
+  put("weighting", aggregator, "weighting");
+  put("trim-beta", aggregator, "trim_beta");
+  put("krum-f", aggregator, "krum_byzantine");
+  put("multi-krum", aggregator, "multi_krum");
+  json dp = json::object();
+  if (vm.count("dp")) dp["enabled"] = on_off("dp");
+  put("dp-clip", dp, "clip_norm");
+  put("dp-noise", dp, "noise_multiplier");
+  if (vm.count("dp-adaptive")) dp["adaptive_clipping"] = on_off("dp-adaptive");
+  if (!dp.empty()) aggregator["dp"] = dp;
+  if (!aggregator.empty()) patch["aggregator"] = aggregator;
+
+  Buffer holder;
+  const auto* info = s.connect().call_as<fb::PolicyInfo>(
+      requests::policy(s.key, name, patch.empty() ? std::string() : patch.dump()), holder);
+  const auto policy = json::parse(info->policy_json()->str());
+  if (s.json_output) {
+    std::cout << policy.dump() << "\n";
+    return cli::kOk;
+  }
+  const auto& st = policy["staleness"];
+  const auto& ag = policy["aggregator"];
+  std::cout << "model '" << name << "'" << (patch.empty() ? "" : " (updated)") << "\n"
+            << "  merge:       " << policy["merge"].get<std::string>();
+  if (policy["merge"] == "buffered") std::cout << " at k=" << policy["k"];
+  if (policy["merge"] == "async") std::cout << " with alpha=" << policy["alpha"];
+  if (policy["interval_seconds"].get<double>() > 0) std::cout << ", and every " << policy["interval_seconds"] << " s";
+  std::cout << "\n  staleness:   " << st["kind"].get<std::string>();
+  if (st["kind"] != "drop") std::cout << " up to " << st["max_staleness"] << " versions (a=" << st["a"] << ", b=" << st["b"] << ")";
+  std::cout << "\n  aggregator:  " << ag.dump() << "\n  norm bound:  ";
+  if (policy["norm_bound"].get<double>() > 0)
+    std::cout << policy["norm_bound"] << " (" << policy["on_norm_exceeded"].get<std::string>() << ")";
+  else
+    std::cout << "none";
+  std::cout << "\n  keeps:       the weights of the last " << policy["retain_versions"] << " versions at least\n";
   return cli::kOk;
 }
 
@@ -470,6 +599,7 @@ int run_command(Session& s, std::vector<std::string> args) {
   if (command == "evaluate") return cmd_evaluate(s, args);
   if (command == "watch") return cmd_watch(s, args);
   if (command == "keys") return cmd_keys(s, args);
+  if (command == "policy") return cmd_policy(s, args);
   if (command == "whoami") return cmd_whoami(s, args);
   throw cli::UsageError("unknown command '" + command + "'");
 }
@@ -534,7 +664,7 @@ int manager_main(int argc, char** argv) {
   opts.add_options()("help,h", "show this help")("json", "print results as JSON");
   cli::add_hub_options(opts);
   po::variables_map vm;
-  auto parsed = po::command_line_parser(argc, argv).options(opts).allow_unregistered().run();
+  auto parsed = po::command_line_parser(argc, argv).options(opts).style(cli::kStyle).allow_unregistered().run();
   po::store(parsed, vm);
   po::notify(vm);
   auto rest = po::collect_unrecognized(parsed.options, po::include_positional);

@@ -227,7 +227,7 @@ int participant_main(int argc, char** argv) {
   pos.add("command", 1);
   opts.add_options()("command", po::value<std::string>(), "download | train | upload | run | evaluate");
   po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(opts).positional(pos).run(), vm);
+  po::store(po::command_line_parser(argc, argv).options(opts).style(cli::kStyle).positional(pos).run(), vm);
   po::notify(vm);
   if (vm.count("help") || !vm.count("command")) {
     std::cout << kUsage << "\n" << opts;

@@ -1,5 +1,9 @@
 #include "hub/merge.hpp"
 
+#include <cmath>
+
+#include "federation/aggregate.hpp"
+#include "federation/staleness.hpp"
 #include "messages/contribution.hpp"
 #include "messages/errors.hpp"
 #include "messages/records.hpp"
@@ -9,87 +13,286 @@ namespace fedhub {
 
 namespace {
 
-// x_base as one flat vector, read from the stored version.
-std::vector<float> load_flat(const Store& store, const ModelState& model, uint64_t version) {
-  auto buf = store.version(model.spec.name, version);
-  if (!buf) throw RequestError(ErrorCode::unknown_version, "version " + std::to_string(version) + " is not stored");
-  const auto* v = verify_model_version(*buf);
-  check_tensors(v->tensors(), model.layout, false);
+// The weights of a stored contribution as one flat vector.
+std::vector<float> contribution_weights(const Store& store, const ModelState& model, uint64_t base,
+                                        const std::string& participant) {
+  auto buf = store.contribution(model.spec.name, base, participant);
+  if (!buf)
+    throw RequestError(ErrorCode::internal, "the store lacks the contribution of '" + participant + "' to version " +
+                                                std::to_string(base) + " of '" + model.spec.name + "'");
+  const auto* record = records::verify_contribution_record(*buf);
+  const auto* c = verify_contribution(as_span(record->contribution()));
+  check_tensors(c->tensors(), model.layout, true);
   std::vector<float> flat;
-  size_t total = 0;
-  for (const auto& t : model.layout) total += static_cast<size_t>(element_count(t.shape));
-  flat.reserve(total);
-  for (const auto* t : *v->tensors()) {
+  for (const auto* t : *c->tensors()) {
     auto values = tensor_values(*t);
     flat.insert(flat.end(), values.begin(), values.end());
   }
   return flat;
 }
 
+double l2_norm(std::span<const float> v) {
+  double sq = 0;
+  for (float x : v) sq += static_cast<double>(x) * x;
+  return std::sqrt(sq);
+}
+
 }  // namespace
 
-MergeResult run_merge(Store& store, const ModelState& model, uint64_t base) {
-  const auto& name = model.spec.name;
-  if (base != model.current_version)
-    throw RequestError(ErrorCode::base_not_current, "cannot merge version " + std::to_string(base) + " of '" + name +
-                                                        "': the current version is " +
-                                                        std::to_string(model.current_version));
-  std::vector<float> x = load_flat(store, model, base);
-  const auto n = static_cast<int64_t>(x.size());
-  federation::ServerState state;
-  if (!model.server_state.empty()) state = federation::ServerState::deserialize(model.server_state);
-  auto aggregator = federation::make_aggregator(model.policy.aggregator, n, state);
+MergeEngine::MergeEngine(Store& store, const std::string& model)
+    : store_(store), model_(ModelState::load(store, model, false)), bases_(store, model, model_.layout, 2) {
+  x_ = bases_.get(model_.current_version);
+  if (!model_.server_state.empty()) state_ = federation::ServerState::deserialize(model_.server_state);
+  for (auto v : store_.stored_versions(model)) stored_versions_.insert(v);
+  refold_all();
+}
 
-  MergeResult result;
-  std::vector<float> delta(x.size());
-  store.for_each_contribution(name, base, [&](std::span<const char> bytes) {
-    const auto* record = records::verify_contribution_record(bytes);
-    const auto* c = verify_contribution(as_span(record->contribution()));
-    check_tensors(c->tensors(), model.layout, true);
-    size_t at = 0;
-    for (const auto* t : *c->tensors()) {
-      auto values = tensor_values(*t);
-      for (size_t i = 0; i < values.size(); ++i, ++at) delta[at] = values[i] - x[at];
+MergeEngine::~MergeEngine() = default;
+
+void MergeEngine::refold_all() {
+  aggregator_ = federation::make_aggregator(model_.policy.aggregator, static_cast<int64_t>(x_.size()), state_);
+  folded_.clear();
+  queued_.clear();
+  dropped_.clear();
+  peak_held_bytes_ = 0;
+  for (const auto& [seq, summary] : store_.pending(model_.spec.name)) fold(seq, summary);
+}
+
+std::vector<float> MergeEngine::delta_of(uint64_t base_version, const std::string& participant, bool* clipped,
+                                         bool* rejected) {
+  std::vector<float> delta = contribution_weights(store_, model_, base_version, participant);
+  const auto& base = base_version == model_.current_version ? x_ : bases_.get(base_version);
+  for (size_t i = 0; i < delta.size(); ++i) delta[i] -= base[i];
+  *clipped = *rejected = false;
+  const double bound = model_.policy.norm_bound;
+  if (bound > 0) {
+    const double norm = l2_norm(delta);
+    if (norm > bound) {
+      if (!model_.policy.clip_to_norm) {
+        *rejected = true;
+      } else {
+        const float scale = static_cast<float>(bound / norm);
+        for (float& d : delta) d *= scale;
+        *clipped = true;
+      }
     }
-    aggregator->add(delta, static_cast<double>(c->num_samples()), 1.0);
-    result.peak_held_bytes = std::max(result.peak_held_bytes, aggregator->held_bytes());
-    result.contributors.push_back(record->participant()->str());
-    result.total_samples += c->num_samples();
-  });
-  const uint32_t needed = model.spec_fields.min_contributions;
-  if (result.contributors.size() < needed)
-    throw RequestError(ErrorCode::not_enough_contributions,
-                       "version " + std::to_string(base) + " of '" + name + "' has " +
-                           std::to_string(result.contributors.size()) + " contribution(s), the model needs " +
-                           std::to_string(needed) + " to merge");
-  aggregator->apply(x, state);
-  result.server_state = state.serialize();
-  result.new_version = base + 1;
+  }
+  return delta;
+}
+
+void MergeEngine::fold(uint64_t seq, std::span<const char> summary) {
+  const auto* s = records::verify_contribution_summary(summary);
+  Folded f{seq, {}};
+  f.info.participant = s->participant()->str();
+  f.info.base_version = s->base_version();
+  f.info.num_samples = s->num_samples();
+  const uint64_t base = s->base_version();
+  const int64_t staleness =
+      base <= model_.current_version ? static_cast<int64_t>(model_.current_version - base) : -1;
+  f.info.staleness = staleness < 0 ? 0 : static_cast<uint64_t>(staleness);
+  const double factor = staleness < 0 ? 0.0 : federation::staleness_weight(model_.policy.staleness, staleness);
+  if (factor <= 0 || base < model_.policy.oldest_accepted_base(model_.current_version)) {
+    dropped_.push_back(std::move(f));
+    return;
+  }
+  f.info.weight = factor;
+  if (model_.policy.merge == MergeMode::async) {
+    queued_.push_back(std::move(f));
+    return;
+  }
+  bool clipped = false, rejected = false;
+  auto delta = delta_of(base, f.info.participant, &clipped, &rejected);
+  if (rejected) {
+    dropped_.push_back(std::move(f));
+    return;
+  }
+  aggregator_->add(delta, static_cast<double>(f.info.num_samples), factor);
+  peak_held_bytes_ = std::max(peak_held_bytes_, aggregator_->held_bytes());
+  f.info.clipped = clipped;
+  folded_.push_back(std::move(f));
+}
+
+bool MergeEngine::due() const {
+  switch (model_.policy.merge) {
+    case MergeMode::buffered: return static_cast<int64_t>(folded_.size()) >= model_.policy.k;
+    case MergeMode::async: return !queued_.empty();
+    case MergeMode::manual: return false;
+  }
+  return false;
+}
+
+Store::MergeCleanup MergeEngine::cleanup_for(const std::vector<Folded>& merged, uint64_t new_version) {
+  Store::MergeCleanup c;
+  for (const std::vector<Folded>* list : std::initializer_list<const std::vector<Folded>*>{&merged, &dropped_})
+    for (const auto& f : *list) {
+      c.pending_seqs.push_back(f.seq);
+      c.contributions.emplace_back(f.info.base_version, f.info.participant);
+    }
+  const int64_t keep = model_.policy.versions_to_keep();
+  for (auto v : stored_versions_)
+    if (keep < static_cast<int64_t>(new_version) && v + static_cast<uint64_t>(keep) <= new_version)
+      c.pruned_versions.push_back(v);
+  return c;
+}
+
+MergeResult MergeEngine::commit(std::vector<Folded> merged, const std::string& aggregator_name) {
+  // x_ and state_ already hold the new version's values (see callers).
+  MergeResult r;
+  r.base_version = model_.current_version;
+  r.new_version = model_.current_version + 1;
+  r.aggregator = aggregator_name;
+  r.dropped = static_cast<uint32_t>(dropped_.size());
+  for (auto& f : merged) {
+    r.contributors.push_back(f.info.participant);
+    r.total_samples += f.info.num_samples;
+    r.contributions.push_back(f.info);
+  }
+  r.server_state = state_.serialize();
+  r.peak_held_bytes = peak_held_bytes_;
 
   VersionMeta meta;
-  meta.model = name;
-  meta.version = result.new_version;
+  meta.model = model_.spec.name;
+  meta.version = r.new_version;
   meta.created_at_ms = now_ms();
-  meta.base_version = base;
-  meta.contributors = result.contributors;
-  meta.total_samples = result.total_samples;
-  meta.aggregator = aggregator->name();
-  result.version_record = build_model_version(meta, model.layout, x);
+  meta.base_version = r.base_version;
+  meta.contributors = r.contributors;
+  meta.total_samples = r.total_samples;
+  meta.aggregator = aggregator_name;
+  r.version_record = build_model_version(meta, model_.layout, x_);
 
   fb::VersionInfoT info;
-  info.version = result.new_version;
+  info.version = r.new_version;
   info.created_at_ms = meta.created_at_ms;
-  info.base_version = base;
-  info.contributions = static_cast<uint32_t>(result.contributors.size());
-  info.total_samples = result.total_samples;
-  info.aggregator = meta.aggregator;
+  info.base_version = r.base_version;
+  info.contributions = static_cast<uint32_t>(merged.size());
+  info.total_samples = r.total_samples;
+  info.aggregator = aggregator_name;
 
-  auto record = model.record();
-  record.current_version = result.new_version;
-  record.server_state.assign(result.server_state.begin(), result.server_state.end());
-  store.commit_version(name, result.new_version, result.version_record, records::version_info(info),
-                       records::model_record(record));
-  return result;
+  auto record = model_.record();
+  record.current_version = r.new_version;
+  record.server_state.assign(r.server_state.begin(), r.server_state.end());
+  auto cleanup = cleanup_for(merged, r.new_version);
+  store_.commit_version(model_.spec.name, r.new_version, r.version_record, records::version_info(info),
+                        records::model_record(record), cleanup);
+  model_.current_version = r.new_version;
+  model_.server_state = r.server_state;
+  stored_versions_.insert(r.new_version);
+  for (auto v : cleanup.pruned_versions) stored_versions_.erase(v);
+  dropped_.clear();
+  return r;
+}
+
+std::vector<MergeResult> MergeEngine::merge_buffer() {
+  if (folded_.empty()) return {};
+  // Compute into copies: if storing fails, nothing in memory has changed
+  // but the aggregator, which refold_all() rebuilds.
+  std::vector<float> previous = x_;
+  federation::ServerState previous_state = state_;
+  const std::string name = aggregator_->name();
+  try {
+    aggregator_->apply(x_, state_);
+    auto merged = std::move(folded_);
+    folded_.clear();
+    auto r = commit(std::move(merged), name);
+    bases_.put(r.base_version, std::move(previous));
+    peak_held_bytes_ = 0;
+    return {std::move(r)};
+  } catch (...) {
+    x_ = std::move(previous);
+    state_ = std::move(previous_state);
+    refold_all();
+    throw;
+  }
+}
+
+std::vector<MergeResult> MergeEngine::mix_queue() {
+  std::vector<MergeResult> results;
+  auto queue = std::move(queued_);
+  queued_.clear();
+  for (size_t i = 0; i < queue.size(); ++i) {
+    auto& f = queue[i];
+    const auto staleness = static_cast<int64_t>(model_.current_version - f.info.base_version);
+    const double factor = federation::staleness_weight(model_.policy.staleness, staleness);
+    f.info.staleness = static_cast<uint64_t>(staleness);
+    if (factor <= 0 || f.info.base_version < model_.policy.oldest_accepted_base(model_.current_version)) {
+      dropped_.push_back(std::move(f));
+      continue;
+    }
+    bool clipped = false, rejected = false;
+    std::vector<float> x_new = delta_of(f.info.base_version, f.info.participant, &clipped, &rejected);
+    if (rejected) {
+      dropped_.push_back(std::move(f));
+      continue;
+    }
+    // x_new = x_base + delta: the participant's model (its update clipped).
+    const auto& base = f.info.base_version == model_.current_version ? x_ : bases_.get(f.info.base_version);
+    for (size_t j = 0; j < x_new.size(); ++j) x_new[j] += base[j];
+    const double alpha_t = model_.policy.alpha * factor;
+    f.info.weight = alpha_t;
+    f.info.clipped = clipped;
+    std::vector<float> previous = x_;
+    try {
+      federation::fedasync_mix(x_, x_new, alpha_t);
+      auto r = commit({f}, "fedasync");
+      bases_.put(r.base_version, std::move(previous));
+      results.push_back(std::move(r));
+    } catch (...) {
+      x_ = std::move(previous);
+      for (size_t j = i; j < queue.size(); ++j) queued_.push_back(std::move(queue[j]));
+      throw;
+    }
+  }
+  return results;
+}
+
+std::vector<MergeResult> MergeEngine::merge(uint64_t base) {
+  const auto& name = model_.spec.name;
+  if (base > model_.current_version)
+    throw RequestError(ErrorCode::unknown_version, "model '" + name + "' has no version " + std::to_string(base));
+  if (base < model_.current_version)
+    throw RequestError(ErrorCode::base_not_current, "version " + std::to_string(base) + " of '" + name +
+                                                        "' was merged already; the current version is " +
+                                                        std::to_string(model_.current_version));
+  const auto need = std::max<uint32_t>(1, model_.spec_fields.min_contributions);
+  if (pending() < need)
+    throw RequestError(ErrorCode::not_enough_contributions,
+                       "version " + std::to_string(base) + " of '" + name + "' has " + std::to_string(pending()) +
+                           " contribution(s) waiting; merging needs at least " + std::to_string(need));
+  return model_.policy.merge == MergeMode::async ? mix_queue() : merge_buffer();
+}
+
+std::vector<MergeResult> MergeEngine::merge_due() {
+  if (!due()) return {};
+  return model_.policy.merge == MergeMode::async ? mix_queue() : merge_buffer();
+}
+
+std::vector<MergeResult> MergeEngine::merge_if_enough() {
+  if (pending() < std::max<uint32_t>(1, model_.spec_fields.min_contributions)) return {};
+  return model_.policy.merge == MergeMode::async ? mix_queue() : merge_buffer();
+}
+
+void MergeEngine::set_policy(const MergePolicy& policy) {
+  const bool aggregator_changed = policy.aggregator.to_json() != model_.policy.aggregator.to_json();
+  MergePolicy previous = model_.policy;
+  model_.policy = policy;
+  if (aggregator_changed) model_.server_state.clear();
+  try {
+    store_.update_model(model_.spec.name, records::model_record(model_.record()));
+  } catch (...) {
+    model_.policy = previous;
+    if (aggregator_changed && !state_.vectors.empty()) model_.server_state = state_.serialize();
+    throw;
+  }
+  if (aggregator_changed) state_ = {};
+  refold_all();
+}
+
+MergeResult run_merge(Store& store, const ModelState& model, uint64_t base) {
+  MergeEngine engine(store, model.spec.name);
+  auto results = engine.merge(base);
+  if (results.empty())
+    throw RequestError(ErrorCode::not_enough_contributions, "nothing to merge for version " + std::to_string(base));
+  return std::move(results.back());
 }
 
 }  // namespace fedhub

@@ -1,34 +1,113 @@
-// A merge (the paper's step 4): the contributions recorded for a base version
-// are streamed from the store into the model's aggregator, and the result is
-// stored as version base + 1 together with the updated model record, in one
-// synced batch. Runs in the merger actor, off the request path.
+// Merging: the model's pending contributions become its next version (the
+// paper's step 4), by the model's merge policy (hub/merge_policy.hpp).
+//
+// A MergeEngine holds one model's merge state: the current weights, the
+// aggregator with every pending contribution folded in as it arrived (so a
+// FedAvg merge of K contributions holds one model plus one accumulator, not K
+// models), and the server optimizer's state. Each merge stores the new
+// version, its info, the model record (current version, server state) and
+// the removal of the merged pending entries, contribution weights and pruned
+// versions in one synced batch; nothing is written when a merge throws.
+// After a crash, a new engine folds the pending contributions again from
+// the store. Not thread-safe: the merger actor owns it.
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "federation/aggregator.hpp"
+#include "hub/merge_policy.hpp"
 #include "hub/model_state.hpp"
+#include "hub/version_cache.hpp"
 #include "persistence/store.hpp"
 
 namespace fedhub {
 
 struct MergeResult {
+  uint64_t base_version = 0;
   uint64_t new_version = 0;
-  Buffer version_record;      // the stored ModelVersion
-  std::string server_state;   // the aggregator state after this merge
+  Buffer version_record;     // the stored ModelVersion
+  std::string server_state;  // the aggregator state after this merge
   std::vector<std::string> contributors;
   uint64_t total_samples = 0;
-  int64_t peak_held_bytes = 0;  // the aggregator's memory besides the model
+  std::vector<fb::MergedContributionT> contributions;
+  uint32_t dropped = 0;          // rejected by the staleness policy at merge time
+  int64_t peak_held_bytes = 0;   // the aggregator's memory besides the model
+  std::string aggregator;
 };
 
-// Merges the contributions for `base` (which must be model.current_version)
-// into version base + 1 and commits it. Memory: the model, one delta and the
-// aggregator's own (one accumulator for mean-based strategies); one
-// contribution record is read at a time. Contributions recorded after the
-// merge starts are not part of it. Throws RequestError (base_not_current,
-// not_enough_contributions, internal for damaged records) and StoreError;
-// on any throw nothing is written.
+class MergeEngine {
+ public:
+  // Loads the model's durable state and folds its pending contributions.
+  // Throws RequestError(unknown_model) or (internal) for damaged records.
+  MergeEngine(Store& store, const std::string& model);
+  ~MergeEngine();
+
+  uint64_t current_version() const { return model_.current_version; }
+  const MergePolicy& policy() const { return model_.policy; }
+  // Contributions waiting for the next merge.
+  size_t pending() const { return folded_.size() + queued_.size(); }
+
+  // Folds the pending contribution `seq` (its ContributionSummary buffer)
+  // into the aggregator (async: queues it). One whose staleness the policy
+  // rejects by now, or whose update exceeds a rejecting norm bound, is
+  // dropped: removed with the next merge, never merged.
+  void fold(uint64_t seq, std::span<const char> summary);
+
+  // True when the policy wants a merge now: buffered with k waiting, async
+  // with any waiting. (The interval trigger is the caller's clock.)
+  bool due() const;
+
+  // A merge on command: `base` must be the current version and at least the
+  // model's min_contributions must be waiting. Async models mix their queue.
+  // Throws RequestError (unknown_version, base_not_current,
+  // not_enough_contributions).
+  std::vector<MergeResult> merge(uint64_t base);
+
+  // The merges the policy wants now (empty if none): buffered/interval one
+  // version, async one version per waiting contribution.
+  std::vector<MergeResult> merge_due();
+
+  // Merges if at least min_contributions are waiting (the interval trigger).
+  std::vector<MergeResult> merge_if_enough();
+
+  // Replaces the policy: stores the model record with it (synced) and folds
+  // the pending contributions again with the new aggregator. The server
+  // state is reset when the aggregator changes.
+  void set_policy(const MergePolicy& policy);
+
+ private:
+  struct Folded {
+    uint64_t seq;
+    fb::MergedContributionT info;
+  };
+
+  void refold_all();
+  // x_local - x_base of a stored contribution, clipped to (or *rejected by)
+  // the policy's norm bound.
+  std::vector<float> delta_of(uint64_t base_version, const std::string& participant, bool* clipped, bool* rejected);
+  MergeResult commit(std::vector<Folded> merged, const std::string& aggregator_name);
+  std::vector<MergeResult> merge_buffer();
+  std::vector<MergeResult> mix_queue();
+  Store::MergeCleanup cleanup_for(const std::vector<Folded>& merged, uint64_t new_version);
+
+  Store& store_;
+  ModelState model_;
+  std::vector<float> x_;  // the current version's weights
+  VersionCache bases_;
+  federation::ServerState state_;
+  std::unique_ptr<federation::Aggregator> aggregator_;
+  std::vector<Folded> folded_;   // in the aggregator (manual, buffered)
+  std::vector<Folded> queued_;   // waiting to be mixed (async)
+  std::vector<Folded> dropped_;  // removed at the next commit
+  std::set<uint64_t> stored_versions_;
+  int64_t peak_held_bytes_ = 0;
+};
+
+// One manual merge of `base` with a fresh engine (tests and tools).
 MergeResult run_merge(Store& store, const ModelState& model, uint64_t base);
 
 }  // namespace fedhub

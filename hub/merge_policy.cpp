@@ -1,39 +1,155 @@
 #include "hub/merge_policy.hpp"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
 namespace fedhub {
 
+using nlohmann::json;
+
+const char* to_string(MergeMode m) {
+  switch (m) {
+    case MergeMode::manual: return "manual";
+    case MergeMode::buffered: return "buffered";
+    case MergeMode::async: return "async";
+  }
+  return "?";
+}
+
+uint64_t MergePolicy::oldest_accepted_base(uint64_t current) const {
+  if (staleness.kind == federation::StalenessKind::drop) return current;
+  if (staleness.max_staleness < 0) return 0;
+  const auto s = static_cast<uint64_t>(staleness.max_staleness);
+  return current > s ? current - s : 0;
+}
+
+int64_t MergePolicy::versions_to_keep() const {
+  int64_t window = staleness.kind == federation::StalenessKind::drop ? 1
+                   : staleness.max_staleness < 0                    ? INT64_MAX
+                                                                    : staleness.max_staleness + 1;
+  return std::max(window, retain_versions);
+}
+
+namespace {
+
+json staleness_json(const federation::StalenessPolicy& p) {
+  return json{{"kind", federation::to_string(p.kind)}, {"max_staleness", p.max_staleness}, {"a", p.a}, {"b", p.b}};
+}
+
+[[noreturn]] void bad(const std::string& what) { throw std::invalid_argument("merge policy: " + what); }
+
+double number(const json& v, const char* key) {
+  if (!v.is_number()) bad(std::string("'") + key + "' must be a number, got " + v.dump());
+  return v.get<double>();
+}
+
+int64_t integer(const json& v, const char* key) {
+  if (!v.is_number_integer()) bad(std::string("'") + key + "' must be an integer, got " + v.dump());
+  return v.get<int64_t>();
+}
+
+void apply_staleness(federation::StalenessPolicy& p, const json& j) {
+  if (!j.is_object()) bad("'staleness' must be an object");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it.key() == "kind") {
+      if (!it->is_string()) bad("'staleness.kind' must be a string");
+      p.kind = federation::parse_staleness_kind(it->get<std::string>());
+    } else if (it.key() == "max_staleness") {
+      p.max_staleness = integer(*it, "staleness.max_staleness");
+    } else if (it.key() == "a") {
+      p.a = number(*it, "staleness.a");
+    } else if (it.key() == "b") {
+      p.b = number(*it, "staleness.b");
+    } else {
+      bad("unknown key 'staleness." + it.key() + "' (kind, max_staleness, a, b)");
+    }
+  }
+  if (auto why = federation::check_policy(p); !why.empty()) bad(why);
+}
+
+void apply_patch(MergePolicy& p, const json& j) {
+  if (!j.is_object()) bad("must be a JSON object");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const auto& k = it.key();
+    const auto& v = *it;
+    if (k == "merge") {
+      if (!v.is_string()) bad("'merge' must be a string");
+      const auto m = v.get<std::string>();
+      if (m == "manual") p.merge = MergeMode::manual;
+      else if (m == "buffered") p.merge = MergeMode::buffered;
+      else if (m == "async") p.merge = MergeMode::async;
+      else bad("unknown merge mode '" + m + "' (manual, buffered or async)");
+    } else if (k == "k") {
+      p.k = integer(v, "k");
+    } else if (k == "alpha") {
+      p.alpha = number(v, "alpha");
+    } else if (k == "staleness") {
+      apply_staleness(p.staleness, v);
+    } else if (k == "aggregator") {
+      // Patch the aggregator key by key: merge its JSON with the patch.
+      json merged = json::parse(p.aggregator.to_json());
+      if (!v.is_object()) bad("'aggregator' must be an object");
+      merged.merge_patch(v);
+      p.aggregator = federation::AggregatorConfig::from_json(merged.dump());
+    } else if (k == "norm_bound") {
+      p.norm_bound = number(v, "norm_bound");
+    } else if (k == "on_norm_exceeded") {
+      if (v != "reject" && v != "clip") bad("'on_norm_exceeded' is reject or clip, not " + v.dump());
+      p.clip_to_norm = v == "clip";
+    } else if (k == "interval_seconds") {
+      p.interval_seconds = number(v, "interval_seconds");
+    } else if (k == "retain_versions") {
+      p.retain_versions = integer(v, "retain_versions");
+    } else {
+      bad("unknown key '" + k +
+          "' (merge, k, alpha, staleness, aggregator, norm_bound, on_norm_exceeded, interval_seconds, "
+          "retain_versions)");
+    }
+  }
+  if (p.k < 1) bad("'k' must be at least 1");
+  if (!(p.alpha > 0 && p.alpha <= 1)) bad("'alpha' must be in (0, 1]");
+  if (!(p.norm_bound >= 0) || !std::isfinite(p.norm_bound)) bad("'norm_bound' must be >= 0");
+  if (!(p.interval_seconds >= 0) || !std::isfinite(p.interval_seconds)) bad("'interval_seconds' must be >= 0");
+  if (p.retain_versions < 1) bad("'retain_versions' must be at least 1");
+  p.aggregator.resolved();  // validates the strategy's name and parameters
+}
+
+}  // namespace
+
 std::string MergePolicy::to_json() const {
-  nlohmann::json j;
-  j["merge"] = merge;
-  j["aggregator"] = nlohmann::json::parse(aggregator.to_json());
+  json j{{"merge", fedhub::to_string(merge)},
+         {"k", k},
+         {"alpha", alpha},
+         {"staleness", staleness_json(staleness)},
+         {"aggregator", json::parse(aggregator.to_json())},
+         {"norm_bound", norm_bound},
+         {"on_norm_exceeded", clip_to_norm ? "clip" : "reject"},
+         {"interval_seconds", interval_seconds},
+         {"retain_versions", retain_versions}};
   return j.dump();
 }
 
 MergePolicy MergePolicy::from_json(const std::string& text) {
-  MergePolicy p;
+  return MergePolicy{}.patched(text);
+}
+
+MergePolicy MergePolicy::patched(const std::string& text) const {
+  MergePolicy p = *this;
   if (text.empty()) return p;
-  nlohmann::json j;
+  json j;
   try {
-    j = nlohmann::json::parse(text);
+    j = json::parse(text);
   } catch (const std::exception& e) {
-    throw std::invalid_argument(std::string("merge policy: not valid JSON: ") + e.what());
+    bad(std::string("not valid JSON: ") + e.what());
   }
-  if (!j.is_object()) throw std::invalid_argument("merge policy: must be a JSON object");
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    if (it.key() == "merge") {
-      if (!it->is_string()) throw std::invalid_argument("merge policy: 'merge' must be a string");
-      p.merge = it->get<std::string>();
-      if (p.merge != "manual") throw std::invalid_argument("merge policy: unknown merge mode '" + p.merge + "'");
-    } else if (it.key() == "aggregator") {
-      p.aggregator = federation::AggregatorConfig::from_json(it->dump());
-    } else {
-      throw std::invalid_argument("merge policy: unknown key '" + it.key() + "'");
-    }
+  try {
+    apply_patch(p, j);
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    if (what.rfind("merge policy: ", 0) == 0) throw;
+    bad(what);
   }
-  p.aggregator.resolved();  // validates names and ranges
   return p;
 }
 

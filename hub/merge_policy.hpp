@@ -1,26 +1,65 @@
-// How a model merges contributions, stored with the model as JSON:
+// How a model merges contributions: stored with the model as JSON, chosen by
+// the manager and changeable at run time (fl-manager policy). Example:
 //
-//   {"merge":"manual","aggregator":{"name":"fedavg"}}
+//   {"merge":"buffered","k":10,
+//    "staleness":{"kind":"fedbuff","max_staleness":4},
+//    "aggregator":{"name":"fedadam"},
+//    "norm_bound":0,"on_norm_exceeded":"reject",
+//    "interval_seconds":0,"retain_versions":5}
 //
-// "merge": "manual" (the paper: merge on the manager's command).
-// "aggregator": federation::AggregatorConfig (docs/aggregation.md); "fedavg"
-// weights by sample count, "mean" is the paper's plain mean.
+// merge:
+//   manual    the paper: merge on the manager's command (fl-manager merge)
+//   buffered  FedBuff: merge as soon as k accepted contributions are waiting
+//   async     FedAsync: mix each accepted contribution in at once,
+//             x = (1 - a_t) x + a_t x_new with a_t = alpha * f(staleness)
+// staleness: federation::StalenessPolicy (drop = the paper's rule: only the
+//   current version is accepted). Contributions are applied as deltas
+//   against their own base version.
+// aggregator: federation::AggregatorConfig (not used by async).
+// norm_bound: L2 bound of an update (0 = none); on_norm_exceeded "reject"
+//   (error norm_exceeded at upload) or "clip" (scaled down when merged).
+// interval_seconds: also merge every T seconds when at least the model's
+//   min_contributions are waiting (0 = off; not with async).
+// retain_versions: versions whose weights are kept (at least
+//   max_staleness + 1 are always kept); older weights are pruned, their
+//   version info stays.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "federation/aggregator.hpp"
+#include "federation/staleness.hpp"
 
 namespace fedhub {
 
+enum class MergeMode { manual, buffered, async };
+
 struct MergePolicy {
-  std::string merge = "manual";
+  MergeMode merge = MergeMode::manual;
+  int64_t k = 10;        // buffered
+  double alpha = 0.6;    // async (FedAsync's experiments used 0.6)
+  federation::StalenessPolicy staleness;
   federation::AggregatorConfig aggregator;
+  double norm_bound = 0;
+  bool clip_to_norm = false;  // on_norm_exceeded: false = reject, true = clip
+  double interval_seconds = 0;
+  int64_t retain_versions = 5;
+
+  // The oldest base version accepted when the model is at `current`.
+  uint64_t oldest_accepted_base(uint64_t current) const;
+  // Versions whose weights must be kept.
+  int64_t versions_to_keep() const;
 
   std::string to_json() const;
-  // An empty string gives the defaults. Throws std::invalid_argument naming
-  // an unknown key or value.
+  // Reads a policy; an empty string gives the defaults. Throws
+  // std::invalid_argument naming an unknown key or a bad value.
   static MergePolicy from_json(const std::string& json);
+  // This policy with the keys present in `json_patch` replaced ("aggregator"
+  // and "staleness" are patched key by key too). Throws like from_json.
+  MergePolicy patched(const std::string& json_patch) const;
 };
+
+const char* to_string(MergeMode m);
 
 }  // namespace fedhub

@@ -93,6 +93,14 @@ Buffer whoami(const std::string& key) {
   return envelope(key, 0, [](auto& fbb) { return Body{fb::Request::Whoami, fb::CreateWhoami(fbb).Union()}; });
 }
 
+Buffer policy(const std::string& key, const std::string& model, const std::string& policy_json) {
+  return envelope(key, 0, [&](auto& fbb) {
+    auto m = fbb.CreateString(model);
+    auto p = policy_json.empty() ? 0 : fbb.CreateString(policy_json);
+    return Body{fb::Request::Policy, fb::CreatePolicy(fbb, m, p).Union()};
+  });
+}
+
 const fb::RequestEnvelope* verify(std::span<const char> data) {
   std::string why;
   const auto* r = verify_root<fb::RequestEnvelope>(data, fb::RequestEnvelopeIdentifier(), &why);
@@ -110,6 +118,7 @@ std::string model_of(const fb::RequestEnvelope& r) {
     case fb::Request::CreateModel: return r.request_as_CreateModel()->spec()->name()->str();
     case fb::Request::Subscribe: return r.request_as_Subscribe()->model()->str();
     case fb::Request::Unsubscribe: return r.request_as_Unsubscribe()->model()->str();
+    case fb::Request::Policy: return r.request_as_Policy()->model()->str();
     case fb::Request::Upload: {
       const auto* c = r.request_as_Upload()->contribution_nested_root();
       return c ? c->model()->str() : std::string();

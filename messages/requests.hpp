@@ -27,6 +27,8 @@ Buffer revoke_key(const std::string& key, const std::string& name);
 Buffer subscribe(const std::string& key, const std::string& model);
 Buffer unsubscribe(const std::string& key, const std::string& model);
 Buffer whoami(const std::string& key);
+// Shows a model's merge policy, or changes the settings named in policy_json.
+Buffer policy(const std::string& key, const std::string& model, const std::string& policy_json = {});
 
 // Verifies a received request (including a nested contribution); throws
 // RequestError(bad_request) naming the defect.

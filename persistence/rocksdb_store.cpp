@@ -29,10 +29,17 @@ std::string contribution_key(std::string_view model, uint64_t base, std::string_
 namespace {
 
 const std::vector<std::string> kFamilies = {rocksdb::kDefaultColumnFamilyName, "meta", "models", "versions",
-                                            "version_info", "contributions", "filter", "keys"};
+                                            "version_info", "contributions", "filter", "pending", "keys"};
 
 void check(const rocksdb::Status& s, const std::string& what) {
   if (!s.ok()) throw StoreError(what + ": " + s.ToString());
+}
+
+uint64_t seq_of(const rocksdb::Slice& key, size_t prefix_size) {
+  uint64_t v = 0;
+  for (size_t i = prefix_size; i < key.size() && i < prefix_size + 8; ++i)
+    v = (v << 8) | static_cast<unsigned char>(key[i]);
+  return v;
 }
 
 Buffer to_buffer(const rocksdb::Slice& s) { return Buffer(s.data(), s.data() + s.size()); }
@@ -106,17 +113,64 @@ class RocksStore final : public Store {
     return get("versions", version_key(name, v));
   }
 
+  std::vector<uint64_t> stored_versions(const std::string& name) const override {
+    std::vector<uint64_t> out;
+    const auto prefix = name + std::string(1, '\0');
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_.at("versions")));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+      out.push_back(seq_of(it->key(), prefix.size()));
+    check(it->status(), "scan versions");
+    return out;
+  }
+
   std::vector<Buffer> version_infos(const std::string& name) const override {
     return scan("version_info", name + std::string(1, '\0'));
   }
 
   void commit_version(const std::string& name, uint64_t v, std::span<const char> version_record,
-                      std::span<const char> info, std::span<const char> model_record) override {
+                      std::span<const char> info, std::span<const char> model_record,
+                      const MergeCleanup& cleanup) override {
     rocksdb::WriteBatch b;
+    for (auto seq : cleanup.pending_seqs) check(b.Delete(cf_.at("pending"), version_key(name, seq)), "batch");
+    for (const auto& [base, participant] : cleanup.contributions)
+      check(b.Delete(cf_.at("contributions"), contribution_key(name, base, participant)), "batch");
+    for (auto old : cleanup.pruned_versions) check(b.Delete(cf_.at("versions"), version_key(name, old)), "batch");
     check(b.Put(cf_.at("versions"), version_key(name, v), slice(version_record)), "batch");
     check(b.Put(cf_.at("version_info"), version_key(name, v), slice(info)), "batch");
     check(b.Put(cf_.at("models"), name, slice(model_record)), "batch");
     write(b, "store version " + std::to_string(v) + " of '" + name + "'");
+  }
+
+  void update_model(const std::string& name, std::span<const char> model_record) override {
+    rocksdb::WriteBatch b;
+    check(b.Put(cf_.at("models"), name, slice(model_record)), "batch");
+    write(b, "update model '" + name + "'");
+  }
+
+  std::optional<Buffer> contribution(const std::string& name, uint64_t base,
+                                     const std::string& participant) const override {
+    return get("contributions", contribution_key(name, base, participant));
+  }
+
+  std::vector<std::pair<uint64_t, Buffer>> pending(const std::string& name) const override {
+    std::vector<std::pair<uint64_t, Buffer>> out;
+    const auto prefix = name + std::string(1, '\0');
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_.at("pending")));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+      out.emplace_back(seq_of(it->key(), prefix.size()), to_buffer(it->value()));
+    check(it->status(), "scan pending");
+    return out;
+  }
+
+  uint64_t next_pending_seq(const std::string& name) const override {
+    const auto prefix = name + std::string(1, '\0');
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_.at("pending")));
+    it->SeekForPrev(version_key(name, UINT64_MAX));
+    check(it->status(), "scan pending");
+    if (!it->Valid() || !it->key().starts_with(prefix)) return 0;
+    return seq_of(it->key(), prefix.size()) + 1;
   }
 
   bool has_contribution(const std::string& name, uint64_t base, const std::string& participant) const override {
@@ -128,11 +182,13 @@ class RocksStore final : public Store {
   }
 
   void put_contribution(const std::string& name, uint64_t base, const std::string& participant,
-                        std::span<const char> record, std::span<const char> summary) override {
+                        std::span<const char> record, std::span<const char> summary,
+                        std::optional<uint64_t> pending_seq) override {
     const auto key = contribution_key(name, base, participant);
     rocksdb::WriteBatch b;
     check(b.Put(cf_.at("contributions"), key, slice(record)), "batch");
     check(b.Put(cf_.at("filter"), key, slice(summary)), "batch");
+    if (pending_seq) check(b.Put(cf_.at("pending"), version_key(name, *pending_seq), slice(summary)), "batch");
     write(b, "store the contribution of '" + participant + "' to '" + name + "'");
   }
 

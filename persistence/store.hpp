@@ -7,6 +7,8 @@
 //   contributions name 0x00 be64(base) participant -> ContributionRecord (weights)
 //   filter        name 0x00 be64(base) participant -> ContributionSummary
 //                 (the stale/duplicate filtering state: one per participant and base)
+//   pending       name 0x00 be64(seq)           -> ContributionSummary
+//                 (accepted contributions not merged yet, in arrival order)
 //   keys          key name                      -> KeyRecord (SHA-256 only)
 //   meta          "schema"                      -> "1"
 //
@@ -58,19 +60,40 @@ class Store {
 
   // ---- versions ----
   virtual std::optional<Buffer> version(const std::string& name, uint64_t version) const = 0;
+  // The versions of a model whose weights are stored (not pruned), ascending.
+  virtual std::vector<uint64_t> stored_versions(const std::string& name) const = 0;
   // The VersionInfo records of a model, oldest first.
   virtual std::vector<Buffer> version_infos(const std::string& name) const = 0;
+  // What a merge removes in the same batch as it adds its version.
+  struct MergeCleanup {
+    std::vector<uint64_t> pending_seqs;                           // merged or dropped pending entries
+    std::vector<std::pair<uint64_t, std::string>> contributions;  // (base, participant) weights to delete
+    std::vector<uint64_t> pruned_versions;                        // version weights to delete (info stays)
+  };
   // A merge's result: the new version's weights and info and the updated
-  // model record, in one batch.
+  // model record, plus the cleanup, in one batch.
   virtual void commit_version(const std::string& name, uint64_t version, std::span<const char> version_record,
-                              std::span<const char> version_info, std::span<const char> model_record) = 0;
+                              std::span<const char> version_info, std::span<const char> model_record,
+                              const MergeCleanup& cleanup = {}) = 0;
+  // Replaces a model record (e.g. a new merge policy), synced.
+  virtual void update_model(const std::string& name, std::span<const char> model_record) = 0;
 
   // ---- contributions ----
   // Whether `participant` has a contribution recorded for `base`.
   virtual bool has_contribution(const std::string& name, uint64_t base, const std::string& participant) const = 0;
-  // The contribution record and its filter summary, in one batch.
+  // The contribution record, its filter summary and (with pending_seq) its
+  // pending entry, in one batch.
   virtual void put_contribution(const std::string& name, uint64_t base, const std::string& participant,
-                                std::span<const char> record, std::span<const char> summary) = 0;
+                                std::span<const char> record, std::span<const char> summary,
+                                std::optional<uint64_t> pending_seq = std::nullopt) = 0;
+  // One ContributionRecord, or nothing.
+  virtual std::optional<Buffer> contribution(const std::string& name, uint64_t base,
+                                             const std::string& participant) const = 0;
+  // The pending entries of a model (sequence number, ContributionSummary), in
+  // arrival order.
+  virtual std::vector<std::pair<uint64_t, Buffer>> pending(const std::string& name) const = 0;
+  // One more than the highest pending sequence number of a model (0 if none).
+  virtual uint64_t next_pending_seq(const std::string& name) const = 0;
   // The ContributionSummary records for a base version, ordered by participant.
   virtual std::vector<Buffer> contribution_summaries(const std::string& name, uint64_t base) const = 0;
   virtual uint32_t count_contributions(const std::string& name, uint64_t base) const = 0;
