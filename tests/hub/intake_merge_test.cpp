@@ -402,7 +402,9 @@ BOOST_AUTO_TEST_CASE(a_real_architecture_with_initialized_weights) {
   in.accept(contribution("fmnist-mlp", 0, 100, b), "b");
   run_merge(*s, m, 0);
   // Kernel 0: x0 + (300 * 0.25 - 100 * 0.75) / 400 = x0; everything else unchanged.
-  const auto merged = flatten(read_weights(verify_model_version(*s->version("fmnist-mlp", 1))->tensors()));
+  const auto v1 = s->version("fmnist-mlp", 1);
+  BOOST_TEST_REQUIRE(v1.has_value());
+  const auto merged = flatten(read_weights(verify_model_version(*v1)->tensors()));
   const auto original = flatten(x0);
   BOOST_TEST_REQUIRE(merged.size() == original.size());
   size_t off = 0;

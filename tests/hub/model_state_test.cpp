@@ -79,7 +79,9 @@ BOOST_AUTO_TEST_CASE(model_exists) {
   other[0].values[0] = NAN;
   check_error([&] { create_from_request(*store, tiny_spec("tiny"), other); }, ErrorCode::model_exists);
   // The stored model is untouched.
-  const auto* v = verify_model_version(*store->version("tiny", 0));
+  const auto stored = store->version("tiny", 0);
+  BOOST_TEST_REQUIRE(stored.has_value());
+  const auto* v = verify_model_version(*stored);
   BOOST_TEST(flatten(read_weights(v->tensors())) == tiny_initial_flat(), boost::test_tools::per_element());
   BOOST_TEST(store->models().size() == 1u);
 }

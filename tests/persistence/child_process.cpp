@@ -88,11 +88,12 @@ void send_all(int fd, const void* p, size_t n) {
       std::fprintf(stderr, "unknown child mode '%s'\n", mode.c_str());
       ::_exit(4);
     }
+    // Until the parent kills us, with the store open (it holds the LOCK).
+    for (;;) ::pause();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "store child (%s) failed: %s\n", mode.c_str(), e.what());
     ::_exit(3);
   }
-  for (;;) ::pause();  // until the parent kills us
 }
 
 Child spawn_child(const std::string& mode, const std::string& dir, int n) {
@@ -112,8 +113,8 @@ Child spawn_child(const std::string& mode, const std::string& dir, int n) {
   std::vector<char*> envp;
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
-  std::string arg_color = "--color_output=no";
-  char* argv[] = {exe, arg_color.data(), nullptr};
+  std::string arg_color = "--color_output=no", arg_log = "--log_level=nothing", arg_report = "--report_level=no";
+  char* argv[] = {exe, arg_color.data(), arg_log.data(), arg_report.data(), nullptr};
   std::fflush(nullptr);
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
