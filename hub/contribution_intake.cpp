@@ -34,6 +34,13 @@ ContributionIntake::ContributionIntake(Store& store, std::string model, std::vec
       bases_(store, model_, layout_, 1) {}
 
 AcceptedContribution ContributionIntake::accept(std::span<const char> bytes, const std::string& participant) {
+  // Builders of other languages may align a nested buffer to 4 bytes only:
+  // read such a contribution from an aligned copy.
+  Buffer aligned;
+  if (reinterpret_cast<uintptr_t>(bytes.data()) % 16 != 0) {
+    aligned.assign(bytes.begin(), bytes.end());
+    bytes = aligned;
+  }
   const auto* c = verify_contribution(bytes);
   if (c->model()->str() != model_)
     throw RequestError(ErrorCode::bad_contribution,

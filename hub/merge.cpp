@@ -55,7 +55,11 @@ void MergeEngine::refold_all() {
   queued_.clear();
   dropped_.clear();
   peak_held_bytes_ = 0;
+  // Every seq up to the highest seen is either merged or in the store.
+  const auto seen = last_seq_;
+  last_seq_.reset();
   for (const auto& [seq, summary] : store_.pending(model_.spec.name)) fold(seq, summary);
+  if (seen && (!last_seq_ || *seen > *last_seq_)) last_seq_ = seen;
 }
 
 std::vector<float> MergeEngine::delta_of(uint64_t base_version, const std::string& participant, bool* clipped,
@@ -81,6 +85,8 @@ std::vector<float> MergeEngine::delta_of(uint64_t base_version, const std::strin
 }
 
 void MergeEngine::fold(uint64_t seq, std::span<const char> summary) {
+  if (last_seq_ && seq <= *last_seq_) return;
+  last_seq_ = seq;
   const auto* s = records::verify_contribution_summary(summary);
   Folded f{seq, {}};
   f.info.participant = s->participant()->str();

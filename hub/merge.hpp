@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -54,7 +55,9 @@ class MergeEngine {
   // Folds the pending contribution `seq` (its ContributionSummary buffer)
   // into the aggregator (async: queues it). One whose staleness the policy
   // rejects by now, or whose update exceeds a rejecting norm bound, is
-  // dropped: removed with the next merge, never merged.
+  // dropped: removed with the next merge, never merged. Sequence numbers
+  // grow; a seq not above the highest folded so far was folded already (from
+  // the store, when the engine started) and is ignored.
   void fold(uint64_t seq, std::span<const char> summary);
 
   // True when the policy wants a merge now: buffered with k waiting, async
@@ -105,6 +108,7 @@ class MergeEngine {
   std::vector<Folded> dropped_;  // removed at the next commit
   std::set<uint64_t> stored_versions_;
   int64_t peak_held_bytes_ = 0;
+  std::optional<uint64_t> last_seq_;  // the highest sequence number folded
 };
 
 // One manual merge of `base` with a fresh engine (tests and tools).

@@ -46,22 +46,29 @@ void write_file_atomic(const std::string& path, std::span<const char> data, unsi
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) fail("create", tmp);
+  // On any failure below the partial temporary file is removed.
+  auto fail_and_remove = [&](const std::string& what, const std::string& name) {
+    const int saved = errno;
+    ::unlink(tmp.c_str());
+    errno = saved;
+    fail(what, name);
+  };
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::write(fd, data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       ::close(fd);
-      fail("write", tmp);
+      fail_and_remove("write", tmp);
     }
     done += static_cast<size_t>(n);
   }
   if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0) {
     ::close(fd);
-    fail("sync", tmp);
+    fail_and_remove("sync", tmp);
   }
   ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) fail("rename to", path);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) fail_and_remove("rename to", path);
 }
 
 }  // namespace fedhub

@@ -20,7 +20,7 @@ Buffer ack(const std::string& message) {
 Buffer download_chunk(const std::string& model, uint64_t version, std::span<const char> package, uint64_t offset,
                       uint64_t max_bytes) {
   const uint64_t begin = std::min<uint64_t>(offset, package.size());
-  const uint64_t end = std::min<uint64_t>(package.size(), begin + max_bytes);
+  const uint64_t end = begin + std::min<uint64_t>(max_bytes, package.size() - begin);
   flatbuffers::FlatBufferBuilder fbb(end - begin + 1024);
   auto data = create_aligned_bytes(fbb, package.subspan(begin, end - begin));
   auto chunk = fb::CreateDownloadChunk(fbb, fbb.CreateString(model), version, package.size(), begin, data);

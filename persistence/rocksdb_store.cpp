@@ -77,6 +77,15 @@ class RocksStore final : public Store {
                             : ""));
     db_.reset(db);
     for (size_t i = 0; i < descriptors.size(); ++i) cf_[descriptors[i].name] = handles_[i];
+    try {
+      check_schema();
+    } catch (...) {
+      close();  // the handles must go before the database
+      throw;
+    }
+  }
+
+  void check_schema() {
     std::string schema;
     auto g = db_->Get(rocksdb::ReadOptions(), cf_.at("meta"), "schema", &schema);
     if (g.IsNotFound()) {
@@ -86,15 +95,20 @@ class RocksStore final : public Store {
     } else {
       check(g, "read schema version");
       if (schema != "1")
-        throw StoreError("data directory '" + dir + "' has storage schema " + schema + "; this hub reads schema 1");
+        throw StoreError("data directory '" + dir_ + "' has storage schema " + schema + "; this hub reads schema 1");
     }
   }
 
-  ~RocksStore() override {
+  void close() {
+    if (!db_) return;
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
     handles_.clear();
-    if (db_) db_->Close();
+    cf_.clear();
+    db_->Close();
+    db_.reset();
   }
+
+  ~RocksStore() override { close(); }
 
   void create_model(const std::string& name, std::span<const char> model_record, std::span<const char> version0,
                     std::span<const char> version0_info) override {

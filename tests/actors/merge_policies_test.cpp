@@ -170,7 +170,7 @@ BOOST_AUTO_TEST_CASE(norm_bound_rejects_or_clips) {
   upload(*a, tiny_contribution("rej", 0, 0.3f, 1));  // norm 0.85: fine
   upload(*a, tiny_contribution("clip", 0, 1.0f, 1));
   auto r = merge(hub.manager(), "clip", 0);
-  BOOST_REQUIRE(r.contributions.size() == 1u);
+  BOOST_REQUIRE_MESSAGE(r.contributions.size() == 1u, "size " << r.contributions.size() << " version " << r.new_version << " contributors " << r.contributors.size());
   BOOST_TEST(r.contributions[0]->clipped);
   expect_all(current_weights(hub.manager(), "clip"), 1.0 / std::sqrt(8.0));
 }
