@@ -196,6 +196,14 @@ BOOST_AUTO_TEST_CASE(four_steps_rejections_and_crash_recovery) {
   expect_ok(manager(hub, {"keys", "revoke", "carol"}));
   expect_refused(hub_participant(hub, carol, "download", {"--model", "fm", "--out", dir / "x.pkg"}), "unauthorized");
 
+  // The interactive console: one connection, several commands, errors do not end it.
+  auto console = run({kBin + "/fl-manager", "--hub", hub.address, "--key-file", dir / "data/manager.key"},
+                     "whoami\nlist\nmerge fm --base 0\nkeys list\nquit\n");
+  BOOST_TEST(console.out.find("manager (manager)") != std::string::npos, console.out);
+  BOOST_TEST(console.out.find("fm ") != std::string::npos, console.out);
+  BOOST_TEST(console.err.find("base_not_current") != std::string::npos, console.err);
+  BOOST_TEST(console.out.find("alice") != std::string::npos, console.out);
+
   hub.process->signal(SIGTERM);
   BOOST_TEST(hub.process->wait() == 0);
 }

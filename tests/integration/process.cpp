@@ -25,10 +25,13 @@ std::vector<char*> c_args(const std::vector<std::string>& argv) {
   return out;
 }
 
-pid_t spawn(const std::vector<std::string>& argv, int out_fd, int err_fd) {
+pid_t spawn(const std::vector<std::string>& argv, int out_fd, int err_fd, int in_fd = -1) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  if (in_fd >= 0)
+    posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
+  else
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
   posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
   pid_t pid = -1;
@@ -47,12 +50,18 @@ int decode(int status) {
 
 }  // namespace
 
-RunResult run(const std::vector<std::string>& argv) {
-  int out[2], err[2];
-  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-  pid_t pid = spawn(argv, out[1], err[1]);
+RunResult run(const std::vector<std::string>& argv, const std::string& input) {
+  int out[2], err[2], in[2];
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 || pipe2(in, O_CLOEXEC) != 0)
+    throw std::runtime_error("pipe failed");
+  pid_t pid = spawn(argv, out[1], err[1], in[0]);
   close(out[1]);
   close(err[1]);
+  close(in[0]);
+  // Small inputs fit the pipe's buffer: write all, then close (EOF).
+  if (!input.empty() && write(in[1], input.data(), input.size()) != static_cast<ssize_t>(input.size()))
+    throw std::runtime_error("cannot feed the input");
+  close(in[1]);
   RunResult r;
   pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
   int open_fds = 2;

@@ -15,8 +15,9 @@ struct RunResult {
   std::string err;
 };
 
-// Runs argv[0] (a path) with the arguments and waits for it to end.
-RunResult run(const std::vector<std::string>& argv);
+// Runs argv[0] (a path) with the arguments, feeding it `input` on standard
+// input, and waits for it to end.
+RunResult run(const std::vector<std::string>& argv, const std::string& input = {});
 
 // A process whose standard output is read line by line (stderr is appended
 // to the same pipe).
