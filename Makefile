@@ -36,7 +36,7 @@ asan: deps
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j$(JOBS) --timeout 1800
 
 format:
-	find model training federation messages persistence config actors apps tests bench \
+	find model datasets training federation messages persistence security hub config actors apps tests bench \
 	  -name '*.hpp' -o -name '*.cpp' | xargs clang-format -i
 
 clean:

@@ -1,7 +1,6 @@
 #include "actors/hub_actor.hpp"
 
 #include <caf/all.hpp>
-
 #include <caf/event_based_actor.hpp>
 
 #include "actors/atoms.hpp"
@@ -19,8 +18,8 @@ using self_ptr = caf::stateful_actor<hub_state>*;
 
 void require_manager(const Identity& who, const char* what) {
   if (!who.is_manager())
-    throw RequestError(ErrorCode::forbidden, "the key '" + who.name + "' is a participant key; " + what +
-                                                 " needs a manager key");
+    throw RequestError(ErrorCode::forbidden,
+                       "the key '" + who.name + "' is a participant key; " + what + " needs a manager key");
 }
 
 void spawn_model(self_ptr self, ModelState model) {
@@ -73,7 +72,8 @@ caf::result<Buffer> handle(self_ptr self, Buffer& request) {
   const auto* env = requests::verify(request);
   const Identity who = st.keys->authenticate(env->api_key()->str());
   switch (env->request_type()) {
-    case fb::Request::ListModels: return list_models(self);
+    case fb::Request::ListModels:
+      return list_models(self);
     case fb::Request::Whoami: {
       fb::IdentityT id;
       id.name = who.name;
@@ -104,10 +104,17 @@ caf::result<Buffer> handle(self_ptr self, Buffer& request) {
       st.keys->revoke(name);
       return responses::ack("revoked key '" + name + "'");
     }
-    case fb::Request::Status: require_manager(who, "status"); break;
-    case fb::Request::Merge: require_manager(who, "merging"); break;
-    case fb::Request::Policy: require_manager(who, "a merge policy"); break;
-    default: break;  // Download, Upload, Subscribe, Unsubscribe: every role
+    case fb::Request::Status:
+      require_manager(who, "status");
+      break;
+    case fb::Request::Merge:
+      require_manager(who, "merging");
+      break;
+    case fb::Request::Policy:
+      require_manager(who, "a merge policy");
+      break;
+    default:
+      break;  // Download, Upload, Subscribe, Unsubscribe: every role
   }
   const auto name = requests::model_of(*env);
   auto it = st.models.find(name);

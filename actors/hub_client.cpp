@@ -2,8 +2,8 @@
 
 #include <caf/all.hpp>
 #include <caf/io/remote_actor.hpp>
-#include <caf/send.hpp>
 #include <caf/sec.hpp>
+#include <caf/send.hpp>
 
 #include "actors/atoms.hpp"
 #include "messages/events.hpp"
@@ -31,7 +31,10 @@ std::pair<std::string, uint16_t> parse_host_port(const std::string& text) {
 
 HubClient::HubClient(caf::actor_system& system, const std::string& host, uint16_t port, std::string key,
                      std::chrono::milliseconds timeout)
-    : system_(system), self_(system), key_(std::move(key)), address_(host + ":" + std::to_string(port)),
+    : system_(system),
+      self_(system),
+      key_(std::move(key)),
+      address_(host + ":" + std::to_string(port)),
       timeout_(timeout) {
   auto hub = caf::io::remote_actor(system, host, port);
   if (!hub)
@@ -55,8 +58,7 @@ Buffer HubClient::call(const Buffer& request) {
                    failure.emplace(ErrorCode::timeout, "the hub at " + address_ + " did not answer within " +
                                                            std::to_string(timeout_.count()) + " ms");
                  else
-                   failure.emplace(ErrorCode::unavailable,
-                                   "lost the hub at " + address_ + ": " + system_.render(e));
+                   failure.emplace(ErrorCode::unavailable, "lost the hub at " + address_ + ": " + system_.render(e));
                });
   if (failure) throw *failure;
   const auto* env = responses::verify(response);
@@ -71,8 +73,8 @@ Buffer HubClient::download_package(const std::string& model, int64_t version, ui
   uint64_t total = 0;
   do {
     Buffer holder;
-    const auto* chunk = call_as<fb::DownloadChunk>(
-        requests::download(key_, model, version, package.size(), chunk_bytes), holder);
+    const auto* chunk =
+        call_as<fb::DownloadChunk>(requests::download(key_, model, version, package.size(), chunk_bytes), holder);
     if (chunk->offset() != package.size())
       throw RequestError(ErrorCode::bad_request, "the hub sent a chunk at the wrong offset");
     if (package.empty()) {

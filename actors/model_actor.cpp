@@ -1,8 +1,7 @@
 #include "actors/model_actor.hpp"
 
-#include <caf/all.hpp>
-
 #include <algorithm>
+#include <caf/all.hpp>
 #include <iostream>
 
 #include "actors/atoms.hpp"
@@ -41,8 +40,8 @@ Buffer status(const model_state& st, const fb::Status& s) {
   const auto& m = st.model;
   const uint64_t version = s.version() < 0 ? m.current_version : static_cast<uint64_t>(s.version());
   if (version > m.current_version)
-    throw RequestError(ErrorCode::unknown_version, "model '" + m.spec.name + "' has no version " +
-                                                       std::to_string(version));
+    throw RequestError(ErrorCode::unknown_version,
+                       "model '" + m.spec.name + "' has no version " + std::to_string(version));
   fb::ModelStatusT out;
   out.version = version;
   for (const auto& buf : st.store->contribution_summaries(m.spec.name, version)) {
@@ -141,12 +140,18 @@ caf::result<Buffer> handle(self_ptr self, Buffer& request, std::string& caller) 
   // Verified by the hub actor of this process.
   const auto* env = flatbuffers::GetRoot<fb::RequestEnvelope>(request.data());
   switch (env->request_type()) {
-    case fb::Request::Download: return download(st, *env->request_as_Download());
-    case fb::Request::Status: return status(st, *env->request_as_Status());
-    case fb::Request::Merge: return merge(self, *env->request_as_Merge());
-    case fb::Request::Subscribe: return subscribe(self, true);
-    case fb::Request::Unsubscribe: return subscribe(self, false);
-    case fb::Request::Policy: return policy(self, *env->request_as_Policy());
+    case fb::Request::Download:
+      return download(st, *env->request_as_Download());
+    case fb::Request::Status:
+      return status(st, *env->request_as_Status());
+    case fb::Request::Merge:
+      return merge(self, *env->request_as_Merge());
+    case fb::Request::Subscribe:
+      return subscribe(self, true);
+    case fb::Request::Unsubscribe:
+      return subscribe(self, false);
+    case fb::Request::Policy:
+      return policy(self, *env->request_as_Policy());
     case fb::Request::Upload: {
       auto rp = self->make_response_promise();
       rp.delegate(st.collector, upload_atom::value, std::move(request), std::move(caller));
@@ -195,8 +200,8 @@ caf::behavior model_actor(self_ptr self, std::shared_ptr<Store> store, ModelStat
         try {
           on_merged(self, receipt);
         } catch (const std::exception& e) {
-          std::cerr << "fl-hub: model '" << self->state.model.spec.name << "': reloading after a merge failed: "
-                    << e.what() << std::endl;
+          std::cerr << "fl-hub: model '" << self->state.model.spec.name
+                    << "': reloading after a merge failed: " << e.what() << std::endl;
         }
       },
       [self](policy_atom, std::string& policy) {

@@ -31,7 +31,8 @@ const char* kUsage =
 
 int hub_main(int argc, char** argv) {
   po::options_description opts("Options");
-  opts.add_options()("help,h", "show this help")("config", po::value<std::string>(), "JSON config file (see config/hub.example.json)")(
+  opts.add_options()("help,h", "show this help")("config", po::value<std::string>(),
+                                                 "JSON config file (see config/hub.example.json)")(
       "bind", po::value<std::string>(), "address to listen on (default 127.0.0.1)")(
       "port", po::value<uint16_t>(), "port to listen on (default 7461; 0 = any free port)")(
       "data-dir", po::value<std::string>(), "directory of the hub's state (default fedhub-data)")(

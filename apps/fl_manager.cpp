@@ -112,9 +112,11 @@ std::string need(const po::variables_map& vm, const char* name, const char* comm
 
 int cmd_create(Session& s, const std::vector<std::string>& args) {
   po::options_description o("create");
-  o.add_options()("name", po::value<std::string>(), "model name")("arch", po::value<std::string>(), "architecture JSON file")(
-      "labels", po::value<std::string>(), "label file, one per line")("recipe", po::value<std::string>(), "recipe JSON file")(
-      "seed", po::value<uint64_t>()->default_value(1), "seed of the initial weights")(
+  o.add_options()("name", po::value<std::string>(), "model name")(
+      "arch", po::value<std::string>(), "architecture JSON file")("labels", po::value<std::string>(),
+                                                                  "label file, one per line")(
+      "recipe", po::value<std::string>(), "recipe JSON file")("seed", po::value<uint64_t>()->default_value(1),
+                                                              "seed of the initial weights")(
       "min-contributions", po::value<uint32_t>()->default_value(1), "contributions a merge needs")(
       "aggregator", po::value<std::string>()->default_value("fedavg"), "fedavg (by samples) or mean (the paper's)");
   po::positional_options_description pos;
@@ -133,10 +135,11 @@ int cmd_create(Session& s, const std::vector<std::string>& args) {
   auto weights = training::initialize_weights(parsed.architecture, vm["seed"].as<uint64_t>());
   json policy{{"merge", "manual"}, {"aggregator", {{"name", vm["aggregator"].as<std::string>()}}}};
   Buffer holder;
-  const auto* r = s.connect().call_as<fb::CreateReceipt>(
-      requests::create_model(s.key, spec, weights, policy.dump()), holder);
+  const auto* r =
+      s.connect().call_as<fb::CreateReceipt>(requests::create_model(s.key, spec, weights, policy.dump()), holder);
   if (s.json_output)
-    std::cout << json{{"model", r->summary()->name()->str()}, {"version", r->summary()->current_version()},
+    std::cout << json{{"model", r->summary()->name()->str()},
+                      {"version", r->summary()->current_version()},
                       {"parameters", r->summary()->parameters()}}
                      .dump()
               << "\n";
@@ -173,7 +176,8 @@ int cmd_list(Session& s, const std::vector<std::string>& args) {
     return cli::kOk;
   }
   std::cout << std::left << std::setw(24) << "MODEL" << std::setw(9) << "VERSION" << std::setw(9) << "PENDING"
-            << std::setw(5) << "MIN" << std::setw(12) << "PARAMETERS" << std::setw(8) << "LABELS" << "STATE\n";
+            << std::setw(5) << "MIN" << std::setw(12) << "PARAMETERS" << std::setw(8) << "LABELS"
+            << "STATE\n";
   for (const auto* m : *list->models())
     std::cout << std::left << std::setw(24) << m->name()->str() << std::setw(9) << m->current_version() << std::setw(9)
               << m->pending_contributions() << std::setw(5) << m->min_contributions() << std::setw(12)
@@ -219,8 +223,7 @@ int cmd_status(Session& s, const std::vector<std::string>& args) {
     return cli::kOk;
   }
   std::cout << "model '" << m->name()->str() << "': current version " << m->current_version()
-            << (m->merging() ? " (merging)" : "") << ", merges need " << m->min_contributions()
-            << " contribution(s)\n";
+            << (m->merging() ? " (merging)" : "") << ", merges need " << m->min_contributions() << " contribution(s)\n";
   std::cout << "version " << st->version() << ": " << st->contributions()->size() << " contribution(s)\n";
   for (const auto* c : *st->contributions()) {
     std::cout << "  " << std::left << std::setw(20) << c->participant()->str() << std::setw(10) << c->num_samples()
@@ -271,7 +274,8 @@ int cmd_merge(Session& s, const std::vector<std::string>& args) {
   po::positional_options_description pos;
   pos.add("name", 1);
   auto vm = parse(args, o, &pos);
-  if (!vm.count("base")) throw cli::UsageError("merge needs --base V (the version the contributions were trained from)");
+  if (!vm.count("base"))
+    throw cli::UsageError("merge needs --base V (the version the contributions were trained from)");
   print_merge(s, merge(s, need(vm, "name", "merge"), vm["base"].as<uint64_t>()));
   return cli::kOk;
 }
@@ -323,7 +327,8 @@ int cmd_evaluate(Session& s, const std::vector<std::string>& args) {
     j["version"] = m.version;
     std::cout << j.dump() << "\n";
   } else {
-    std::cout << "model '" << m.spec.name << "' version " << m.version << ": " << cli::evaluation_text(e, m.spec.labels);
+    std::cout << "model '" << m.spec.name << "' version " << m.version << ": "
+              << cli::evaluation_text(e, m.spec.labels);
   }
   return cli::kOk;
 }
@@ -435,8 +440,8 @@ int cmd_policy(Session& s, const std::vector<std::string>& args) {
   po::options_description o("policy");
   o.add_options()("name", po::value<std::string>())("merge", po::value<std::string>(), "manual | buffered | async")(
       "k", po::value<int64_t>(), "buffered: merge at K contributions")(
-      "alpha", po::value<double>(), "async: mixing weight in (0, 1]")(
-      "staleness", po::value<std::string>(), "drop | constant | polynomial | hinge | fedbuff")(
+      "alpha", po::value<double>(), "async: mixing weight in (0, 1]")("staleness", po::value<std::string>(),
+                                                                      "drop | constant | polynomial | hinge | fedbuff")(
       "max-staleness", po::value<int64_t>(), "accept bases up to S versions old (-1: any)")(
       "a", po::value<double>(), "polynomial exponent / hinge slope")("b", po::value<double>(), "hinge knee")(
       "aggregator", po::value<std::string>(), "the aggregation strategy")(
@@ -444,12 +449,12 @@ int cmd_policy(Session& s, const std::vector<std::string>& args) {
       "beta1", po::value<double>(), "FedOpt beta1")("beta2", po::value<double>(), "FedOpt beta2")(
       "tau", po::value<double>(), "FedOpt tau")("weighting", po::value<std::string>(), "samples | uniform")(
       "trim-beta", po::value<double>(), "trimmed mean: fraction cut at each end")(
-      "krum-f", po::value<int64_t>(), "Krum: Byzantine contributions tolerated")(
-      "multi-krum", po::value<int64_t>(), "Krum: best-scored deltas averaged")(
-      "norm-bound", po::value<double>(), "L2 bound of an update (0: none)")(
-      "on-norm-exceeded", po::value<std::string>(), "reject | clip")(
-      "interval", po::value<double>(), "also merge every T seconds (0: off)")(
-      "retain-versions", po::value<int64_t>(), "versions whose weights are kept")(
+      "krum-f", po::value<int64_t>(), "Krum: Byzantine contributions tolerated")("multi-krum", po::value<int64_t>(),
+                                                                                 "Krum: best-scored deltas averaged")(
+      "norm-bound", po::value<double>(), "L2 bound of an update (0: none)")("on-norm-exceeded",
+                                                                            po::value<std::string>(), "reject | clip")(
+      "interval", po::value<double>(), "also merge every T seconds (0: off)")("retain-versions", po::value<int64_t>(),
+                                                                              "versions whose weights are kept")(
       "dp", po::value<std::string>(), "central differential privacy: on | off")(
       "dp-clip", po::value<double>(), "DP clip norm C")("dp-noise", po::value<double>(), "DP noise multiplier z")(
       "dp-adaptive", po::value<std::string>(), "adaptive clipping: on | off");
@@ -461,9 +466,12 @@ int cmd_policy(Session& s, const std::vector<std::string>& args) {
   auto put = [&](const char* option, json& target, const char* key) {
     if (!vm.count(option)) return;
     const auto& v = vm[option].value();
-    if (v.type() == typeid(std::string)) target[key] = vm[option].as<std::string>();
-    else if (v.type() == typeid(double)) target[key] = vm[option].as<double>();
-    else target[key] = vm[option].as<int64_t>();
+    if (v.type() == typeid(std::string))
+      target[key] = vm[option].as<std::string>();
+    else if (v.type() == typeid(double))
+      target[key] = vm[option].as<double>();
+    else
+      target[key] = vm[option].as<int64_t>();
   };
   auto on_off = [&](const char* option) {
     const auto v = vm[option].as<std::string>();
@@ -518,7 +526,8 @@ int cmd_policy(Session& s, const std::vector<std::string>& args) {
   if (policy["merge"] == "async") std::cout << " with alpha=" << policy["alpha"];
   if (policy["interval_seconds"].get<double>() > 0) std::cout << ", and every " << policy["interval_seconds"] << " s";
   std::cout << "\n  staleness:   " << st["kind"].get<std::string>();
-  if (st["kind"] != "drop") std::cout << " up to " << st["max_staleness"] << " versions (a=" << st["a"] << ", b=" << st["b"] << ")";
+  if (st["kind"] != "drop")
+    std::cout << " up to " << st["max_staleness"] << " versions (a=" << st["a"] << ", b=" << st["b"] << ")";
   std::cout << "\n  aggregator:  " << ag.dump() << "\n  norm bound:  ";
   if (policy["norm_bound"].get<double>() > 0)
     std::cout << policy["norm_bound"] << " (" << policy["on_norm_exceeded"].get<std::string>() << ")";
@@ -543,8 +552,8 @@ int cmd_keys(Session& s, const std::vector<std::string>& args) {
     if (role_text != "participant" && role_text != "manager")
       throw cli::UsageError("--role is participant or manager, not '" + role_text + "'");
     const auto role = role_text == "manager" ? fb::Role::manager : fb::Role::participant;
-    const auto* k = s.connect().call_as<fb::KeyCreated>(requests::add_key(s.key, need(vm, "name", "keys add"), role),
-                                                        holder);
+    const auto* k =
+        s.connect().call_as<fb::KeyCreated>(requests::add_key(s.key, need(vm, "name", "keys add"), role), holder);
     if (s.json_output)
       std::cout << json{{"name", k->name()->str()}, {"role", role_name(k->role())}, {"key", k->key()->str()}}.dump()
                 << "\n";
@@ -675,8 +684,11 @@ int manager_main(int argc, char** argv) {
   if (!rest.empty() && rest[0].rfind("--", 0) == 0) throw cli::UsageError("unknown option '" + rest[0] + "'");
   SystemConfig cfg(2);
   caf::actor_system system{cfg};
-  Session s{system, vm["hub"].as<std::string>(), cli::read_key(vm),
-            std::chrono::milliseconds(static_cast<int64_t>(vm["timeout"].as<double>() * 1000)), vm.count("json") > 0,
+  Session s{system,
+            vm["hub"].as<std::string>(),
+            cli::read_key(vm),
+            std::chrono::milliseconds(static_cast<int64_t>(vm["timeout"].as<double>() * 1000)),
+            vm.count("json") > 0,
             nullptr};
   int rc = rest.empty() ? console(s) : run_command(s, rest);
   s.client.reset();

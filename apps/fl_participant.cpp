@@ -1,6 +1,8 @@
 // fl-participant: the paper's client. Downloads a model, trains it on local
 // data, uploads the result; step by step or as a loop driven by the hub's
 // version events.
+#include <unistd.h>
+
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 #include <iomanip>
@@ -8,7 +10,6 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
-#include <unistd.h>
 
 #include "actors/hub_client.hpp"
 #include "actors/system_config.hpp"
@@ -70,9 +71,9 @@ Buffer train(const LoadedModel& m, const datasets::Dataset& data, uint64_t seed,
     if (tenth == last_print && step != steps) return;
     last_print = tenth;
     if (!tty && step != steps && tenth % 5 != 0) return;  // logs: a line at 0%, 50% and 100%
-    std::cerr << (tty ? "\r" : "") << "training version " << m.version << ": step " << step << "/" << steps
-              << "  loss " << std::fixed << std::setprecision(4) << loss << std::defaultfloat
-              << (tty && step != steps ? "" : "\n") << std::flush;
+    std::cerr << (tty ? "\r" : "") << "training version " << m.version << ": step " << step << "/" << steps << "  loss "
+              << std::fixed << std::setprecision(4) << loss << std::defaultfloat << (tty && step != steps ? "" : "\n")
+              << std::flush;
   };
   auto result = training::train_round(m.spec.architecture, m.spec.recipe, m.weights, data, opts);
   ContributionMeta meta;
@@ -91,8 +92,9 @@ Buffer train(const LoadedModel& m, const datasets::Dataset& data, uint64_t seed,
 
 std::unique_ptr<HubClient> connect(caf::actor_system& system, const po::variables_map& vm) {
   auto [host, port] = parse_host_port(vm["hub"].as<std::string>());
-  return std::make_unique<HubClient>(system, host, port, cli::read_key(vm),
-                                     std::chrono::milliseconds(static_cast<int64_t>(vm["timeout"].as<double>() * 1000)));
+  return std::make_unique<HubClient>(
+      system, host, port, cli::read_key(vm),
+      std::chrono::milliseconds(static_cast<int64_t>(vm["timeout"].as<double>() * 1000)));
 }
 
 fb::UploadReceiptT upload(HubClient& client, const Buffer& contribution) {
@@ -104,7 +106,9 @@ fb::UploadReceiptT upload(HubClient& client, const Buffer& contribution) {
 
 void print_receipt(const fb::UploadReceiptT& r, bool as_json) {
   if (as_json)
-    std::cout << json{{"model", r.model}, {"base_version", r.base_version}, {"participant", r.participant},
+    std::cout << json{{"model", r.model},
+                      {"base_version", r.base_version},
+                      {"participant", r.participant},
                       {"contributions", r.contributions}}
                      .dump()
               << std::endl;
@@ -138,8 +142,8 @@ int cmd_train(const Options& o) {
     std::cout << summary.dump() << "\n";
   else
     std::cout << "trained version " << m.version << " of '" << m.spec.name << "' on " << summary["num_samples"]
-              << " samples (loss " << summary["loss"] << ", accuracy " << summary["accuracy"] << "); result in "
-              << out << "\n";
+              << " samples (loss " << summary["loss"] << ", accuracy " << summary["accuracy"] << "); result in " << out
+              << "\n";
   return cli::kOk;
 }
 
@@ -161,7 +165,8 @@ int cmd_evaluate(const Options& o) {
   if (o.json_output)
     std::cout << cli::evaluation_json(e, m.spec.labels).dump() << "\n";
   else
-    std::cout << "model '" << m.spec.name << "' version " << m.version << ": " << cli::evaluation_text(e, m.spec.labels);
+    std::cout << "model '" << m.spec.name << "' version " << m.version << ": "
+              << cli::evaluation_text(e, m.spec.labels);
   return cli::kOk;
 }
 
@@ -218,8 +223,8 @@ int participant_main(int argc, char** argv) {
                                                        "version to download (-1: current)")(
       "in", po::value<std::string>(), "model package file")("out", po::value<std::string>(), "output file")(
       "weights", po::value<std::string>(), "training result file to upload")(
-      "data", po::value<std::string>(), "local data source")(
-      "data-labels", po::value<std::string>()->default_value(""), "class names of an index-labelled source")(
+      "data", po::value<std::string>(), "local data source")("data-labels", po::value<std::string>()->default_value(""),
+                                                             "class names of an index-labelled source")(
       "rounds", po::value<uint64_t>(), "results to contribute (run)")(
       "seed", po::value<uint64_t>(), "training seed (default: the recipe's, else random)");
   cli::add_hub_options(opts);

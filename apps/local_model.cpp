@@ -24,7 +24,8 @@ nlohmann::json evaluation_json(const training::Evaluation& e, const std::vector<
   nlohmann::json per = nlohmann::json::array();
   for (size_t c = 0; c < e.per_class_count.size() && c < labels.size(); ++c) {
     nlohmann::json row{{"label", labels[c]}, {"samples", e.per_class_count[c]}};
-    row["accuracy"] = std::isnan(e.per_class_accuracy[c]) ? nlohmann::json(nullptr) : nlohmann::json(e.per_class_accuracy[c]);
+    row["accuracy"] =
+        std::isnan(e.per_class_accuracy[c]) ? nlohmann::json(nullptr) : nlohmann::json(e.per_class_accuracy[c]);
     per.push_back(row);
   }
   j["per_class"] = per;

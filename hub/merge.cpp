@@ -93,8 +93,7 @@ void MergeEngine::fold(uint64_t seq, std::span<const char> summary) {
   f.info.base_version = s->base_version();
   f.info.num_samples = s->num_samples();
   const uint64_t base = s->base_version();
-  const int64_t staleness =
-      base <= model_.current_version ? static_cast<int64_t>(model_.current_version - base) : -1;
+  const int64_t staleness = base <= model_.current_version ? static_cast<int64_t>(model_.current_version - base) : -1;
   f.info.staleness = staleness < 0 ? 0 : static_cast<uint64_t>(staleness);
   const double factor = staleness < 0 ? 0.0 : federation::staleness_weight(model_.policy.staleness, staleness);
   if (factor <= 0 || base < model_.policy.oldest_accepted_base(model_.current_version)) {
@@ -120,9 +119,12 @@ void MergeEngine::fold(uint64_t seq, std::span<const char> summary) {
 
 bool MergeEngine::due() const {
   switch (model_.policy.merge) {
-    case MergeMode::buffered: return static_cast<int64_t>(folded_.size()) >= model_.policy.k;
-    case MergeMode::async: return !queued_.empty();
-    case MergeMode::manual: return false;
+    case MergeMode::buffered:
+      return static_cast<int64_t>(folded_.size()) >= model_.policy.k;
+    case MergeMode::async:
+      return !queued_.empty();
+    case MergeMode::manual:
+      return false;
   }
   return false;
 }

@@ -35,8 +35,8 @@ struct MergeResult {
   std::vector<std::string> contributors;
   uint64_t total_samples = 0;
   std::vector<fb::MergedContributionT> contributions;
-  uint32_t dropped = 0;          // rejected by the staleness policy at merge time
-  int64_t peak_held_bytes = 0;   // the aggregator's memory besides the model
+  uint32_t dropped = 0;         // rejected by the staleness policy at merge time
+  int64_t peak_held_bytes = 0;  // the aggregator's memory besides the model
   std::string aggregator;
 };
 

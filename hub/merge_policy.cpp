@@ -10,9 +10,12 @@ using nlohmann::json;
 
 const char* to_string(MergeMode m) {
   switch (m) {
-    case MergeMode::manual: return "manual";
-    case MergeMode::buffered: return "buffered";
-    case MergeMode::async: return "async";
+    case MergeMode::manual:
+      return "manual";
+    case MergeMode::buffered:
+      return "buffered";
+    case MergeMode::async:
+      return "async";
   }
   return "?";
 }
@@ -26,8 +29,8 @@ uint64_t MergePolicy::oldest_accepted_base(uint64_t current) const {
 
 int64_t MergePolicy::versions_to_keep() const {
   int64_t window = staleness.kind == federation::StalenessKind::drop ? 1
-                   : staleness.max_staleness < 0                    ? INT64_MAX
-                                                                    : staleness.max_staleness + 1;
+                   : staleness.max_staleness < 0                     ? INT64_MAX
+                                                                     : staleness.max_staleness + 1;
   return std::max(window, retain_versions);
 }
 
@@ -76,10 +79,14 @@ void apply_patch(MergePolicy& p, const json& j) {
     if (k == "merge") {
       if (!v.is_string()) bad("'merge' must be a string");
       const auto m = v.get<std::string>();
-      if (m == "manual") p.merge = MergeMode::manual;
-      else if (m == "buffered") p.merge = MergeMode::buffered;
-      else if (m == "async") p.merge = MergeMode::async;
-      else bad("unknown merge mode '" + m + "' (manual, buffered or async)");
+      if (m == "manual")
+        p.merge = MergeMode::manual;
+      else if (m == "buffered")
+        p.merge = MergeMode::buffered;
+      else if (m == "async")
+        p.merge = MergeMode::async;
+      else
+        bad("unknown merge mode '" + m + "' (manual, buffered or async)");
     } else if (k == "k") {
       p.k = integer(v, "k");
     } else if (k == "alpha") {
@@ -130,9 +137,7 @@ std::string MergePolicy::to_json() const {
   return j.dump();
 }
 
-MergePolicy MergePolicy::from_json(const std::string& text) {
-  return MergePolicy{}.patched(text);
-}
+MergePolicy MergePolicy::from_json(const std::string& text) { return MergePolicy{}.patched(text); }
 
 MergePolicy MergePolicy::patched(const std::string& text) const {
   MergePolicy p = *this;

@@ -37,8 +37,8 @@ enum class MergeMode { manual, buffered, async };
 
 struct MergePolicy {
   MergeMode merge = MergeMode::manual;
-  int64_t k = 10;        // buffered
-  double alpha = 0.6;    // async (FedAsync's experiments used 0.6)
+  int64_t k = 10;      // buffered
+  double alpha = 0.6;  // async (FedAsync's experiments used 0.6)
   federation::StalenessPolicy staleness;
   federation::AggregatorConfig aggregator;
   double norm_bound = 0;

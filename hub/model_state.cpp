@@ -21,11 +21,12 @@ ModelState ModelState::load(const Store& store, const std::string& name, bool wi
   } catch (const std::exception& e) {
     throw RequestError(ErrorCode::internal, "stored merge policy of '" + name + "': " + e.what());
   }
-  if (rec->server_state()) m.server_state.assign(as_span(rec->server_state()).begin(), as_span(rec->server_state()).end());
+  if (rec->server_state())
+    m.server_state.assign(as_span(rec->server_state()).begin(), as_span(rec->server_state()).end());
   auto version = store.version(name, m.current_version);
   if (!version)
-    throw RequestError(ErrorCode::internal, "the store lacks version " + std::to_string(m.current_version) + " of '" +
-                                                name + "'");
+    throw RequestError(ErrorCode::internal,
+                       "the store lacks version " + std::to_string(m.current_version) + " of '" + name + "'");
   const auto* v = verify_model_version(*version);
   check_tensors(v->tensors(), m.layout, false);
   if (with_package) m.package = build_model_package(m.spec_fields, *version);
@@ -91,8 +92,8 @@ Buffer load_package(const Store& store, const ModelState& model, uint64_t versio
   auto buf = version < model.current_version ? store.version(model.spec.name, version) : std::nullopt;
   if (!buf)
     throw RequestError(ErrorCode::unknown_version, "model '" + model.spec.name + "' has no version " +
-                                                       std::to_string(version) + " (current: " +
-                                                       std::to_string(model.current_version) + ")");
+                                                       std::to_string(version) +
+                                                       " (current: " + std::to_string(model.current_version) + ")");
   verify_model_version(*buf);
   return build_model_package(model.spec_fields, *buf);
 }

@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "hub/merge_policy.hpp"
 #include "messages/buffer.hpp"
 #include "messages/model_package.hpp"
 #include "messages/model_record_generated.h"
 #include "messages/request_generated.h"
 #include "messages/response_generated.h"
-#include "hub/merge_policy.hpp"
 #include "persistence/store.hpp"
 
 namespace fedhub {

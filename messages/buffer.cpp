@@ -19,7 +19,7 @@ std::string buffer_identifier(std::span<const char> data) {
 }
 
 flatbuffers::Offset<flatbuffers::Vector<uint8_t>> create_aligned_bytes(flatbuffers::FlatBufferBuilder& fbb,
-                                                                        std::span<const char> bytes) {
+                                                                       std::span<const char> bytes) {
   fbb.ForceVectorAlignment(bytes.size(), 1, 16);
   uint8_t* dst = nullptr;
   auto off = fbb.CreateUninitializedVector(bytes.size(), &dst);
@@ -29,7 +29,8 @@ flatbuffers::Offset<flatbuffers::Vector<uint8_t>> create_aligned_bytes(flatbuffe
 
 uint64_t now_ms() {
   return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
 }
 
 }  // namespace fedhub

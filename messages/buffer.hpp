@@ -49,7 +49,7 @@ const T* verify_root(std::span<const char> data, const char* identifier, std::st
 // Vector of bytes aligned to 16 in the finished buffer (so tensors and nested
 // buffers can be read in place).
 flatbuffers::Offset<flatbuffers::Vector<uint8_t>> create_aligned_bytes(flatbuffers::FlatBufferBuilder& fbb,
-                                                                        std::span<const char> bytes);
+                                                                       std::span<const char> bytes);
 
 // A nested buffer's bytes as a span.
 inline std::span<const char> as_span(const flatbuffers::Vector<uint8_t>* v) {

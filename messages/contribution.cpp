@@ -9,7 +9,8 @@ Buffer build_contribution(const ContributionMeta& meta, const Weights& weights) 
   flatbuffers::FlatBufferBuilder fbb(static_cast<size_t>(parameter_count(weights)) * sizeof(float) + 4096);
   auto tensors = build_tensors(fbb, weights);
   std::vector<flatbuffers::Offset<fb::Metric>> metrics;
-  for (const auto& [name, value] : meta.metrics) metrics.push_back(fb::CreateMetric(fbb, fbb.CreateString(name), value));
+  for (const auto& [name, value] : meta.metrics)
+    metrics.push_back(fb::CreateMetric(fbb, fbb.CreateString(name), value));
   auto metrics_vec = fbb.CreateVector(metrics);
   auto model = fbb.CreateString(meta.model);
   auto participant = fbb.CreateString(meta.participant);

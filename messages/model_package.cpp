@@ -32,7 +32,8 @@ Buffer build_model_version(const VersionMeta& meta, std::span<const TensorSpec> 
   size_t at = 0;
   for (const auto& spec : layout) {
     const auto n = static_cast<size_t>(element_count(spec.shape));
-    if (at + n > flat.size()) throw std::invalid_argument("build_model_version: the flat vector is shorter than the layout");
+    if (at + n > flat.size())
+      throw std::invalid_argument("build_model_version: the flat vector is shorter than the layout");
     auto data = create_aligned_bytes(
         fbb, std::span<const char>(reinterpret_cast<const char*>(flat.data() + at), n * sizeof(float)));
     auto name = fbb.CreateString(spec.name);

@@ -26,7 +26,8 @@ const fb::ModelRecord* verify_model_record(std::span<const char> data) {
   return verified<fb::ModelRecord>(data, fb::ModelRecordIdentifier(), "model record");
 }
 
-Buffer contribution_record(const std::string& participant, uint64_t received_at_ms, std::span<const char> contribution) {
+Buffer contribution_record(const std::string& participant, uint64_t received_at_ms,
+                           std::span<const char> contribution) {
   flatbuffers::FlatBufferBuilder fbb(contribution.size() + 1024);
   auto bytes = create_aligned_bytes(fbb, contribution);
   auto name = fbb.CreateString(participant);

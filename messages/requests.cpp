@@ -112,18 +112,26 @@ const fb::RequestEnvelope* verify(std::span<const char> data) {
 
 std::string model_of(const fb::RequestEnvelope& r) {
   switch (r.request_type()) {
-    case fb::Request::Download: return r.request_as_Download()->model()->str();
-    case fb::Request::Status: return r.request_as_Status()->model()->str();
-    case fb::Request::Merge: return r.request_as_Merge()->model()->str();
-    case fb::Request::CreateModel: return r.request_as_CreateModel()->spec()->name()->str();
-    case fb::Request::Subscribe: return r.request_as_Subscribe()->model()->str();
-    case fb::Request::Unsubscribe: return r.request_as_Unsubscribe()->model()->str();
-    case fb::Request::Policy: return r.request_as_Policy()->model()->str();
+    case fb::Request::Download:
+      return r.request_as_Download()->model()->str();
+    case fb::Request::Status:
+      return r.request_as_Status()->model()->str();
+    case fb::Request::Merge:
+      return r.request_as_Merge()->model()->str();
+    case fb::Request::CreateModel:
+      return r.request_as_CreateModel()->spec()->name()->str();
+    case fb::Request::Subscribe:
+      return r.request_as_Subscribe()->model()->str();
+    case fb::Request::Unsubscribe:
+      return r.request_as_Unsubscribe()->model()->str();
+    case fb::Request::Policy:
+      return r.request_as_Policy()->model()->str();
     case fb::Request::Upload: {
       const auto* c = r.request_as_Upload()->contribution_nested_root();
       return c ? c->model()->str() : std::string();
     }
-    default: return {};
+    default:
+      return {};
   }
 }
 

@@ -14,8 +14,7 @@
 namespace fedhub::requests {
 
 Buffer list_models(const std::string& key);
-Buffer download(const std::string& key, const std::string& model, int64_t version, uint64_t offset,
-                uint64_t max_bytes);
+Buffer download(const std::string& key, const std::string& model, int64_t version, uint64_t offset, uint64_t max_bytes);
 Buffer upload(const std::string& key, std::span<const char> contribution);
 Buffer status(const std::string& key, const std::string& model, int64_t version);
 Buffer merge(const std::string& key, const std::string& model, uint64_t base_version);

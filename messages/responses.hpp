@@ -37,8 +37,8 @@ const T* expect(const fb::ResponseEnvelope& env) {
   if (const auto* e = env.response_as_Error())
     throw RequestError(e->code(), e->message() ? e->message()->str() : std::string());
   if (env.response_type() != fb::ResponseTraits<T>::enum_value)
-    throw RequestError(ErrorCode::bad_request, std::string("unexpected response type ") +
-                                                   fb::EnumNameResponse(env.response_type()));
+    throw RequestError(ErrorCode::bad_request,
+                       std::string("unexpected response type ") + fb::EnumNameResponse(env.response_type()));
   return static_cast<const T*>(env.response());
 }
 

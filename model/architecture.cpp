@@ -11,21 +11,30 @@ using nlohmann::json;
 
 const char* to_string(LayerType t) {
   switch (t) {
-    case LayerType::flatten: return "flatten";
-    case LayerType::dense: return "dense";
-    case LayerType::relu: return "relu";
-    case LayerType::conv2d: return "conv2d";
-    case LayerType::maxpool2d: return "maxpool2d";
-    case LayerType::dropout: return "dropout";
+    case LayerType::flatten:
+      return "flatten";
+    case LayerType::dense:
+      return "dense";
+    case LayerType::relu:
+      return "relu";
+    case LayerType::conv2d:
+      return "conv2d";
+    case LayerType::maxpool2d:
+      return "maxpool2d";
+    case LayerType::dropout:
+      return "dropout";
   }
   return "?";
 }
 
 const char* to_string(Activation a) {
   switch (a) {
-    case Activation::linear: return "linear";
-    case Activation::relu: return "relu";
-    case Activation::softmax: return "softmax";
+    case Activation::linear:
+      return "linear";
+    case Activation::relu:
+      return "relu";
+    case Activation::softmax:
+      return "softmax";
   }
   return "?";
 }
@@ -155,16 +164,20 @@ Architecture parse_architecture(const std::string& text) {
       l.input_shape = shape;
     } else if (type == "conv2d") {
       l.type = LayerType::conv2d;
-      check_fields(j, {"type", "name", "filters", "kernel_size", "strides", "padding", "activation", "use_bias"}, where);
+      check_fields(j, {"type", "name", "filters", "kernel_size", "strides", "padding", "activation", "use_bias"},
+                   where);
       if (!j.contains("filters") || !j.contains("kernel_size")) fail(where, "needs \"filters\" and \"kernel_size\"");
       l.filters = positive_int(j["filters"], where, "filters");
       std::tie(l.kernel_h, l.kernel_w) = pair_arg(j["kernel_size"], where, "kernel_size");
       if (j.contains("strides")) std::tie(l.stride_h, l.stride_w) = pair_arg(j["strides"], where, "strides");
       if (j.contains("padding")) {
         auto p = j["padding"].get<std::string>();
-        if (p == "valid") l.padding = Padding::valid;
-        else if (p == "same") l.padding = Padding::same;
-        else fail(where, "unknown padding '" + p + "' (use valid or same)");
+        if (p == "valid")
+          l.padding = Padding::valid;
+        else if (p == "same")
+          l.padding = Padding::same;
+        else
+          fail(where, "unknown padding '" + p + "' (use valid or same)");
       }
       if (j.contains("activation")) l.activation = parse_activation(j["activation"], where);
       if (j.contains("use_bias")) l.use_bias = j["use_bias"].get<bool>();
@@ -235,8 +248,11 @@ std::string Architecture::to_json() const {
         j["pool_size"] = {l.pool_h, l.pool_w};
         j["strides"] = {l.stride_h, l.stride_w};
         break;
-      case LayerType::dropout: j["rate"] = l.rate; break;
-      default: break;
+      case LayerType::dropout:
+        j["rate"] = l.rate;
+        break;
+      default:
+        break;
     }
     doc["layers"].push_back(j);
   }

@@ -40,7 +40,8 @@ std::vector<std::string> read_labels_file(const std::string& path) {
 std::string label_key(const std::string& name) {
   std::string key;
   for (char c : name.substr(0, name.find('/')))
-    if (std::isalnum(static_cast<unsigned char>(c))) key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (std::isalnum(static_cast<unsigned char>(c)))
+      key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return key;
 }
 

@@ -56,8 +56,9 @@ Recipe parse_recipe(const std::string& text) {
     if (o.is_string()) {
       r.optimizer.name = o.get<std::string>();
     } else if (o.is_object()) {
-      check_fields(o, {"name", "learning_rate", "momentum", "nesterov", "beta1", "beta_1", "beta2", "beta_2", "epsilon",
-                       "weight_decay"},
+      check_fields(o,
+                   {"name", "learning_rate", "momentum", "nesterov", "beta1", "beta_1", "beta2", "beta_2", "epsilon",
+                    "weight_decay"},
                    "optimizer");
       if (!o.contains("name") || !o["name"].is_string()) fail("optimizer needs a \"name\"");
       r.optimizer.name = o["name"].get<std::string>();
@@ -95,7 +96,8 @@ Recipe parse_recipe(const std::string& text) {
 }
 
 std::string Recipe::to_json() const {
-  json o{{"name", optimizer.name}, {"learning_rate", optimizer.learning_rate}, {"weight_decay", optimizer.weight_decay}};
+  json o{
+      {"name", optimizer.name}, {"learning_rate", optimizer.learning_rate}, {"weight_decay", optimizer.weight_decay}};
   if (optimizer.name == "sgd") {
     o["momentum"] = optimizer.momentum;
     o["nesterov"] = optimizer.nesterov;

@@ -38,7 +38,8 @@ std::string check_weights(const Weights& w, std::span<const TensorSpec> expected
   for (size_t i = 0; i < w.size(); ++i) {
     const auto& t = w[i];
     const auto& e = expected[i];
-    if (t.name != e.name) return "tensor " + std::to_string(i) + " is named '" + t.name + "', expected '" + e.name + "'";
+    if (t.name != e.name)
+      return "tensor " + std::to_string(i) + " is named '" + t.name + "', expected '" + e.name + "'";
     if (t.shape != e.shape)
       return "tensor '" + t.name + "' has shape " + shape_to_string(t.shape) + ", expected " + shape_to_string(e.shape);
     if (static_cast<int64_t>(t.values.size()) != element_count(t.shape))

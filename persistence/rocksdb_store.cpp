@@ -28,8 +28,15 @@ std::string contribution_key(std::string_view model, uint64_t base, std::string_
 
 namespace {
 
-const std::vector<std::string> kFamilies = {rocksdb::kDefaultColumnFamilyName, "meta", "models", "versions",
-                                            "version_info", "contributions", "filter", "pending", "keys"};
+const std::vector<std::string> kFamilies = {rocksdb::kDefaultColumnFamilyName,
+                                            "meta",
+                                            "models",
+                                            "versions",
+                                            "version_info",
+                                            "contributions",
+                                            "filter",
+                                            "pending",
+                                            "keys"};
 
 void check(const rocksdb::Status& s, const std::string& what) {
   if (!s.ok()) throw StoreError(what + ": " + s.ToString());
@@ -71,10 +78,9 @@ class RocksStore final : public Store {
     rocksdb::DB* db = nullptr;
     auto s = rocksdb::DB::Open(options, dir, descriptors, &handles_, &db);
     if (!s.ok())
-      throw StoreError("cannot open the hub's data directory '" + dir + "': " + s.ToString() +
-                       (s.IsIOError() && s.ToString().find("lock") != std::string::npos
-                            ? " (is another fl-hub using it?)"
-                            : ""));
+      throw StoreError(
+          "cannot open the hub's data directory '" + dir + "': " + s.ToString() +
+          (s.IsIOError() && s.ToString().find("lock") != std::string::npos ? " (is another fl-hub using it?)" : ""));
     db_.reset(db);
     for (size_t i = 0; i < descriptors.size(); ++i) cf_[descriptors[i].name] = handles_[i];
     try {

@@ -52,8 +52,8 @@ class Store {
 
   // ---- models ----
   // Writes the model record and version 0 (weights and info) in one batch.
-  virtual void create_model(const std::string& name, std::span<const char> model_record,
-                            std::span<const char> version0, std::span<const char> version0_info) = 0;
+  virtual void create_model(const std::string& name, std::span<const char> model_record, std::span<const char> version0,
+                            std::span<const char> version0_info) = 0;
   virtual std::optional<Buffer> model(const std::string& name) const = 0;
   // Every model record, ordered by name.
   virtual std::vector<Buffer> models() const = 0;

@@ -103,8 +103,7 @@ BOOST_AUTO_TEST_CASE(buffered_merges_at_k_with_events) {
 BOOST_AUTO_TEST_CASE(buffered_fedbuff_staleness_weights_deltas_against_their_base) {
   TestHub hub;
   hub.start();
-  create_tiny(hub.manager(), "fb", 0,
-              R"({"merge":"buffered","k":2,"staleness":{"kind":"fedbuff","max_staleness":2}})");
+  create_tiny(hub.manager(), "fb", 0, R"({"merge":"buffered","k":2,"staleness":{"kind":"fedbuff","max_staleness":2}})");
   auto watcher = hub.client(hub.manager().key());
   watcher->subscribe("fb");
   std::vector<std::unique_ptr<HubClient>> p;
@@ -141,7 +140,7 @@ BOOST_AUTO_TEST_CASE(async_mixes_each_contribution_at_once) {
   upload(*a, tiny_contribution("as", 0, 4.0f, 1));
   wait_for_version(*watcher, 1);
   expect_all(current_weights(hub.manager(), "as"), 2.0);  // (1 - 0.5) 0 + 0.5 * 4
-  upload(*b, tiny_contribution("as", 0, 4.0f, 1));          // staleness 1
+  upload(*b, tiny_contribution("as", 0, 4.0f, 1));        // staleness 1
   auto event = wait_for_version(*watcher, 2);
   const double alpha = 0.5 * std::pow(2.0, -0.5);
   expect_all(current_weights(hub.manager(), "as"), (1 - alpha) * 2.0 + alpha * 4.0);
@@ -155,7 +154,8 @@ BOOST_AUTO_TEST_CASE(robust_median_through_the_actors) {
   create_tiny(hub.manager(), "med", 0, R"({"aggregator":{"name":"median"}})");
   float values[] = {1.0f, 2.0f, 100.0f};
   const char* names[] = {"a", "b", "evil"};
-  for (int i = 0; i < 3; ++i) upload(*hub.client(hub.add_participant(names[i])), tiny_contribution("med", 0, values[i], 5));
+  for (int i = 0; i < 3; ++i)
+    upload(*hub.client(hub.add_participant(names[i])), tiny_contribution("med", 0, values[i], 5));
   merge(hub.manager(), "med", 0);
   expect_all(current_weights(hub.manager(), "med"), 2.0);
 }
@@ -170,7 +170,8 @@ BOOST_AUTO_TEST_CASE(norm_bound_rejects_or_clips) {
   upload(*a, tiny_contribution("rej", 0, 0.3f, 1));  // norm 0.85: fine
   upload(*a, tiny_contribution("clip", 0, 1.0f, 1));
   auto r = merge(hub.manager(), "clip", 0);
-  BOOST_REQUIRE_MESSAGE(r.contributions.size() == 1u, "size " << r.contributions.size() << " version " << r.new_version << " contributors " << r.contributors.size());
+  BOOST_REQUIRE_MESSAGE(r.contributions.size() == 1u, "size " << r.contributions.size() << " version " << r.new_version
+                                                              << " contributors " << r.contributors.size());
   BOOST_TEST(r.contributions[0]->clipped);
   expect_all(current_weights(hub.manager(), "clip"), 1.0 / std::sqrt(8.0));
 }

@@ -21,9 +21,7 @@ const std::string kBin = FEDHUB_BIN_DIR;
 const std::string kSrc = FEDHUB_SOURCE_DIR;
 const std::string kFashion = "/usr/share/datasets/fashion-mnist/t10k";
 
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 struct Hub {
   const TempDir& dir;
@@ -33,8 +31,8 @@ struct Hub {
   explicit Hub(const TempDir& d) : dir(d) {}
 
   void start() {
-    process = std::make_unique<Child>(std::vector<std::string>{kBin + "/fl-hub", "--port", "0", "--data-dir",
-                                                               dir / "data"});
+    process =
+        std::make_unique<Child>(std::vector<std::string>{kBin + "/fl-hub", "--port", "0", "--data-dir", dir / "data"});
     auto line = process->wait_for_line("listening on");
     auto at = line.find("listening on ") + 13;
     address = line.substr(at, line.find(' ', at) - at);
@@ -47,8 +45,13 @@ struct Hub {
 };
 
 RunResult manager(const Hub& hub, std::vector<std::string> args, const std::string& key_file = "") {
-  std::vector<std::string> argv{kBin + "/fl-manager", "--hub", hub.address, "--key-file",
-                                key_file.empty() ? hub.dir / "data/manager.key" : key_file, "--timeout", "60"};
+  std::vector<std::string> argv{kBin + "/fl-manager",
+                                "--hub",
+                                hub.address,
+                                "--key-file",
+                                key_file.empty() ? hub.dir / "data/manager.key" : key_file,
+                                "--timeout",
+                                "60"};
   argv.insert(argv.end(), args.begin(), args.end());
   return run(argv);
 }
@@ -75,8 +78,9 @@ void expect_refused(const RunResult& r, const std::string& error_name) {
 void expect_ok(const RunResult& r) { BOOST_REQUIRE_MESSAGE(r.exit_code == 0, "failed: " << r.err << r.out); }
 
 void create_model(const Hub& hub, const std::string& name, const TempDir& dir) {
-  write_text(dir / "recipe.json",
-             R"({"optimizer":{"name":"adam","learning_rate":0.002},"batch_size":32,"steps":20,"samples_per_round":640})");
+  write_text(
+      dir / "recipe.json",
+      R"({"optimizer":{"name":"adam","learning_rate":0.002},"batch_size":32,"steps":20,"samples_per_round":640})");
   expect_ok(manager(hub, {"create", name, "--arch", kSrc + "/config/fmnist-mlp.arch.json", "--labels",
                           kSrc + "/config/fashion-mnist-labels.txt", "--recipe", dir / "recipe.json"}));
 }
@@ -145,10 +149,11 @@ BOOST_AUTO_TEST_CASE(four_steps_rejections_and_crash_recovery) {
   expect_refused(hub_participant(hub, alice, "upload", {"--weights", dir / "alice0.fhc"}), "duplicate");
   expect_refused(hub_participant(hub, "fhk_not_a_key", "upload", {"--weights", dir / "bob0.fhc"}), "unauthorized");
   expect_refused(hub_participant(hub, bob, "download", {"--model", "nope", "--out", dir / "x.pkg"}), "unknown_model");
-  expect_refused(manager(hub, {"merge", "fm", "--base", "0"}, [&] {
-                   write_text(dir / "bob.key", bob);
-                   return dir / "bob.key";
-                 }()),
+  expect_refused(manager(hub, {"merge", "fm", "--base", "0"},
+                         [&] {
+                           write_text(dir / "bob.key", bob);
+                           return dir / "bob.key";
+                         }()),
                  "forbidden");
   expect_ok(hub_participant(hub, bob, "upload", {"--weights", dir / "bob0.fhc"}));
   auto st0 = status(hub, "fm");

@@ -1,6 +1,7 @@
+#include "model/architecture.hpp"
+
 #include <boost/test/unit_test.hpp>
 
-#include "model/architecture.hpp"
 #include "model/model_spec.hpp"
 
 using namespace fedhub;
@@ -55,11 +56,13 @@ BOOST_AUTO_TEST_CASE(errors_name_the_layer) {
   expect_error(R"({"input":[28,28,1],"layers":[{"type":"dense","units":10}]})", "layer 0 (dense)");
   expect_error(R"({"input":[4],"layers":[{"type":"dense","units":0}]})", "units");
   expect_error(R"({"input":[4],"layers":[{"type":"bogus"}]})", "unknown layer type");
-  expect_error(R"({"input":[4],"layers":[{"type":"dense","units":3,"activaton":"relu"}]})", "unknown field 'activaton'");
+  expect_error(R"({"input":[4],"layers":[{"type":"dense","units":3,"activaton":"relu"}]})",
+               "unknown field 'activaton'");
   expect_error(R"({"input":[2,2,1],"layers":[{"type":"conv2d","filters":1,"kernel_size":3},{"type":"flatten"}]})",
                "larger than its input");
-  expect_error(R"({"input":[4],"layers":[{"type":"dense","units":3,"activation":"softmax"},{"type":"dense","units":2}]})",
-               "softmax");
+  expect_error(
+      R"({"input":[4],"layers":[{"type":"dense","units":3,"activation":"softmax"},{"type":"dense","units":2}]})",
+      "softmax");
 }
 
 BOOST_AUTO_TEST_CASE(check_weights_reports_problems) {

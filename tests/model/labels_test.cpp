@@ -1,6 +1,6 @@
-#include <boost/test/unit_test.hpp>
-
 #include "model/labels.hpp"
+
+#include <boost/test/unit_test.hpp>
 
 using namespace fedhub;
 

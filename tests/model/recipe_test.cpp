@@ -1,6 +1,6 @@
-#include <boost/test/unit_test.hpp>
-
 #include "model/recipe.hpp"
+
+#include <boost/test/unit_test.hpp>
 
 using namespace fedhub;
 
@@ -20,7 +20,8 @@ BOOST_AUTO_TEST_CASE(parses_the_issue_example_and_sgd) {
   auto r = parse_recipe(
       R"({"optimizer":{"name":"adam","learning_rate":0.001},"batch_size":32,"steps":200,"samples_per_round":6400})");
   BOOST_TEST(r.optimizer.learning_rate == 0.001);
-  auto s = parse_recipe(R"({"optimizer":{"name":"sgd","learning_rate":0.1,"momentum":0.9,"nesterov":true},"batch_size":8})");
+  auto s =
+      parse_recipe(R"({"optimizer":{"name":"sgd","learning_rate":0.1,"momentum":0.9,"nesterov":true},"batch_size":8})");
   BOOST_TEST(s.optimizer.name == "sgd");
   BOOST_TEST(s.optimizer.momentum == 0.9);
   BOOST_TEST(s.optimizer.nesterov);
