@@ -18,7 +18,7 @@ namespace fedhub::federation {
 // ---------------------------------------------------------------- mean-based
 
 // acc = (overwrite ? 0 : acc) + sum_k coefs[k] * deltas[k], in one pass over
-// memory: the output is processed tile by tile (4096 floats, L1-sized), and
+// memory: the output is processed tile by tile (16384 floats, L2-sized), and
 // for each tile every delta's slice is streamed in, four deltas at a time, so
 // each delta is read once and acc is read (unless overwrite) and written once,
 // whatever K is. With overwrite on a large, 64-byte aligned acc the tiles are
