@@ -16,7 +16,7 @@ constexpr const char* kClipKey = "dp.clip_norm";
 }
 
 MeanAggregator::MeanAggregator(const AggregatorConfig& config, int64_t parameter_count, const ServerState& state)
-    : Aggregator(parameter_count), config_(config) {
+    : Aggregator(parameter_count), config_(config.resolved()) {
   if (!is_mean_based(config_.name))
     throw std::invalid_argument("MeanAggregator: '" + config_.name + "' is not a mean-based strategy");
   if (config_.dp.enabled) {

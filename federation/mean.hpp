@@ -23,7 +23,8 @@ namespace fedhub::federation {
 
 class MeanAggregator : public Aggregator {
  public:
-  // config must be resolved (AggregatorConfig::resolved) and mean-based.
+  // config (resolved here, see AggregatorConfig::resolved) must name a
+  // mean-based strategy; state supplies the adaptive DP clip norm.
   MeanAggregator(const AggregatorConfig& config, int64_t parameter_count, const ServerState& state);
 
   void add(std::span<const float> delta, double num_samples, double staleness_factor) override;

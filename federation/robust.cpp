@@ -8,7 +8,7 @@
 namespace fedhub::federation {
 
 RobustAggregator::RobustAggregator(const AggregatorConfig& config, int64_t parameter_count)
-    : Aggregator(parameter_count), config_(config) {
+    : Aggregator(parameter_count), config_(config.resolved()) {
   if (config_.dp.enabled) throw std::invalid_argument("dp needs a mean-based strategy, not '" + config_.name + "'");
 }
 

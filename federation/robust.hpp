@@ -15,6 +15,7 @@ namespace fedhub::federation {
 
 class RobustAggregator : public Aggregator {
  public:
+  // config is resolved here (AggregatorConfig::resolved); dp is refused.
   RobustAggregator(const AggregatorConfig& config, int64_t parameter_count);
 
   // Copies staleness_factor * delta; throws std::invalid_argument also for a
