@@ -1,6 +1,8 @@
 // Mean-based strategies and server optimizers against hand-computed values.
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <cstdlib>
+#include <memory>
 #include <random>
 #include <stdexcept>
 
@@ -277,6 +279,28 @@ BOOST_AUTO_TEST_CASE(weighted_sum_overwrite_and_accumulate) {
   check_close(acc, {20.5, 25});
   weighted_sum(acc, std::span(views).first(1), std::span(c).first(1), false);
   check_close(acc, {21.5, 27});
+}
+
+BOOST_AUTO_TEST_CASE(weighted_sum_large_output_uses_streaming_stores_correctly) {
+  // 16.8 MB of output: the overwrite pass writes it with non-temporal stores.
+  const int64_t n = (int64_t{4} << 20) + 1000 + 3;
+  std::vector<Vec> ds(6, Vec(n));
+  for (size_t k = 0; k < ds.size(); ++k)
+    for (int64_t i = 0; i < n; ++i) ds[k][i] = static_cast<float>((i * (k + 3)) % 17) - 8.0f;
+  std::vector<std::span<const float>> views(ds.begin(), ds.end());
+  const Vec c = {0.5f, 1, 2, -1, 0.25f, 3};
+  // 64-byte aligned, as the aggregators allocate it (a std::vector's large
+  // block is not, and would take the regular-store path).
+  std::unique_ptr<float, void (*)(void*)> mem(static_cast<float*>(std::aligned_alloc(64, (n * 4 + 63) / 64 * 64)),
+                                              &std::free);
+  std::span<float> acc(mem.get(), n);
+  std::fill(acc.begin(), acc.end(), 99.0f);
+  weighted_sum(acc, views, c, true);
+  for (int64_t i : {int64_t{0}, int64_t{16383}, int64_t{16384}, int64_t{2} << 20, n - 2, n - 1}) {
+    float expect = 0;
+    for (size_t k = 0; k < ds.size(); ++k) expect += c[k] * ds[k][i];
+    BOOST_TEST(acc[i] == expect, boost::test_tools::tolerance(1e-5f));
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
