@@ -12,13 +12,32 @@ RobustAggregator::RobustAggregator(const AggregatorConfig& config, int64_t param
   if (config_.dp.enabled) throw std::invalid_argument("dp needs a mean-based strategy, not '" + config_.name + "'");
 }
 
-void RobustAggregator::add(std::span<const float> delta, double num_samples, double staleness_factor) {
+void RobustAggregator::check(std::span<const float> delta, double num_samples, double staleness_factor) const {
   check_contribution(delta, num_samples, staleness_factor);
   if (const int64_t bad = first_non_finite(delta); bad >= 0)
     throw std::invalid_argument("contribution holds a non-finite value at index " + std::to_string(bad));
+}
+
+void RobustAggregator::keep(std::span<const float> delta, double staleness_factor) {
   std::vector<float> copy(delta.begin(), delta.end());
   if (staleness_factor != 1.0) scale(copy, static_cast<float>(staleness_factor));
   deltas_.push_back(std::move(copy));
+}
+
+void RobustAggregator::add(std::span<const float> delta, double num_samples, double staleness_factor) {
+  check(delta, num_samples, staleness_factor);
+  keep(delta, staleness_factor);
+}
+
+void RobustAggregator::add_many(std::span<const std::span<const float>> deltas, std::span<const double> num_samples,
+                                std::span<const double> staleness_factors) {
+  if (deltas.size() != num_samples.size() || deltas.size() != staleness_factors.size())
+    throw std::invalid_argument("add_many: " + std::to_string(deltas.size()) + " deltas, " +
+                                std::to_string(num_samples.size()) + " sample counts and " +
+                                std::to_string(staleness_factors.size()) + " staleness factors");
+  for (size_t k = 0; k < deltas.size(); ++k) check(deltas[k], num_samples[k], staleness_factors[k]);
+  deltas_.reserve(deltas_.size() + deltas.size());
+  for (size_t k = 0; k < deltas.size(); ++k) keep(deltas[k], staleness_factors[k]);
 }
 
 void RobustAggregator::apply(std::span<float> model, ServerState& state) {

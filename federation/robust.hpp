@@ -21,6 +21,9 @@ class RobustAggregator : public Aggregator {
   // Copies staleness_factor * delta; throws std::invalid_argument also for a
   // non-finite value (sorting-based statistics cannot order NaN).
   void add(std::span<const float> delta, double num_samples, double staleness_factor) override;
+  // All checked (as add) before any is copied.
+  void add_many(std::span<const std::span<const float>> deltas, std::span<const double> num_samples,
+                std::span<const double> staleness_factors) override;
   int64_t count() const override { return static_cast<int64_t>(deltas_.size()); }
   // model += server_lr * aggregate(deltas).
   void apply(std::span<float> model, ServerState& state) override;
@@ -36,6 +39,9 @@ class RobustAggregator : public Aggregator {
   const AggregatorConfig& config() const { return config_; }
 
  private:
+  void check(std::span<const float> delta, double num_samples, double staleness_factor) const;
+  void keep(std::span<const float> delta, double staleness_factor);
+
   AggregatorConfig config_;
   std::vector<std::vector<float>> deltas_;
 };

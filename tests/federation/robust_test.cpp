@@ -140,6 +140,11 @@ BOOST_AUTO_TEST_CASE(robust_strategies_hold_all_deltas_and_refuse_non_finite) {
   BOOST_TEST(agg->describe_memory().find("all K deltas") != std::string::npos);
   BOOST_CHECK_THROW(agg->add(Vec{1, std::numeric_limits<float>::quiet_NaN()}, 1, 1), std::invalid_argument);
   BOOST_TEST(agg->count() == 2);
+  const std::vector<Vec> batch = {{1, 1}, {2, std::numeric_limits<float>::infinity()}};
+  std::vector<std::span<const float>> views(batch.begin(), batch.end());
+  const std::vector<double> ones = {1, 1};
+  BOOST_CHECK_THROW(agg->add_many(views, ones, ones), std::invalid_argument);
+  BOOST_TEST(agg->count() == 2);  // all-or-nothing
 }
 
 BOOST_AUTO_TEST_CASE(robust_strategies_refuse_dp) {
