@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 #include <caf/event_based_actor.hpp>
+#include <iostream>
 
 #include "actors/atoms.hpp"
 #include "actors/model_actor.hpp"
@@ -131,9 +132,15 @@ caf::behavior hub_actor(self_ptr self, std::shared_ptr<Store> store, HubOptions 
   st.store = std::move(store);
   st.options = options;
   st.keys = std::make_unique<KeyRegistry>(*st.store);
+  // A model whose records are damaged is reported and left out; the others
+  // are served.
   for (const auto& buf : st.store->models()) {
-    const auto name = records::verify_model_record(buf)->spec()->name()->str();
-    spawn_model(self, ModelState::load(*st.store, name));
+    try {
+      const auto name = records::verify_model_record(buf)->spec()->name()->str();
+      spawn_model(self, ModelState::load(*st.store, name));
+    } catch (const std::exception& e) {
+      std::cerr << "fl-hub: a stored model cannot be served: " << e.what() << std::endl;
+    }
   }
   return {
       [self](Buffer& request) -> caf::result<Buffer> {
