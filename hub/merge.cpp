@@ -41,7 +41,9 @@ double l2_norm(std::span<const float> v) {
 
 MergeEngine::MergeEngine(Store& store, const std::string& model)
     : store_(store), model_(ModelState::load(store, model, false)), bases_(store, model, model_.layout, 2) {
-  x_ = bases_.get(model_.current_version);
+  auto current = store_.version(model, model_.current_version);
+  if (!current) throw RequestError(ErrorCode::internal, "the store lacks the current version of '" + model + "'");
+  x_ = read_flat_version(*current, model_.layout);
   if (!model_.server_state.empty()) state_ = federation::ServerState::deserialize(model_.server_state);
   for (auto v : store_.stored_versions(model)) stored_versions_.insert(v);
   refold_all();
@@ -190,6 +192,14 @@ MergeResult MergeEngine::commit(std::vector<Folded> merged, const std::string& a
   return r;
 }
 
+void MergeEngine::keep_as_base(uint64_t version, std::vector<float> weights) {
+  // Only a policy that accepts stale contributions needs older bases.
+  if (model_.policy.oldest_accepted_base(model_.current_version) <= version)
+    bases_.put(version, std::move(weights));
+  else
+    bases_.clear();
+}
+
 std::vector<MergeResult> MergeEngine::merge_buffer() {
   if (folded_.empty()) return {};
   // Compute into copies: if storing fails, nothing in memory has changed
@@ -202,7 +212,7 @@ std::vector<MergeResult> MergeEngine::merge_buffer() {
     auto merged = std::move(folded_);
     folded_.clear();
     auto r = commit(std::move(merged), name);
-    bases_.put(r.base_version, std::move(previous));
+    keep_as_base(r.base_version, std::move(previous));
     peak_held_bytes_ = 0;
     return {std::move(r)};
   } catch (...) {
@@ -242,7 +252,7 @@ std::vector<MergeResult> MergeEngine::mix_queue() {
     try {
       federation::fedasync_mix(x_, x_new, alpha_t);
       auto r = commit({f}, "fedasync");
-      bases_.put(r.base_version, std::move(previous));
+      keep_as_base(r.base_version, std::move(previous));
       results.push_back(std::move(r));
     } catch (...) {
       x_ = std::move(previous);

@@ -94,6 +94,7 @@ class MergeEngine {
   std::vector<float> delta_of(uint64_t base_version, const std::string& participant, bool* clipped, bool* rejected);
   MergeResult commit(std::vector<Folded> merged, const std::string& aggregator_name);
   std::vector<MergeResult> merge_buffer();
+  void keep_as_base(uint64_t version, std::vector<float> weights);
   std::vector<MergeResult> mix_queue();
   Store::MergeCleanup cleanup_for(const std::vector<Folded>& merged, uint64_t new_version);
 
