@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "messages/events.hpp"
@@ -174,6 +175,31 @@ BOOST_AUTO_TEST_CASE(norm_bound_rejects_or_clips) {
                                                               << " contributors " << r.contributors.size());
   BOOST_TEST(r.contributions[0]->clipped);
   expect_all(current_weights(hub.manager(), "clip"), 1.0 / std::sqrt(8.0));
+}
+
+BOOST_AUTO_TEST_CASE(central_dp_clips_each_update_through_the_actors) {
+  TestHub hub;
+  hub.start();
+  // z = 0: the clipping alone, so the result is exact: both updates (norms
+  // 2.83 and 5.66) are clipped to C = 1 and averaged uniformly.
+  create_tiny(hub.manager(), "dp", 0,
+              R"({"aggregator":{"dp":{"enabled":true,"clip_norm":1.0,"noise_multiplier":0.0}}})");
+  upload(*hub.client(hub.add_participant("a")), tiny_contribution("dp", 0, 1.0f, 10));
+  upload(*hub.client(hub.add_participant("b")), tiny_contribution("dp", 0, 2.0f, 1000));
+  merge(hub.manager(), "dp", 0);
+  expect_all(current_weights(hub.manager(), "dp"), 1.0 / std::sqrt(8.0));
+  // With noise (z = 1, so sigma = z C / m = 1): the clipped update (every
+  // coordinate 1/sqrt(8)) plus independent Gaussian noise per coordinate.
+  policy(hub.manager(), "dp", R"({"aggregator":{"dp":{"noise_multiplier":1.0,"seed":7}}})");
+  upload(*hub.client(hub.add_participant("c")), tiny_contribution("dp", 1, 1.0f, 1));
+  merge(hub.manager(), "dp", 1);
+  auto x = current_weights(hub.manager(), "dp");
+  std::set<float> distinct(x.begin(), x.end());
+  BOOST_TEST(distinct.size() == x.size());  // independent noise per coordinate
+  double largest = 0;
+  for (float v : x) largest = std::max(largest, std::abs(v - 2.0 / std::sqrt(8.0)));
+  BOOST_TEST(largest > 0.05);
+  BOOST_TEST(largest < 6.0);
 }
 
 BOOST_AUTO_TEST_CASE(interval_trigger_merges_without_k) {
