@@ -2,6 +2,8 @@
 // created through a real CreateModel request, contributions, error checks.
 #pragma once
 
+#include "support/temp_dir.hpp"
+
 #include <stdlib.h>
 
 #include <boost/test/unit_test.hpp>
@@ -56,26 +58,7 @@ inline std::vector<float> flatten(const Weights& w) {
   return out;
 }
 
-// A directory under /tmp made by mkdtemp, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/tmp/fedhub-hub-test-XXXXXX";
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& leaf) const { return path_ + "/" + leaf; }
-
- private:
-  std::string path_;
-};
+using TempDir = fedhub::testing::TempDir;
 
 // A store in a temporary directory that can be closed and reopened.
 struct StoreFixture {

@@ -149,15 +149,4 @@ int Child::wait() {
   return decode(status_);
 }
 
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/fedhub-test.XXXXXX";
-  if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-  path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 }  // namespace fedhub::testing

@@ -2,6 +2,8 @@
 // start one (a hub) and read its output line by line as it comes.
 #pragma once
 
+#include "support/temp_dir.hpp"
+
 #include <sys/types.h>
 
 #include <string>
@@ -49,16 +51,5 @@ class Child {
   int status_ = 0;
 };
 
-// A fresh directory under /tmp, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 }  // namespace fedhub::testing

@@ -2,6 +2,8 @@
 // buffers placed at chosen alignments, and checks on RequestError codes.
 #pragma once
 
+#include "support/temp_dir.hpp"
+
 #include <stdlib.h>
 
 #include <boost/test/unit_test.hpp>
@@ -61,26 +63,7 @@ inline Weights tiny_weights(float offset = 0.0f) {
   return w;
 }
 
-// A directory under /tmp made by mkdtemp, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/tmp/fedhub-test-XXXXXX";
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& leaf) const { return path_ + "/" + leaf; }
-
- private:
-  std::string path_;
-};
+using TempDir = fedhub::testing::TempDir;
 
 // A copy of `data` whose first byte sits at (an address that is 64-aligned) + shift.
 class PlacedCopy {

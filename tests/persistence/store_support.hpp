@@ -3,6 +3,8 @@
 // child_process.cpp).
 #pragma once
 
+#include "support/temp_dir.hpp"
+
 #include <stdlib.h>
 #include <sys/types.h>
 
@@ -16,26 +18,7 @@
 
 namespace fedhub::test {
 
-// A directory under /tmp made by mkdtemp, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/tmp/fedhub-store-test-XXXXXX";
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& leaf) const { return path_ + "/" + leaf; }
-
- private:
-  std::string path_;
-};
+using TempDir = fedhub::testing::TempDir;
 
 inline bool is_aligned_16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
