@@ -1,0 +1,229 @@
+// Commands about merging: merge, watch (event-driven merges and evaluations),
+// policy.
+#include <iomanip>
+#include <iostream>
+
+#include "apps/cli.hpp"
+#include "apps/local_model.hpp"
+#include "apps/manager/session.hpp"
+#include "messages/events.hpp"
+#include "messages/requests.hpp"
+
+namespace fedhub::manager {
+
+int cmd_merge(Session& s, const Args& args) {
+  po::options_description o("merge");
+  o.add_options()("name", po::value<std::string>())("base", po::value<uint64_t>());
+  po::positional_options_description pos;
+  pos.add("name", 1);
+  auto vm = parse(args, o, &pos);
+  if (!vm.count("base"))
+    throw cli::UsageError("merge needs --base V (the version the contributions were trained from)");
+  print_merge(s, merge(s, need(vm, "name", "merge"), vm["base"].as<uint64_t>()));
+  return cli::kOk;
+}
+
+int cmd_watch(Session& s, const Args& args) {
+  po::options_description o("watch");
+  o.add_options()("name", po::value<std::string>())("merge-at", po::value<uint32_t>()->default_value(0))(
+      "versions", po::value<uint64_t>()->default_value(0))("data", po::value<std::string>())(
+      "data-labels", po::value<std::string>()->default_value(""));
+  po::positional_options_description pos;
+  pos.add("name", 1);
+  auto vm = parse(args, o, &pos);
+  const auto name = need(vm, "name", "watch");
+  const uint32_t merge_at = vm["merge-at"].as<uint32_t>();
+  const uint64_t max_versions = vm["versions"].as<uint64_t>();
+  auto& client = s.connect();
+  client.subscribe(name);  // first, so that no event is missed after the status below
+
+  std::optional<datasets::Dataset> data;
+  auto report = [&](int64_t version) {
+    if (!vm.count("data")) return;
+    auto m = fetch(s, name, version);
+    if (!data) data = cli::load_data_for(m.spec, vm["data"].as<std::string>(), vm["data-labels"].as<std::string>());
+    auto e = evaluate(m, *data);
+    if (s.json_output) {
+      auto j = cli::evaluation_json(e, m.spec.labels);
+      j["event"] = "evaluation";
+      j["version"] = m.version;
+      std::cout << j.dump() << std::endl;
+    } else {
+      std::cout << "version " << m.version << ": accuracy " << std::fixed << std::setprecision(4) << e.accuracy
+                << "  loss " << e.loss << std::defaultfloat << std::endl;
+    }
+  };
+  auto try_merge = [&](uint64_t base, uint32_t have) {
+    if (merge_at == 0 || have < merge_at) return;
+    try {
+      print_merge(s, merge(s, name, base));
+    } catch (const RequestError& e) {
+      // Another manager may have merged first: the version event tells.
+      if (e.code() != ErrorCode::base_not_current && e.code() != ErrorCode::merge_in_progress) throw;
+    }
+  };
+
+  Buffer holder;
+  const auto* st = client.call_as<fb::ModelStatus>(requests::status(s.key, name, -1), holder);
+  const uint64_t start = st->summary()->current_version();
+  std::cout << "watching '" << name << "' from version " << start
+            << (merge_at ? ", merging at " + std::to_string(merge_at) + " contributions" : std::string()) << std::endl;
+  report(static_cast<int64_t>(start));
+  try_merge(start, st->contributions()->size());
+  uint64_t seen = 0;
+  while (max_versions == 0 || seen < max_versions) {
+    auto event = client.next_event(std::chrono::hours(24));
+    if (!event) continue;
+    const auto* ev = events::verify(*event);
+    if (const auto* a = ev->body_as_ContributionAccepted()) {
+      if (s.json_output)
+        std::cout << json{{"event", "contribution"},
+                          {"participant", a->participant()->str()},
+                          {"base_version", a->base_version()},
+                          {"contributions", a->contributions()}}
+                         .dump()
+                  << std::endl;
+      else
+        std::cout << "contribution from '" << a->participant()->str() << "' to version " << a->base_version() << " ("
+                  << a->contributions() << " so far)" << std::endl;
+      try_merge(a->base_version(), a->contributions());
+    } else if (const auto* v = ev->body_as_VersionPublished()) {
+      ++seen;
+      if (s.json_output) {
+        json merged = json::array();
+        if (v->contributions())
+          for (const auto* c : *v->contributions())
+            merged.push_back({{"participant", c->participant()->str()},
+                              {"base_version", c->base_version()},
+                              {"staleness", c->staleness()},
+                              {"num_samples", c->num_samples()},
+                              {"weight", c->weight()},
+                              {"clipped", c->clipped()}});
+        std::cout << json{{"event", "version"},
+                          {"version", v->version()},
+                          {"aggregator", v->aggregator() ? v->aggregator()->str() : ""},
+                          {"contributions", merged},
+                          {"dropped", v->dropped()}}
+                         .dump()
+                  << std::endl;
+      } else {
+        std::cout << "new version " << v->version() << " (" << (v->aggregator() ? v->aggregator()->str() : "")
+                  << ") from " << (v->contributions() ? v->contributions()->size() : 0) << " contribution(s):";
+        if (v->contributions())
+          for (const auto* c : *v->contributions())
+            std::cout << " " << c->participant()->str() << "[base " << c->base_version() << ", staleness "
+                      << c->staleness() << ", weight " << c->weight() << (c->clipped() ? ", clipped" : "") << "]";
+        if (v->dropped()) std::cout << "; " << v->dropped() << " dropped as stale";
+        std::cout << std::endl;
+      }
+      report(static_cast<int64_t>(v->version()));
+    }
+  }
+  return cli::kOk;
+}
+
+// Shows or changes a model's merge policy: the named options become a JSON
+// patch of the stored policy.
+
+int cmd_policy(Session& s, const Args& args) {
+  po::options_description o("policy");
+  o.add_options()("name", po::value<std::string>())("merge", po::value<std::string>(), "manual | buffered | async")(
+      "k", po::value<int64_t>(), "buffered: merge at K contributions")(
+      "alpha", po::value<double>(), "async: mixing weight in (0, 1]")("staleness", po::value<std::string>(),
+                                                                      "drop | constant | polynomial | hinge | fedbuff")(
+      "max-staleness", po::value<int64_t>(), "accept bases up to S versions old (-1: any)")(
+      "a", po::value<double>(), "polynomial exponent / hinge slope")("b", po::value<double>(), "hinge knee")(
+      "aggregator", po::value<std::string>(), "the aggregation strategy")(
+      "server-lr", po::value<double>(), "server learning rate")("momentum", po::value<double>(), "FedAvgM momentum")(
+      "beta1", po::value<double>(), "FedOpt beta1")("beta2", po::value<double>(), "FedOpt beta2")(
+      "tau", po::value<double>(), "FedOpt tau")("weighting", po::value<std::string>(), "samples | uniform")(
+      "trim-beta", po::value<double>(), "trimmed mean: fraction cut at each end")(
+      "krum-f", po::value<int64_t>(), "Krum: Byzantine contributions tolerated")("multi-krum", po::value<int64_t>(),
+                                                                                 "Krum: best-scored deltas averaged")(
+      "norm-bound", po::value<double>(), "L2 bound of an update (0: none)")("on-norm-exceeded",
+                                                                            po::value<std::string>(), "reject | clip")(
+      "interval", po::value<double>(), "also merge every T seconds (0: off)")("retain-versions", po::value<int64_t>(),
+                                                                              "versions whose weights are kept")(
+      "dp", po::value<std::string>(), "central differential privacy: on | off")(
+      "dp-clip", po::value<double>(), "DP clip norm C")("dp-noise", po::value<double>(), "DP noise multiplier z")(
+      "dp-adaptive", po::value<std::string>(), "adaptive clipping: on | off");
+  po::positional_options_description pos;
+  pos.add("name", 1);
+  auto vm = parse(args, o, &pos);
+  const auto name = need(vm, "name", "policy");
+  json patch = json::object();
+  auto put = [&](const char* option, json& target, const char* key) {
+    if (!vm.count(option)) return;
+    const auto& v = vm[option].value();
+    if (v.type() == typeid(std::string))
+      target[key] = vm[option].as<std::string>();
+    else if (v.type() == typeid(double))
+      target[key] = vm[option].as<double>();
+    else
+      target[key] = vm[option].as<int64_t>();
+  };
+  auto on_off = [&](const char* option) {
+    const auto v = vm[option].as<std::string>();
+    if (v != "on" && v != "off") throw cli::UsageError(std::string("--") + option + " is on or off");
+    return v == "on";
+  };
+  put("merge", patch, "merge");
+  put("k", patch, "k");
+  put("alpha", patch, "alpha");
+  put("norm-bound", patch, "norm_bound");
+  put("on-norm-exceeded", patch, "on_norm_exceeded");
+  put("interval", patch, "interval_seconds");
+  put("retain-versions", patch, "retain_versions");
+  json staleness = json::object();
+  put("staleness", staleness, "kind");
+  put("max-staleness", staleness, "max_staleness");
+  put("a", staleness, "a");
+  put("b", staleness, "b");
+  if (!staleness.empty()) patch["staleness"] = staleness;
+  json aggregator = json::object();
+  put("aggregator", aggregator, "name");
+  put("server-lr", aggregator, "server_lr");
+  put("momentum", aggregator, "momentum");
+  put("beta1", aggregator, "beta1");
+  put("beta2", aggregator, "beta2");
+  put("tau", aggregator, "tau");
+  put("weighting", aggregator, "weighting");
+  put("trim-beta", aggregator, "trim_beta");
+  put("krum-f", aggregator, "krum_byzantine");
+  put("multi-krum", aggregator, "multi_krum");
+  json dp = json::object();
+  if (vm.count("dp")) dp["enabled"] = on_off("dp");
+  put("dp-clip", dp, "clip_norm");
+  put("dp-noise", dp, "noise_multiplier");
+  if (vm.count("dp-adaptive")) dp["adaptive_clipping"] = on_off("dp-adaptive");
+  if (!dp.empty()) aggregator["dp"] = dp;
+  if (!aggregator.empty()) patch["aggregator"] = aggregator;
+
+  Buffer holder;
+  const auto* info = s.connect().call_as<fb::PolicyInfo>(
+      requests::policy(s.key, name, patch.empty() ? std::string() : patch.dump()), holder);
+  const auto policy = json::parse(info->policy_json()->str());
+  if (s.json_output) {
+    std::cout << policy.dump() << "\n";
+    return cli::kOk;
+  }
+  const auto& st = policy["staleness"];
+  const auto& ag = policy["aggregator"];
+  std::cout << "model '" << name << "'" << (patch.empty() ? "" : " (updated)") << "\n"
+            << "  merge:       " << policy["merge"].get<std::string>();
+  if (policy["merge"] == "buffered") std::cout << " at k=" << policy["k"];
+  if (policy["merge"] == "async") std::cout << " with alpha=" << policy["alpha"];
+  if (policy["interval_seconds"].get<double>() > 0) std::cout << ", and every " << policy["interval_seconds"] << " s";
+  std::cout << "\n  staleness:   " << st["kind"].get<std::string>();
+  if (st["kind"] != "drop")
+    std::cout << " up to " << st["max_staleness"] << " versions (a=" << st["a"] << ", b=" << st["b"] << ")";
+  std::cout << "\n  aggregator:  " << ag.dump() << "\n  norm bound:  ";
+  if (policy["norm_bound"].get<double>() > 0)
+    std::cout << policy["norm_bound"] << " (" << policy["on_norm_exceeded"].get<std::string>() << ")";
+  else
+    std::cout << "none";
+  std::cout << "\n  keeps:       the weights of the last " << policy["retain_versions"] << " versions at least\n";
+  return cli::kOk;
+}
+
+}  // namespace fedhub::manager

@@ -1,0 +1,183 @@
+// Commands about models: create, list, status, download, evaluate.
+#include <iomanip>
+#include <iostream>
+
+#include "apps/cli.hpp"
+#include "apps/local_model.hpp"
+#include "apps/manager/session.hpp"
+#include "messages/files.hpp"
+#include "messages/requests.hpp"
+#include "model/labels.hpp"
+
+namespace fedhub::manager {
+
+int cmd_create(Session& s, const Args& args) {
+  po::options_description o("create");
+  o.add_options()("name", po::value<std::string>(), "model name")(
+      "arch", po::value<std::string>(), "architecture JSON file")("labels", po::value<std::string>(),
+                                                                  "label file, one per line")(
+      "recipe", po::value<std::string>(), "recipe JSON file")("seed", po::value<uint64_t>()->default_value(1),
+                                                              "seed of the initial weights")(
+      "min-contributions", po::value<uint32_t>()->default_value(1), "contributions a merge needs")(
+      "aggregator", po::value<std::string>()->default_value("fedavg"), "fedavg (by samples) or mean (the paper's)");
+  po::positional_options_description pos;
+  pos.add("name", 1);
+  auto vm = parse(args, o, &pos);
+  fb::ModelSpecT spec;
+  spec.name = need(vm, "name", "create");
+  spec.architecture_json = read_text(need(vm, "arch", "create"), "architecture");
+  spec.labels = read_labels_file(need(vm, "labels", "create"));
+  spec.recipe_json = read_text(need(vm, "recipe", "create"), "recipe");
+  spec.min_contributions = vm["min-contributions"].as<uint32_t>();
+  // Check locally first: the same rules the hub applies.
+  auto parsed = make_model_spec(spec.name, spec.architecture_json, spec.labels, spec.recipe_json);
+  spec.architecture_json = parsed.architecture.to_json();
+  spec.recipe_json = parsed.recipe.to_json();
+  auto weights = training::initialize_weights(parsed.architecture, vm["seed"].as<uint64_t>());
+  json policy{{"merge", "manual"}, {"aggregator", {{"name", vm["aggregator"].as<std::string>()}}}};
+  Buffer holder;
+  const auto* r =
+      s.connect().call_as<fb::CreateReceipt>(requests::create_model(s.key, spec, weights, policy.dump()), holder);
+  if (s.json_output)
+    std::cout << json{{"model", r->summary()->name()->str()},
+                      {"version", r->summary()->current_version()},
+                      {"parameters", r->summary()->parameters()}}
+                     .dump()
+              << "\n";
+  else
+    std::cout << "created model '" << r->summary()->name()->str() << "' (" << r->summary()->parameters()
+              << " parameters, " << r->summary()->labels() << " labels) at version 0\n";
+  return cli::kOk;
+}
+
+int cmd_list(Session& s, const Args& args) {
+  if (!args.empty()) throw cli::UsageError("list takes no arguments");
+  Buffer holder;
+  const auto* list = s.connect().call_as<fb::ModelList>(requests::list_models(s.key), holder);
+  if (s.json_output) {
+    json out = json::array();
+    for (const auto* m : *list->models()) out.push_back(summary_json(*m));
+    std::cout << out.dump() << "\n";
+    return cli::kOk;
+  }
+  if (list->models()->size() == 0) {
+    std::cout << "no models yet (create one with: fl-manager create NAME --arch ... --labels ... --recipe ...)\n";
+    return cli::kOk;
+  }
+  std::cout << std::left << std::setw(24) << "MODEL" << std::setw(9) << "VERSION" << std::setw(9) << "PENDING"
+            << std::setw(5) << "MIN" << std::setw(12) << "PARAMETERS" << std::setw(8) << "LABELS"
+            << "STATE\n";
+  for (const auto* m : *list->models())
+    std::cout << std::left << std::setw(24) << m->name()->str() << std::setw(9) << m->current_version() << std::setw(9)
+              << m->pending_contributions() << std::setw(5) << m->min_contributions() << std::setw(12)
+              << m->parameters() << std::setw(8) << m->labels() << (m->merging() ? "merging" : "idle") << "\n";
+  return cli::kOk;
+}
+
+int cmd_status(Session& s, const Args& args) {
+  po::options_description o("status");
+  o.add_options()("name", po::value<std::string>())("version", po::value<int64_t>()->default_value(-1));
+  po::positional_options_description pos;
+  pos.add("name", 1);
+  auto vm = parse(args, o, &pos);
+  Buffer holder;
+  const auto* st = s.connect().call_as<fb::ModelStatus>(
+      requests::status(s.key, need(vm, "name", "status"), vm["version"].as<int64_t>()), holder);
+  const auto* m = st->summary();
+  if (s.json_output) {
+    json out = summary_json(*m);
+    out["version"] = st->version();
+    json contributions = json::array();
+    for (const auto* c : *st->contributions()) {
+      json metrics = json::object();
+      if (c->metrics())
+        for (const auto* x : *c->metrics()) metrics[x->name()->str()] = x->value();
+      contributions.push_back({{"participant", c->participant()->str()},
+                               {"num_samples", c->num_samples()},
+                               {"received_at_ms", c->received_at_ms()},
+                               {"metrics", metrics}});
+    }
+    out["contributions"] = contributions;
+    json versions = json::array();
+    if (st->versions())
+      for (const auto* v : *st->versions())
+        versions.push_back({{"version", v->version()},
+                            {"created_at_ms", v->created_at_ms()},
+                            {"base_version", v->base_version()},
+                            {"contributions", v->contributions()},
+                            {"total_samples", v->total_samples()},
+                            {"aggregator", v->aggregator() ? v->aggregator()->str() : ""}});
+    out["versions"] = versions;
+    std::cout << out.dump() << "\n";
+    return cli::kOk;
+  }
+  std::cout << "model '" << m->name()->str() << "': current version " << m->current_version()
+            << (m->merging() ? " (merging)" : "") << ", merges need " << m->min_contributions() << " contribution(s)\n";
+  std::cout << "version " << st->version() << ": " << st->contributions()->size() << " contribution(s)\n";
+  for (const auto* c : *st->contributions()) {
+    std::cout << "  " << std::left << std::setw(20) << c->participant()->str() << std::setw(10) << c->num_samples()
+              << "samples  " << format_time(c->received_at_ms()) << " UTC";
+    if (c->metrics())
+      for (const auto* x : *c->metrics()) std::cout << "  " << x->name()->str() << "=" << x->value();
+    std::cout << "\n";
+  }
+  if (st->versions()) {
+    std::cout << "versions:\n";
+    for (const auto* v : *st->versions()) {
+      std::cout << "  " << std::setw(5) << v->version() << " " << format_time(v->created_at_ms()) << " UTC  ";
+      if (v->version() == 0)
+        std::cout << "initial weights\n";
+      else
+        std::cout << v->contributions() << " contribution(s) to version " << v->base_version() << ", "
+                  << v->total_samples() << " samples, " << (v->aggregator() ? v->aggregator()->str() : "") << "\n";
+    }
+  }
+  return cli::kOk;
+}
+
+int cmd_download(Session& s, const Args& args) {
+  po::options_description o("download");
+  o.add_options()("name", po::value<std::string>())("version", po::value<int64_t>()->default_value(-1))(
+      "out", po::value<std::string>());
+  po::positional_options_description pos;
+  pos.add("name", 1);
+  auto vm = parse(args, o, &pos);
+  const auto out = need(vm, "out", "download");
+  Buffer raw;
+  auto m = fetch(s, need(vm, "name", "download"), vm["version"].as<int64_t>(), &raw);
+  write_file_atomic(out, raw);
+  if (s.json_output)
+    std::cout << json{{"model", m.spec.name}, {"version", m.version}, {"file", out}, {"bytes", raw.size()}}.dump()
+              << "\n";
+  else
+    std::cout << "saved version " << m.version << " of '" << m.spec.name << "' to " << out << " (" << raw.size()
+              << " bytes)\n";
+  return cli::kOk;
+}
+
+int cmd_evaluate(Session& s, const Args& args) {
+  po::options_description o("evaluate");
+  o.add_options()("name", po::value<std::string>())("version", po::value<int64_t>()->default_value(-1))(
+      "data", po::value<std::string>())("data-labels", po::value<std::string>()->default_value(""));
+  po::positional_options_description pos;
+  pos.add("name", 1);
+  auto vm = parse(args, o, &pos);
+  auto m = fetch(s, need(vm, "name", "evaluate"), vm["version"].as<int64_t>());
+  auto data = cli::load_data_for(m.spec, need(vm, "data", "evaluate"), vm["data-labels"].as<std::string>());
+  auto e = evaluate(m, data);
+  if (s.json_output) {
+    auto j = cli::evaluation_json(e, m.spec.labels);
+    j["model"] = m.spec.name;
+    j["version"] = m.version;
+    std::cout << j.dump() << "\n";
+  } else {
+    std::cout << "model '" << m.spec.name << "' version " << m.version << ": "
+              << cli::evaluation_text(e, m.spec.labels);
+  }
+  return cli::kOk;
+}
+
+// Follows a model: merges when the current version has enough contributions
+// and evaluates each new version, driven by the hub's events.
+
+}  // namespace fedhub::manager

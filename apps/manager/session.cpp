@@ -1,0 +1,94 @@
+// Helpers the console's commands share.
+#include "apps/manager/session.hpp"
+
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "apps/cli.hpp"
+#include "messages/requests.hpp"
+
+namespace fedhub::manager {
+
+std::string read_text(const std::string& path, const char* what) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(std::string("cannot read the ") + what + " file '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string format_time(uint64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+const char* role_name(fb::Role r) { return r == fb::Role::manager ? "manager" : "participant"; }
+
+po::variables_map parse(const Args& args, po::options_description& opts, po::positional_options_description* pos) {
+  po::variables_map vm;
+  auto parser = po::command_line_parser(args).options(opts).style(cli::kStyle);
+  if (pos) parser.positional(*pos);
+  po::store(parser.run(), vm);
+  po::notify(vm);
+  return vm;
+}
+
+std::string need(const po::variables_map& vm, const char* name, const char* command) {
+  if (!vm.count(name)) throw cli::UsageError(std::string(command) + " needs --" + name);
+  return vm[name].as<std::string>();
+}
+
+// ---- commands ----
+
+json summary_json(const fb::ModelSummary& m) {
+  return json{{"name", m.name()->str()},
+              {"current_version", m.current_version()},
+              {"pending_contributions", m.pending_contributions()},
+              {"min_contributions", m.min_contributions()},
+              {"parameters", m.parameters()},
+              {"labels", m.labels()},
+              {"merging", m.merging()},
+              {"created_at_ms", m.created_at_ms()},
+              {"policy", m.policy_json() ? json::parse(m.policy_json()->str()) : json()}};
+}
+
+LoadedModel fetch(Session& s, const std::string& name, int64_t version, Buffer* raw) {
+  Buffer package = s.connect().download_package(name, version);
+  LoadedModel m = read_model_package(package);
+  if (raw) *raw = std::move(package);
+  return m;
+}
+
+training::Evaluation evaluate(const LoadedModel& m, const datasets::Dataset& data) {
+  return training::evaluate(m.spec.architecture, m.weights, data);
+}
+
+fb::MergeReceiptT merge(Session& s, const std::string& name, uint64_t base) {
+  Buffer holder;
+  fb::MergeReceiptT receipt;
+  s.connect().call_as<fb::MergeReceipt>(requests::merge(s.key, name, base), holder)->UnPackTo(&receipt);
+  return receipt;
+}
+
+void print_merge(const Session& s, const fb::MergeReceiptT& r) {
+  if (s.json_output) {
+    std::cout << json{{"model", r.model},
+                      {"base_version", r.base_version},
+                      {"new_version", r.new_version},
+                      {"contributors", r.contributors},
+                      {"total_samples", r.total_samples}}
+                     .dump()
+              << "\n";
+  } else {
+    std::cout << "merged " << r.contributors.size() << " contribution(s) to version " << r.base_version << " of '"
+              << r.model << "' into version " << r.new_version << " (" << r.total_samples << " samples)\n";
+  }
+}
+
+}  // namespace fedhub::manager
