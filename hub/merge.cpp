@@ -99,7 +99,7 @@ void MergeEngine::fold(uint64_t seq, std::span<const char> summary) {
   f.info.staleness = staleness < 0 ? 0 : static_cast<uint64_t>(staleness);
   const double factor = staleness < 0 ? 0.0 : federation::staleness_weight(model_.policy.staleness, staleness);
   if (factor <= 0 || base < model_.policy.oldest_accepted_base(model_.current_version)) {
-    dropped_.push_back(std::move(f));
+    drop(std::move(f));
     return;
   }
   f.info.weight = factor;
@@ -110,13 +110,18 @@ void MergeEngine::fold(uint64_t seq, std::span<const char> summary) {
   bool clipped = false, rejected = false;
   auto delta = delta_of(base, f.info.participant, &clipped, &rejected);
   if (rejected) {
-    dropped_.push_back(std::move(f));
+    drop(std::move(f));
     return;
   }
   aggregator_->add(delta, static_cast<double>(f.info.num_samples), factor);
   peak_held_bytes_ = std::max(peak_held_bytes_, aggregator_->held_bytes());
   f.info.clipped = clipped;
   folded_.push_back(std::move(f));
+}
+
+void MergeEngine::drop(Folded f) {
+  store_.remove_pending(model_.spec.name, f.seq, f.info.base_version, f.info.participant);
+  dropped_.push_back(std::move(f));
 }
 
 bool MergeEngine::due() const {
@@ -133,11 +138,10 @@ bool MergeEngine::due() const {
 
 Store::MergeCleanup MergeEngine::cleanup_for(const std::vector<Folded>& merged, uint64_t new_version) {
   Store::MergeCleanup c;
-  for (const std::vector<Folded>* list : std::initializer_list<const std::vector<Folded>*>{&merged, &dropped_})
-    for (const auto& f : *list) {
-      c.pending_seqs.push_back(f.seq);
-      c.contributions.emplace_back(f.info.base_version, f.info.participant);
-    }
+  for (const auto& f : merged) {
+    c.pending_seqs.push_back(f.seq);
+    c.contributions.emplace_back(f.info.base_version, f.info.participant);
+  }
   const int64_t keep = model_.policy.versions_to_keep();
   for (auto v : stored_versions_)
     if (keep < static_cast<int64_t>(new_version) && v + static_cast<uint64_t>(keep) <= new_version)
@@ -233,13 +237,13 @@ std::vector<MergeResult> MergeEngine::mix_queue() {
     const double factor = federation::staleness_weight(model_.policy.staleness, staleness);
     f.info.staleness = static_cast<uint64_t>(staleness);
     if (factor <= 0 || f.info.base_version < model_.policy.oldest_accepted_base(model_.current_version)) {
-      dropped_.push_back(std::move(f));
+      drop(std::move(f));
       continue;
     }
     bool clipped = false, rejected = false;
     std::vector<float> x_new = delta_of(f.info.base_version, f.info.participant, &clipped, &rejected);
     if (rejected) {
-      dropped_.push_back(std::move(f));
+      drop(std::move(f));
       continue;
     }
     // x_new = x_base + delta: the participant's model (its update clipped).

@@ -55,7 +55,8 @@ class MergeEngine {
   // Folds the pending contribution `seq` (its ContributionSummary buffer)
   // into the aggregator (async: queues it). One whose staleness the policy
   // rejects by now, or whose update exceeds a rejecting norm bound, is
-  // dropped: removed with the next merge, never merged. Sequence numbers
+  // dropped: removed from the pending list at once (synced), never merged,
+  // and counted in the next merge's report. Sequence numbers
   // grow; a seq not above the highest folded so far was folded already (from
   // the store, when the engine started) and is ignored.
   void fold(uint64_t seq, std::span<const char> summary);
@@ -89,6 +90,7 @@ class MergeEngine {
   };
 
   void refold_all();
+  void drop(Folded f);
   // x_local - x_base of a stored contribution, clipped to (or *rejected by)
   // the policy's norm bound.
   std::vector<float> delta_of(uint64_t base_version, const std::string& participant, bool* clipped, bool* rejected);
@@ -106,7 +108,7 @@ class MergeEngine {
   std::unique_ptr<federation::Aggregator> aggregator_;
   std::vector<Folded> folded_;   // in the aggregator (manual, buffered)
   std::vector<Folded> queued_;   // waiting to be mixed (async)
-  std::vector<Folded> dropped_;  // removed at the next commit
+  std::vector<Folded> dropped_;  // dropped since the last merge (reported by it)
   std::set<uint64_t> stored_versions_;
   int64_t peak_held_bytes_ = 0;
   std::optional<uint64_t> last_seq_;  // the highest sequence number folded

@@ -169,6 +169,13 @@ class RocksStore final : public Store {
     write(b, "update model '" + name + "'");
   }
 
+  void remove_pending(const std::string& name, uint64_t seq, uint64_t base, const std::string& participant) override {
+    rocksdb::WriteBatch b;
+    check(b.Delete(cf_.at("pending"), version_key(name, seq)), "batch");
+    check(b.Delete(cf_.at("contributions"), contribution_key(name, base, participant)), "batch");
+    write(b, "drop the contribution of '" + participant + "' to '" + name + "'");
+  }
+
   std::optional<Buffer> contribution(const std::string& name, uint64_t base,
                                      const std::string& participant) const override {
     return get("contributions", contribution_key(name, base, participant));

@@ -86,6 +86,10 @@ class Store {
   virtual void put_contribution(const std::string& name, uint64_t base, const std::string& participant,
                                 std::span<const char> record, std::span<const char> summary,
                                 std::optional<uint64_t> pending_seq = std::nullopt) = 0;
+  // Removes a pending entry that will never be merged (dropped by the
+  // staleness policy) and its contribution's weights, in one batch. Its
+  // filter summary stays: the participant still cannot contribute twice.
+  virtual void remove_pending(const std::string& name, uint64_t seq, uint64_t base, const std::string& participant) = 0;
   // One ContributionRecord, or nothing.
   virtual std::optional<Buffer> contribution(const std::string& name, uint64_t base,
                                              const std::string& participant) const = 0;
