@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "actors/hub_client.hpp"
 #include "actors/system_config.hpp"
@@ -170,49 +171,101 @@ int cmd_evaluate(const Options& o) {
   return cli::kOk;
 }
 
-// The participant's loop: train on every new version until N results are in.
-int cmd_run(caf::actor_system& system, const Options& o) {
-  const auto model = need(o.vm, "model", "run");
-  const auto source = need(o.vm, "data", "run");
-  if (!o.vm.count("rounds")) throw cli::UsageError("run needs --rounds N");
-  const auto rounds = o.vm["rounds"].as<uint64_t>();
-  auto client = connect(system, o.vm);
-  client->subscribe(model);  // before the first download: no version is missed
-  Buffer holder;
-  const auto me = client->call_as<fb::Identity>(requests::whoami(client->key()), holder)->name()->str();
-
+// What the participant's loop remembers across connections.
+struct RunState {
   std::optional<datasets::Dataset> data;
   std::set<uint64_t> contributed;  // the paper's (name, version) memory
   uint64_t done = 0;
-  while (done < rounds) {
-    auto m = read_model_package(client->download_package(model, -1));
-    if (!data) data = cli::load_data_for(m.spec, source, o.vm["data-labels"].as<std::string>(), !o.json_output);
-    if (!contributed.count(m.version)) {
-      json summary;
-      Buffer c = train(m, *data, round_seed(o.vm, m.spec.recipe, done), o.json_output, &summary);
+  // A result trained but not acknowledged yet (the hub may have gone away
+  // during the upload): sent again as it is, not retrained.
+  std::optional<std::pair<uint64_t, Buffer>> unsent;
+  bool unsent_tried = false;
+};
+
+// The loop on one connection: train on every new version until N results
+// are in. Throws RequestError(unavailable) when the hub goes away.
+void run_connected(HubClient& client, const Options& o, RunState& st, const std::string& model,
+                   const std::string& source, uint64_t rounds) {
+  client.subscribe(model);  // before the download: no version is missed
+  Buffer holder;
+  const auto me = client.call_as<fb::Identity>(requests::whoami(client.key()), holder)->name()->str();
+  while (st.done < rounds) {
+    auto m = read_model_package(client.download_package(model, -1));
+    if (!st.data) st.data = cli::load_data_for(m.spec, source, o.vm["data-labels"].as<std::string>(), !o.json_output);
+    if (!st.contributed.count(m.version)) {
+      if (!st.unsent || st.unsent->first != m.version) {
+        st.unsent.emplace(m.version,
+                          train(m, *st.data, round_seed(o.vm, m.spec.recipe, st.done), o.json_output, nullptr));
+        st.unsent_tried = false;
+      }
+      const bool sent_before = st.unsent_tried;
       try {
-        print_receipt(upload(*client, c), o.json_output);
-        ++done;
+        st.unsent_tried = true;
+        print_receipt(upload(client, st.unsent->second), o.json_output);
+        ++st.done;
       } catch (const RequestError& e) {
         if (e.code() == ErrorCode::stale) {
           std::cerr << "version " << m.version << " was merged while training; starting again on the new one\n";
+          st.unsent.reset();
           continue;
         }
         if (e.code() != ErrorCode::duplicate) throw;
-        std::cerr << "'" << me << "' has contributed to version " << m.version << " already\n";
+        if (sent_before) {
+          // The connection broke after the hub had stored it.
+          std::cerr << "the hub had stored the result for version " << m.version << " before the connection broke\n";
+          ++st.done;
+        } else {
+          std::cerr << "'" << me << "' has contributed to version " << m.version << " already\n";
+        }
       }
-      contributed.insert(m.version);
-      if (done >= rounds) break;
+      st.unsent.reset();
+      st.contributed.insert(m.version);
+      if (st.done >= rounds) break;
     }
     // Wait for the hub to announce a newer version.
     for (bool newer = false; !newer;) {
-      auto event = client->next_event(std::chrono::minutes(10));
+      auto event = client.next_event(std::chrono::minutes(10));
       if (!event) continue;
       const auto* v = events::verify(*event)->body_as_VersionPublished();
       newer = v && v->version() > m.version;
     }
   }
-  if (!o.json_output) std::cout << "'" << me << "' contributed " << done << " round(s) to '" << model << "'\n";
+}
+
+// The participant's loop; it survives the hub going away (a restart, a
+// network failure) by reconnecting for up to --reconnect seconds.
+int cmd_run(caf::actor_system& system, const Options& o) {
+  const auto model = need(o.vm, "model", "run");
+  const auto source = need(o.vm, "data", "run");
+  if (!o.vm.count("rounds")) throw cli::UsageError("run needs --rounds N");
+  const auto rounds = o.vm["rounds"].as<uint64_t>();
+  const auto reconnect_for = std::chrono::duration<double>(o.vm["reconnect"].as<double>());
+  RunState st;
+  std::optional<std::chrono::steady_clock::time_point> lost_at;
+  auto backoff = std::chrono::milliseconds(250);
+  for (;;) {
+    try {
+      auto client = connect(system, o.vm);
+      if (lost_at) std::cerr << "reconnected to the hub\n";
+      lost_at.reset();
+      backoff = std::chrono::milliseconds(250);
+      run_connected(*client, o, st, model, source, rounds);
+      break;
+    } catch (const RequestError& e) {
+      if (e.code() != ErrorCode::unavailable || reconnect_for.count() <= 0) throw;
+      const auto now = std::chrono::steady_clock::now();
+      if (!lost_at) {
+        lost_at = now;
+        std::cerr << e.describe() << "; trying to reconnect for up to " << reconnect_for.count() << " s\n";
+      } else if (now - *lost_at > reconnect_for) {
+        throw;
+      }
+      // Reconnection attempts back off from 0.25 s to 4 s between tries.
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(4000));
+    }
+  }
+  if (!o.json_output) std::cout << "contributed " << st.done << " round(s) to '" << model << "'\n";
   return cli::kOk;
 }
 
@@ -226,6 +279,8 @@ int participant_main(int argc, char** argv) {
       "data", po::value<std::string>(), "local data source")("data-labels", po::value<std::string>()->default_value(""),
                                                              "class names of an index-labelled source")(
       "rounds", po::value<uint64_t>(), "results to contribute (run)")(
+      "reconnect", po::value<double>()->default_value(300),
+      "run: seconds to keep reconnecting to a lost hub (0: give up at once)")(
       "seed", po::value<uint64_t>(), "training seed (default: the recipe's, else random)");
   cli::add_hub_options(opts);
   po::positional_options_description pos;

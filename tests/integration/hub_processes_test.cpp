@@ -2,7 +2,11 @@
 // fl-manager console and fl-participant processes talking over loopback
 // through CAF remoting; the hub is killed with SIGKILL and restarted on the
 // same data directory.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
 #include <fstream>
@@ -30,9 +34,9 @@ struct Hub {
 
   explicit Hub(const TempDir& d) : dir(d) {}
 
-  void start() {
-    process =
-        std::make_unique<Child>(std::vector<std::string>{kBin + "/fl-hub", "--port", "0", "--data-dir", dir / "data"});
+  void start(uint16_t port = 0) {
+    process = std::make_unique<Child>(
+        std::vector<std::string>{kBin + "/fl-hub", "--port", std::to_string(port), "--data-dir", dir / "data"});
     auto line = process->wait_for_line("listening on");
     auto at = line.find("listening on ") + 13;
     address = line.substr(at, line.find(' ', at) - at);
@@ -43,6 +47,20 @@ struct Hub {
     BOOST_TEST(process->wait() == 128 + SIGKILL);
   }
 };
+
+// A port nothing listens on right now (the kernel's choice for port 0).
+uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    throw std::runtime_error("cannot find a free port");
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
 
 RunResult manager(const Hub& hub, std::vector<std::string> args, const std::string& key_file = "") {
   std::vector<std::string> argv{kBin + "/fl-manager",
@@ -236,6 +254,26 @@ BOOST_AUTO_TEST_CASE(participants_loop_on_pushed_versions) {
   BOOST_TEST(st["current_version"] == 3);
   for (const auto& v : st["versions"])
     if (v["version"] != 0) BOOST_TEST(v["contributions"] == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_participant_outlives_a_hub_crash) {
+  TempDir dir;
+  Hub hub(dir);
+  const uint16_t port = free_port();
+  hub.start(port);
+  create_model(hub, "rc", dir);
+  const auto key = add_key(hub, "p");
+  Child p({kBin + "/fl-participant", "run", "--hub", hub.address, "--key", key, "--model", "rc", "--data",
+           "idx:" + kFashion + ":0,1,2", "--rounds", "2", "--reconnect", "120"});
+  p.wait_for_line("uploaded to version 0");
+  hub.kill9();
+  hub.start(port);  // same port, same data directory
+  expect_ok(manager(hub, {"merge", "rc", "--base", "0"}));
+  // The participant reconnects, learns of version 1 and contributes to it.
+  const auto rest = p.read_rest();
+  BOOST_TEST(p.wait() == 0, rest);
+  BOOST_TEST(rest.find("reconnected to the hub") != std::string::npos, rest);
+  BOOST_TEST((contributors(status(hub, "rc", 1)) == std::vector<std::string>{"p"}));
 }
 
 BOOST_AUTO_TEST_CASE(programs_explain_themselves) {
