@@ -125,6 +125,37 @@ int cmd_watch(Session& s, const Args& args) {
 // Shows or changes a model's merge policy: the named options become a JSON
 // patch of the stored policy.
 
+namespace {
+
+// "fedyogi (server_lr 0.02)": the strategy and the settings that apply to it
+// and are set (unset ones take the strategy's defaults, docs/aggregation.md).
+std::string describe_aggregator(const json& ag) {
+  const auto name = ag["name"].get<std::string>();
+  std::vector<std::string> parts;
+  auto show = [&](const char* key) {
+    if (ag.contains(key) && !ag[key].is_null()) parts.push_back(std::string(key) + " " + ag[key].dump());
+  };
+  for (const char* key : {"server_lr", "momentum", "beta1", "beta2", "tau"}) show(key);
+  if (ag.value("weighting", "") != "") show("weighting");
+  if (ag.value("divide_by_count", false)) parts.push_back("divided by count");
+  if (name == "trimmed-mean") show("trim_beta");
+  if (name == "krum") {
+    show("krum_byzantine");
+    show("multi_krum");
+  }
+  if (ag.contains("dp") && ag["dp"].value("enabled", false)) {
+    const auto& dp = ag["dp"];
+    parts.push_back("central DP: clip " + dp["clip_norm"].dump() + ", noise multiplier " +
+                    dp["noise_multiplier"].dump() +
+                    (dp.value("adaptive_clipping", false) ? ", adaptive clipping" : ""));
+  }
+  std::string out = name;
+  for (size_t i = 0; i < parts.size(); ++i) out += (i ? ", " : " (") + parts[i];
+  return parts.empty() ? out : out + ")";
+}
+
+}  // namespace
+
 int cmd_policy(Session& s, const Args& args) {
   po::options_description o("policy");
   o.add_options()("name", po::value<std::string>())("merge", po::value<std::string>(), "manual | buffered | async")(
@@ -217,7 +248,7 @@ int cmd_policy(Session& s, const Args& args) {
   std::cout << "\n  staleness:   " << st["kind"].get<std::string>();
   if (st["kind"] != "drop")
     std::cout << " up to " << st["max_staleness"] << " versions (a=" << st["a"] << ", b=" << st["b"] << ")";
-  std::cout << "\n  aggregator:  " << ag.dump() << "\n  norm bound:  ";
+  std::cout << "\n  aggregator:  " << describe_aggregator(ag) << "\n  norm bound:  ";
   if (policy["norm_bound"].get<double>() > 0)
     std::cout << policy["norm_bound"] << " (" << policy["on_norm_exceeded"].get<std::string>() << ")";
   else
