@@ -135,7 +135,7 @@ int cmd_train(const Options& o) {
   const auto in = need(o.vm, "in", "train");
   const auto out = need(o.vm, "out", "train");
   auto m = read_model_package(read_file(in));
-  auto data = cli::load_data_for(m.spec, need(o.vm, "data", "train"), o.vm["data-labels"].as<std::string>());
+  auto data = cli::load_data_for(m.spec, cli::sources_of(o.vm, "data", "train"), o.vm["data-labels"].as<std::string>());
   json summary;
   Buffer c = train(m, data, round_seed(o.vm, m.spec.recipe, 0), o.json_output, &summary);
   write_file_atomic(out, c);
@@ -161,7 +161,7 @@ int cmd_upload(caf::actor_system& system, const Options& o) {
 
 int cmd_evaluate(const Options& o) {
   auto m = read_model_package(read_file(need(o.vm, "in", "evaluate")));
-  auto data = cli::load_data_for(m.spec, need(o.vm, "data", "evaluate"), o.vm["data-labels"].as<std::string>());
+  auto data = cli::load_data_for(m.spec, cli::sources_of(o.vm, "data", "evaluate"), o.vm["data-labels"].as<std::string>());
   auto e = training::evaluate(m.spec.architecture, m.weights, data);
   if (o.json_output)
     std::cout << cli::evaluation_json(e, m.spec.labels).dump() << "\n";
@@ -185,7 +185,7 @@ struct RunState {
 // The loop on one connection: train on every new version until N results
 // are in. Throws RequestError(unavailable) when the hub goes away.
 void run_connected(HubClient& client, const Options& o, RunState& st, const std::string& model,
-                   const std::string& source, uint64_t rounds) {
+                   const std::vector<std::string>& source, uint64_t rounds) {
   client.subscribe(model);  // before the download: no version is missed
   Buffer holder;
   const auto me = client.call_as<fb::Identity>(requests::whoami(client.key()), holder)->name()->str();
@@ -236,7 +236,7 @@ void run_connected(HubClient& client, const Options& o, RunState& st, const std:
 // network failure) by reconnecting for up to --reconnect seconds.
 int cmd_run(caf::actor_system& system, const Options& o) {
   const auto model = need(o.vm, "model", "run");
-  const auto source = need(o.vm, "data", "run");
+  const auto source = cli::sources_of(o.vm, "data", "run");
   if (!o.vm.count("rounds")) throw cli::UsageError("run needs --rounds N");
   const auto rounds = o.vm["rounds"].as<uint64_t>();
   const auto reconnect_for = std::chrono::duration<double>(o.vm["reconnect"].as<double>());
@@ -276,7 +276,7 @@ int participant_main(int argc, char** argv) {
                                                        "version to download (-1: current)")(
       "in", po::value<std::string>(), "model package file")("out", po::value<std::string>(), "output file")(
       "weights", po::value<std::string>(), "training result file to upload")(
-      "data", po::value<std::string>(), "local data source")("data-labels", po::value<std::string>()->default_value(""),
+      "data", po::value<std::vector<std::string>>()->composing(), "local data source (repeat to join several)")("data-labels", po::value<std::string>()->default_value(""),
                                                              "class names of an index-labelled source")(
       "rounds", po::value<uint64_t>(), "results to contribute (run)")(
       "reconnect", po::value<double>()->default_value(300),

@@ -1,22 +1,40 @@
 #include "apps/local_model.hpp"
 
+#include "apps/cli.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 
 namespace fedhub::cli {
 
-datasets::Dataset load_data_for(const ModelSpec& spec, const std::string& source, const std::string& labels_file,
-                                bool verbose) {
+datasets::Dataset load_data_for(const ModelSpec& spec, const std::vector<std::string>& sources,
+                                const std::string& labels_file, bool verbose) {
   datasets::DataOptions opts;
   opts.input_shape = spec.architecture.input;
   opts.model_labels = spec.labels;
   opts.labels_file = labels_file;
   opts.warn = [](const std::string& w) { std::cerr << "warning: " << w << "\n"; };
-  auto data = datasets::load_dataset(source, opts);
-  if (data.size() == 0) throw std::runtime_error("the data source '" + source + "' holds no samples");
-  if (verbose) std::cerr << "loaded " << data.size() << " samples from " << source << "\n";
-  return data;
+  datasets::Dataset all;
+  for (const auto& source : sources) {
+    auto data = datasets::load_dataset(source, opts);
+    if (data.size() == 0) throw std::runtime_error("the data source '" + source + "' holds no samples");
+    if (verbose) std::cerr << "loaded " << data.size() << " samples from " << source << "\n";
+    if (all.size() == 0) {
+      all = std::move(data);
+    } else {
+      all.pixels.insert(all.pixels.end(), data.pixels.begin(), data.pixels.end());
+      all.labels.insert(all.labels.end(), data.labels.begin(), data.labels.end());
+    }
+  }
+  if (all.size() == 0) throw std::runtime_error("no data source given");
+  return all;
+}
+
+std::vector<std::string> sources_of(const boost::program_options::variables_map& vm, const char* option,
+                                    const char* command) {
+  if (!vm.count(option)) throw UsageError(std::string(command) + " needs --" + option);
+  return vm[option].as<std::vector<std::string>>();
 }
 
 nlohmann::json evaluation_json(const training::Evaluation& e, const std::vector<std::string>& labels) {

@@ -2,6 +2,7 @@
 // model can train or be evaluated on, print evaluations.
 #pragma once
 
+#include <boost/program_options/variables_map.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -11,10 +12,15 @@
 
 namespace fedhub::cli {
 
-// Loads a --data source for a model: converted to its input shape, labels
-// mapped onto its label list. Skipped files are reported on stderr.
-datasets::Dataset load_data_for(const ModelSpec& spec, const std::string& source, const std::string& labels_file,
-                                bool verbose = true);
+// Loads --data sources for a model (several are concatenated): converted to
+// its input shape, labels mapped onto its label list; labels_file names the
+// classes of index-labelled sources. Skipped files are reported on stderr.
+datasets::Dataset load_data_for(const ModelSpec& spec, const std::vector<std::string>& sources,
+                                const std::string& labels_file, bool verbose = true);
+
+// The values of a repeatable option; UsageError naming it when absent.
+std::vector<std::string> sources_of(const boost::program_options::variables_map& vm, const char* option,
+                                    const char* command);
 
 // Accuracy, loss and per-class accuracy as JSON.
 nlohmann::json evaluation_json(const training::Evaluation& e, const std::vector<std::string>& labels);

@@ -26,7 +26,7 @@ int cmd_merge(Session& s, const Args& args) {
 int cmd_watch(Session& s, const Args& args) {
   po::options_description o("watch");
   o.add_options()("name", po::value<std::string>())("merge-at", po::value<uint32_t>()->default_value(0))(
-      "versions", po::value<uint64_t>()->default_value(0))("data", po::value<std::string>())(
+      "versions", po::value<uint64_t>()->default_value(0))("data", po::value<std::vector<std::string>>()->composing())(
       "data-labels", po::value<std::string>()->default_value(""));
   po::positional_options_description pos;
   pos.add("name", 1);
@@ -41,7 +41,7 @@ int cmd_watch(Session& s, const Args& args) {
   auto report = [&](int64_t version) {
     if (!vm.count("data")) return;
     auto m = fetch(s, name, version);
-    if (!data) data = cli::load_data_for(m.spec, vm["data"].as<std::string>(), vm["data-labels"].as<std::string>());
+    if (!data) data = cli::load_data_for(m.spec, cli::sources_of(vm, "data", "watch"), vm["data-labels"].as<std::string>());
     auto e = evaluate(m, *data);
     if (s.json_output) {
       auto j = cli::evaluation_json(e, m.spec.labels);

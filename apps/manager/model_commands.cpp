@@ -158,12 +158,13 @@ int cmd_download(Session& s, const Args& args) {
 int cmd_evaluate(Session& s, const Args& args) {
   po::options_description o("evaluate");
   o.add_options()("name", po::value<std::string>())("version", po::value<int64_t>()->default_value(-1))(
-      "data", po::value<std::string>())("data-labels", po::value<std::string>()->default_value(""));
+      "data", po::value<std::vector<std::string>>()->composing())(
+      "data-labels", po::value<std::string>()->default_value(""));
   po::positional_options_description pos;
   pos.add("name", 1);
   auto vm = parse(args, o, &pos);
   auto m = fetch(s, need(vm, "name", "evaluate"), vm["version"].as<int64_t>());
-  auto data = cli::load_data_for(m.spec, need(vm, "data", "evaluate"), vm["data-labels"].as<std::string>());
+  auto data = cli::load_data_for(m.spec, cli::sources_of(vm, "data", "evaluate"), vm["data-labels"].as<std::string>());
   auto e = evaluate(m, data);
   if (s.json_output) {
     auto j = cli::evaluation_json(e, m.spec.labels);
