@@ -89,11 +89,16 @@ ModelState create_model(Store& store, const fb::CreateModel& request) {
 
 Buffer load_package(const Store& store, const ModelState& model, uint64_t version) {
   if (version == model.current_version) return model.package;
-  auto buf = version < model.current_version ? store.version(model.spec.name, version) : std::nullopt;
-  if (!buf)
+  if (version > model.current_version)
     throw RequestError(ErrorCode::unknown_version, "model '" + model.spec.name + "' has no version " +
                                                        std::to_string(version) +
                                                        " (current: " + std::to_string(model.current_version) + ")");
+  auto buf = store.version(model.spec.name, version);
+  if (!buf)
+    throw RequestError(ErrorCode::unknown_version,
+                       "the weights of version " + std::to_string(version) + " of '" + model.spec.name +
+                           "' were pruned (the model keeps the last " +
+                           std::to_string(model.policy.versions_to_keep()) + " versions; see fl-manager policy)");
   verify_model_version(*buf);
   return build_model_package(model.spec_fields, *buf);
 }
