@@ -3,6 +3,7 @@
 #pragma once
 
 #include "support/temp_dir.hpp"
+#include "support/tiny_model.hpp"
 
 #include <stdlib.h>
 
@@ -27,22 +28,6 @@ inline std::ostream& operator<<(std::ostream& o, Role r) { return o << "Role::" 
 
 namespace fedhub::test {
 
-inline const char* kTinyArch = R"({"input":[2],"layers":[{"type":"dense","units":3}]})";
-inline const char* kRecipe =
-    R"({"optimizer":{"name":"adam","learning_rate":0.001},"batch_size":32,"steps":200,"samples_per_round":6400})";
-
-// One dense layer 2 -> 3: dense/kernel [2,3], dense/bias [3]; 9 parameters.
-inline fb::ModelSpecT tiny_spec(const std::string& name = "tiny", uint32_t min_contributions = 1) {
-  fb::ModelSpecT s;
-  s.name = name;
-  s.architecture_json = kTinyArch;
-  s.labels = {"cat", "dog", "bird"};
-  s.recipe_json = kRecipe;
-  s.min_contributions = min_contributions;
-  return s;
-}
-
-inline std::vector<TensorSpec> tiny_layout() { return {{"dense/kernel", {2, 3}}, {"dense/bias", {3}}}; }
 
 // The initial weights used below: kernel {-1, -0.5, 0, 0.5, 1, 1.5}, bias {0.25, -0.5, 1.5}.
 inline std::vector<float> tiny_initial_flat() { return {-1.0f, -0.5f, 0.0f, 0.5f, 1.0f, 1.5f, 0.25f, -0.5f, 1.5f}; }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "support/temp_dir.hpp"
+#include "support/tiny_model.hpp"
 
 #include <stdlib.h>
 
@@ -37,23 +38,6 @@ inline std::ostream& operator<<(std::ostream& o, DType d) { return o << "DType::
 
 namespace fedhub::test {
 
-// The architecture of `tiny_spec`: one dense layer from 2 inputs to 3 logits,
-// parameters dense/kernel [2,3] and dense/bias [3].
-inline const char* kTinyArch = R"({"input":[2],"layers":[{"type":"dense","units":3}]})";
-inline const char* kRecipe =
-    R"({"optimizer":{"name":"adam","learning_rate":0.001},"batch_size":32,"steps":200,"samples_per_round":6400})";
-
-inline fb::ModelSpecT tiny_spec(const std::string& name = "tiny", uint32_t min_contributions = 1) {
-  fb::ModelSpecT s;
-  s.name = name;
-  s.architecture_json = kTinyArch;
-  s.labels = {"cat", "dog", "bird"};
-  s.recipe_json = kRecipe;
-  s.min_contributions = min_contributions;
-  return s;
-}
-
-inline std::vector<TensorSpec> tiny_layout() { return {{"dense/kernel", {2, 3}}, {"dense/bias", {3}}}; }
 
 // Weights of tiny_layout: kernel[i] = offset + 0.5 i - 1, bias = offset + {0.25, -0.5, 1.5}.
 inline Weights tiny_weights(float offset = 0.0f) {
