@@ -28,6 +28,8 @@ using published_atom = caf::atom_constant<caf::atom("published")>;
 // model -> merger: (policy_atom, std::string patch) -> std::vector<char> response;
 // merger -> model and model -> collector: (policy_atom, std::string policy)
 using policy_atom = caf::atom_constant<caf::atom("policy")>;
+// hub link -> its owner (a client): the hub went away
+using lost_atom = caf::atom_constant<caf::atom("lost")>;
 // merger -> itself: the interval trigger
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 

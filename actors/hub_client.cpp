@@ -6,6 +6,7 @@
 #include <caf/send.hpp>
 
 #include "actors/atoms.hpp"
+#include "actors/hub_link.hpp"
 #include "messages/events.hpp"
 #include "messages/requests.hpp"
 
@@ -41,17 +42,15 @@ HubClient::HubClient(caf::actor_system& system, const std::string& host, uint16_
     throw RequestError(ErrorCode::unavailable, "cannot reach a hub at " + address_ + ": " + system.render(hub.error()) +
                                                    " (is fl-hub running there?)");
   hub_ = *hub;
-  self_->monitor(hub_);
+  link_ = system.spawn(hub_link, hub_, caf::actor_cast<caf::actor>(self_), address_);
 }
 
-HubClient::~HubClient() {
-  if (hub_) self_->demonitor(hub_);
-}
+HubClient::~HubClient() { caf::anon_send_exit(link_, caf::exit_reason::user_shutdown); }
 
 Buffer HubClient::call(const Buffer& request) {
   Buffer response;
   std::optional<RequestError> failure;
-  self_->request(hub_, timeout_, request)
+  self_->request(link_, timeout_, request)
       .receive([&](Buffer& r) { response = std::move(r); },
                [&](caf::error& e) {
                  if (e == caf::sec::request_timeout)
@@ -101,10 +100,7 @@ void HubClient::subscribe(const std::string& model) {
 std::optional<Buffer> HubClient::next_event(std::chrono::milliseconds wait) {
   std::optional<Buffer> event;
   bool lost = false;
-  self_->receive([&](event_atom, Buffer& e) { event = std::move(e); },
-                 [&](caf::down_msg& d) {
-                   if (d.source == hub_.address()) lost = true;
-                 },
+  self_->receive([&](event_atom, Buffer& e) { event = std::move(e); }, [&](lost_atom) { lost = true; },
                  caf::after(wait) >> [] {});
   if (lost) throw RequestError(ErrorCode::unavailable, "lost the hub at " + address_);
   if (event) events::verify(*event);

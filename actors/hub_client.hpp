@@ -1,7 +1,9 @@
 // A blocking connection to a hub over CAF remoting, for the command-line
 // programs and tests: every call sends one request and waits (with a
 // timeout) for its response; events of subscribed models queue up until
-// next_event() takes them.
+// next_event() takes them. Requests go through a hub_link actor
+// (actors/hub_link.hpp), so a lost hub fails every waiting call at once with
+// `unavailable` instead of at its timeout.
 #pragma once
 
 #include <caf/actor.hpp>
@@ -58,6 +60,7 @@ class HubClient {
   caf::actor_system& system_;
   caf::scoped_actor self_;
   caf::actor hub_;
+  caf::actor link_;
   std::string key_;
   std::string address_;
   std::chrono::milliseconds timeout_;

@@ -10,12 +10,12 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
-#include <thread>
 
 #include "actors/hub_client.hpp"
 #include "actors/system_config.hpp"
 #include "apps/cli.hpp"
 #include "apps/local_model.hpp"
+#include "apps/reconnect.hpp"
 #include "messages/contribution.hpp"
 #include "messages/events.hpp"
 #include "messages/files.hpp"
@@ -161,7 +161,8 @@ int cmd_upload(caf::actor_system& system, const Options& o) {
 
 int cmd_evaluate(const Options& o) {
   auto m = read_model_package(read_file(need(o.vm, "in", "evaluate")));
-  auto data = cli::load_data_for(m.spec, cli::sources_of(o.vm, "data", "evaluate"), o.vm["data-labels"].as<std::string>());
+  auto data =
+      cli::load_data_for(m.spec, cli::sources_of(o.vm, "data", "evaluate"), o.vm["data-labels"].as<std::string>());
   auto e = training::evaluate(m.spec.architecture, m.weights, data);
   if (o.json_output)
     std::cout << cli::evaluation_json(e, m.spec.labels).dump() << "\n";
@@ -241,30 +242,11 @@ int cmd_run(caf::actor_system& system, const Options& o) {
   const auto rounds = o.vm["rounds"].as<uint64_t>();
   const auto reconnect_for = std::chrono::duration<double>(o.vm["reconnect"].as<double>());
   RunState st;
-  std::optional<std::chrono::steady_clock::time_point> lost_at;
-  auto backoff = std::chrono::milliseconds(250);
-  for (;;) {
-    try {
-      auto client = connect(system, o.vm);
-      if (lost_at) std::cerr << "reconnected to the hub\n";
-      lost_at.reset();
-      backoff = std::chrono::milliseconds(250);
-      run_connected(*client, o, st, model, source, rounds);
-      break;
-    } catch (const RequestError& e) {
-      if (e.code() != ErrorCode::unavailable || reconnect_for.count() <= 0) throw;
-      const auto now = std::chrono::steady_clock::now();
-      if (!lost_at) {
-        lost_at = now;
-        std::cerr << e.describe() << "; trying to reconnect for up to " << reconnect_for.count() << " s\n";
-      } else if (now - *lost_at > reconnect_for) {
-        throw;
-      }
-      // Reconnection attempts back off from 0.25 s to 4 s between tries.
-      std::this_thread::sleep_for(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(4000));
-    }
-  }
+  cli::with_reconnect(reconnect_for, [&](const std::function<void()>& connected) {
+    auto client = connect(system, o.vm);
+    connected();
+    run_connected(*client, o, st, model, source, rounds);
+  });
   if (!o.json_output) std::cout << "contributed " << st.done << " round(s) to '" << model << "'\n";
   return cli::kOk;
 }
@@ -276,8 +258,8 @@ int participant_main(int argc, char** argv) {
                                                        "version to download (-1: current)")(
       "in", po::value<std::string>(), "model package file")("out", po::value<std::string>(), "output file")(
       "weights", po::value<std::string>(), "training result file to upload")(
-      "data", po::value<std::vector<std::string>>()->composing(), "local data source (repeat to join several)")("data-labels", po::value<std::string>()->default_value(""),
-                                                             "class names of an index-labelled source")(
+      "data", po::value<std::vector<std::string>>()->composing(), "local data source (repeat to join several)")(
+      "data-labels", po::value<std::string>()->default_value(""), "class names of an index-labelled source")(
       "rounds", po::value<uint64_t>(), "results to contribute (run)")(
       "reconnect", po::value<double>()->default_value(300),
       "run: seconds to keep reconnecting to a lost hub (0: give up at once)")(

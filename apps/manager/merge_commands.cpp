@@ -6,6 +6,7 @@
 #include "apps/cli.hpp"
 #include "apps/local_model.hpp"
 #include "apps/manager/session.hpp"
+#include "apps/reconnect.hpp"
 #include "messages/events.hpp"
 #include "messages/requests.hpp"
 
@@ -23,25 +24,77 @@ int cmd_merge(Session& s, const Args& args) {
   return cli::kOk;
 }
 
+namespace {
+
+void print_contribution(const Session& s, const fb::ContributionAccepted& a) {
+  if (s.json_output)
+    std::cout << json{{"event", "contribution"},
+                      {"participant", a.participant()->str()},
+                      {"base_version", a.base_version()},
+                      {"contributions", a.contributions()}}
+                     .dump()
+              << std::endl;
+  else
+    std::cout << "contribution from '" << a.participant()->str() << "' to version " << a.base_version() << " ("
+              << a.contributions() << " so far)" << std::endl;
+}
+
+void print_version(const Session& s, const fb::VersionPublished& v) {
+  if (s.json_output) {
+    json merged = json::array();
+    if (v.contributions())
+      for (const auto* c : *v.contributions())
+        merged.push_back({{"participant", c->participant()->str()},
+                          {"base_version", c->base_version()},
+                          {"staleness", c->staleness()},
+                          {"num_samples", c->num_samples()},
+                          {"weight", c->weight()},
+                          {"clipped", c->clipped()}});
+    std::cout << json{{"event", "version"},
+                      {"version", v.version()},
+                      {"aggregator", v.aggregator() ? v.aggregator()->str() : ""},
+                      {"contributions", merged},
+                      {"dropped", v.dropped()}}
+                     .dump()
+              << std::endl;
+    return;
+  }
+  std::cout << "new version " << v.version() << " (" << (v.aggregator() ? v.aggregator()->str() : "") << ") from "
+            << (v.contributions() ? v.contributions()->size() : 0) << " contribution(s):";
+  if (v.contributions())
+    for (const auto* c : *v.contributions())
+      std::cout << " " << c->participant()->str() << "[base " << c->base_version() << ", staleness " << c->staleness()
+                << ", weight " << c->weight() << (c->clipped() ? ", clipped" : "") << "]";
+  if (v.dropped()) std::cout << "; " << v.dropped() << " dropped as stale";
+  std::cout << std::endl;
+}
+
+}  // namespace
+
+// Follows a model: merges when the current version has enough contributions
+// and evaluates each new version, driven by the hub's events. Survives a lost
+// hub by reconnecting (--reconnect seconds).
 int cmd_watch(Session& s, const Args& args) {
   po::options_description o("watch");
   o.add_options()("name", po::value<std::string>())("merge-at", po::value<uint32_t>()->default_value(0))(
       "versions", po::value<uint64_t>()->default_value(0))("data", po::value<std::vector<std::string>>()->composing())(
-      "data-labels", po::value<std::string>()->default_value(""));
+      "data-labels", po::value<std::string>()->default_value(""))("reconnect", po::value<double>()->default_value(300));
   po::positional_options_description pos;
   pos.add("name", 1);
   auto vm = parse(args, o, &pos);
   const auto name = need(vm, "name", "watch");
   const uint32_t merge_at = vm["merge-at"].as<uint32_t>();
   const uint64_t max_versions = vm["versions"].as<uint64_t>();
-  auto& client = s.connect();
-  client.subscribe(name);  // first, so that no event is missed after the status below
 
   std::optional<datasets::Dataset> data;
-  auto report = [&](int64_t version) {
+  std::optional<uint64_t> reported;  // the last version evaluated
+  auto report = [&](uint64_t version) {
+    if (reported && *reported >= version) return;
+    reported = version;
     if (!vm.count("data")) return;
-    auto m = fetch(s, name, version);
-    if (!data) data = cli::load_data_for(m.spec, cli::sources_of(vm, "data", "watch"), vm["data-labels"].as<std::string>());
+    auto m = fetch(s, name, static_cast<int64_t>(version));
+    if (!data)
+      data = cli::load_data_for(m.spec, cli::sources_of(vm, "data", "watch"), vm["data-labels"].as<std::string>());
     auto e = evaluate(m, *data);
     if (s.json_output) {
       auto j = cli::evaluation_json(e, m.spec.labels);
@@ -63,67 +116,41 @@ int cmd_watch(Session& s, const Args& args) {
     }
   };
 
-  Buffer holder;
-  const auto* st = client.call_as<fb::ModelStatus>(requests::status(s.key, name, -1), holder);
-  const uint64_t start = st->summary()->current_version();
-  std::cout << "watching '" << name << "' from version " << start
-            << (merge_at ? ", merging at " + std::to_string(merge_at) + " contributions" : std::string()) << std::endl;
-  report(static_cast<int64_t>(start));
-  try_merge(start, st->contributions()->size());
-  uint64_t seen = 0;
-  while (max_versions == 0 || seen < max_versions) {
-    auto event = client.next_event(std::chrono::hours(24));
-    if (!event) continue;
-    const auto* ev = events::verify(*event);
-    if (const auto* a = ev->body_as_ContributionAccepted()) {
-      if (s.json_output)
-        std::cout << json{{"event", "contribution"},
-                          {"participant", a->participant()->str()},
-                          {"base_version", a->base_version()},
-                          {"contributions", a->contributions()}}
-                         .dump()
-                  << std::endl;
-      else
-        std::cout << "contribution from '" << a->participant()->str() << "' to version " << a->base_version() << " ("
-                  << a->contributions() << " so far)" << std::endl;
-      try_merge(a->base_version(), a->contributions());
-    } else if (const auto* v = ev->body_as_VersionPublished()) {
-      ++seen;
-      if (s.json_output) {
-        json merged = json::array();
-        if (v->contributions())
-          for (const auto* c : *v->contributions())
-            merged.push_back({{"participant", c->participant()->str()},
-                              {"base_version", c->base_version()},
-                              {"staleness", c->staleness()},
-                              {"num_samples", c->num_samples()},
-                              {"weight", c->weight()},
-                              {"clipped", c->clipped()}});
-        std::cout << json{{"event", "version"},
-                          {"version", v->version()},
-                          {"aggregator", v->aggregator() ? v->aggregator()->str() : ""},
-                          {"contributions", merged},
-                          {"dropped", v->dropped()}}
-                         .dump()
-                  << std::endl;
-      } else {
-        std::cout << "new version " << v->version() << " (" << (v->aggregator() ? v->aggregator()->str() : "")
-                  << ") from " << (v->contributions() ? v->contributions()->size() : 0) << " contribution(s):";
-        if (v->contributions())
-          for (const auto* c : *v->contributions())
-            std::cout << " " << c->participant()->str() << "[base " << c->base_version() << ", staleness "
-                      << c->staleness() << ", weight " << c->weight() << (c->clipped() ? ", clipped" : "") << "]";
-        if (v->dropped()) std::cout << "; " << v->dropped() << " dropped as stale";
-        std::cout << std::endl;
-      }
-      report(static_cast<int64_t>(v->version()));
-    }
-  }
+  std::optional<uint64_t> target;  // stop at this version (none: watch for ever)
+  cli::with_reconnect(
+      std::chrono::duration<double>(vm["reconnect"].as<double>()), [&](const std::function<void()>& connected) {
+        s.client.reset();
+        auto& client = s.connect();
+        connected();
+        client.subscribe(name);  // first, so that no event is missed after the status below
+        Buffer holder;
+        const auto* st = client.call_as<fb::ModelStatus>(requests::status(s.key, name, -1), holder);
+        const uint64_t current = st->summary()->current_version();
+        if (!target) {
+          if (max_versions) target = current + max_versions;
+          std::cout << "watching '" << name << "' from version " << current
+                    << (merge_at ? ", merging at " + std::to_string(merge_at) + " contributions" : std::string())
+                    << std::endl;
+        }
+        report(current);
+        if (target && current >= *target) return;
+        try_merge(current, st->contributions()->size());
+        for (;;) {
+          auto event = client.next_event(std::chrono::hours(24));
+          if (!event) continue;
+          const auto* ev = events::verify(*event);
+          if (const auto* a = ev->body_as_ContributionAccepted()) {
+            print_contribution(s, *a);
+            try_merge(a->base_version(), a->contributions());
+          } else if (const auto* v = ev->body_as_VersionPublished()) {
+            print_version(s, *v);
+            report(v->version());
+            if (target && v->version() >= *target) return;
+          }
+        }
+      });
   return cli::kOk;
 }
-
-// Shows or changes a model's merge policy: the named options become a JSON
-// patch of the stored policy.
 
 namespace {
 
