@@ -9,19 +9,6 @@ using namespace fedhub::datasets::testing;
 
 namespace {
 
-// The message of the std::runtime_error `f` throws, or "" when it does not.
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 DataOptions options(std::vector<int64_t> shape, std::vector<std::string> labels) {
   DataOptions o;
   o.input_shape = std::move(shape);

@@ -4,23 +4,11 @@
 #include <zlib.h>
 
 #include <fstream>
-#include <random>
 #include <stdexcept>
 
 namespace fedhub::datasets::testing {
 
 namespace fs = std::filesystem;
-
-TempDir::TempDir() {
-  std::random_device rd;
-  path_ = fs::temp_directory_path() / ("fedhub-datasets-test-" + std::to_string(rd()) + std::to_string(rd()));
-  fs::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  fs::remove_all(path_, ec);
-}
 
 void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
   fs::create_directories(fs::path(path).parent_path());
