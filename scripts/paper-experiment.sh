@@ -27,15 +27,8 @@ fmnist=/usr/share/datasets/fashion-mnist
 [ -f "$fmnist/train-images-idx3-ubyte.gz" ] || { echo "paper-experiment: apt-get install dataset-fashion-mnist" >&2; exit 1; }
 [ -e "$cifar" ] || { echo "paper-experiment: CIFAR-10 not found at $cifar (give --cifar DIR or the .tar.gz)" >&2; exit 1; }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/fedhub-paper.XXXXXX")
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
+. "$here/scripts/hub-session.sh"
+start_session paper
 if [ -d "$cifar" ]; then
   cifar_dir=$cifar
 else
@@ -44,18 +37,7 @@ else
 fi
 echo "CIFAR-10 folders: $cifar_dir/{train,test}"
 
-mkfifo "$work/hub.out"
-"$bin/fl-hub" --port 0 --data-dir "$work/data" >"$work/hub.out" 2>&1 &
-pids+=($!)
-exec 3<"$work/hub.out"
-hub=""
-while IFS= read -r line <&3; do
-  if [[ $line =~ listening\ on\ ([0-9.]+:[0-9]+) ]]; then hub=${BASH_REMATCH[1]}; break; fi
-done
-[ -n "$hub" ] || { echo "paper-experiment: the hub did not start" >&2; exit 1; }
-cat <&3 >"$work/hub.log" &
-pids+=($!)
-manager=("$bin/fl-manager" --hub "$hub" --key-file "$work/data/manager.key")
+start_hub "$bin" >/dev/null
 
 echo '{"optimizer":{"name":"adam","learning_rate":0.001},"batch_size":32,"steps":200,"samples_per_round":6400}' >"$work/paper.json"
 echo '{"optimizer":{"name":"adam","learning_rate":0.001},"batch_size":32,"steps":2000,"samples_per_round":64000}' >"$work/central.json"
