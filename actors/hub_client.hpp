@@ -74,8 +74,8 @@ namespace fedhub {
 
 template <class T>
 const T* HubClient::call_as(const Buffer& request, Buffer& holder) {
-  holder = call(request);
-  return responses::expect<T>(*responses::verify(holder));
+  holder = call(request);  // verified there
+  return responses::expect<T>(*flatbuffers::GetRoot<fb::ResponseEnvelope>(holder.data()));
 }
 
 }  // namespace fedhub
