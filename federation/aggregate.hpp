@@ -1,5 +1,5 @@
 // The shared arithmetic of every aggregation strategy, as pure functions over
-// flat float32 vectors (see flat.hpp). Strategy classes (mean.cpp, fedadam.cpp,
+// flat float32 vectors (see model/flat.hpp). Strategy classes (mean.cpp, fedadam.cpp,
 // median.cpp, ...) only decide which of these to call.
 //
 // Common contract: spans that must have the model's length are checked and a

@@ -1,7 +1,7 @@
 // Aggregation strategies behind one small interface (Flower's strategy/ layout:
 // one class per strategy, chosen by name; shared arithmetic in aggregate.hpp).
 //
-// Everything works on flat float32 vectors (flat.hpp). A round: the hub makes
+// Everything works on flat float32 vectors (model/flat.hpp). A round: the hub makes
 // (or keeps) an Aggregator for a model, add()s each accepted contribution's
 // delta D = x_local - x_base as it arrives (its sample count and its staleness
 // factor from staleness_weight()), then apply()s: x_t -> x_{t+1} in place,

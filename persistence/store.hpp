@@ -1,25 +1,36 @@
 // The hub's durable state in RocksDB. docs/storage.md draws the key layout.
 //
-// Column families (values are verified FlatBuffers records, messages/):
-//   models        name                          -> ModelRecord   (spec, current version)
-//   versions      name 0x00 be64(version)       -> ModelVersion  (weights)
-//   version_info  name 0x00 be64(version)       -> VersionInfo   (no weights)
-//   contributions name 0x00 be64(base) participant -> ContributionRecord (weights)
-//   filter        name 0x00 be64(base) participant -> ContributionSummary
-//                 (the stale/duplicate filtering state: one per participant and base)
-//   pending       name 0x00 be64(seq)           -> ContributionSummary
-//                 (accepted contributions not merged yet, in arrival order)
-//   keys          key name                      -> KeyRecord (SHA-256 only)
-//   meta          "schema"                      -> "1"
+// Column families (values are verified FlatBuffers records, messages/, or raw
+// bytes where noted):
+//   models        name                              -> ModelRecord (spec, created, merge policy)
+//   versions      name 0x00 be64(version) be32(piece) -> raw bytes: piece `piece` of the version's
+//                                                      framed package (messages/framed.hpp), each
+//                                                      piece `piece_bytes` long but the last
+//   version_info  name 0x00 be64(version)           -> VersionInfo (no weights; the whole history)
+//   server_state  name 0x00 be32(piece)             -> raw bytes: the aggregator's ServerState
+//                                                      record after the current version, in pieces
+//   contributions name 0x00 be64(base) participant  -> ContributionRecord (header, upload id; no weights)
+//   chunks        name 0x00 be64(upload) be64(offset) -> raw bytes: a contribution's weight data,
+//                                                      as the parts of its upload arrived
+//   filter        name 0x00 be64(base) participant  -> ContributionSummary: who contributed to which
+//                                                      base (the stale/duplicate filtering state)
+//   pending       name 0x00 be64(seq)               -> ContributionSummary: accepted, not merged yet
+//   uploads       name 0x00 be64(upload)            -> UploadRecord: an upload session in progress
+//                                                      (its chunks are garbage after a restart)
+//   keys          key name                          -> KeyRecord (SHA-256 only)
+//   meta          "schema"                          -> "2"
 //
-// Crash guarantee: every write method returns only after its WriteBatch is
-// synced to the write-ahead log (WriteOptions::sync). A batch is atomic: after
-// a crash (even kill -9 or power loss) a reopened store holds either all of a
-// call's writes or none of them, and holds every call that returned.
+// Crash guarantee: a commit() with sync = true returns only after its one
+// WriteBatch is synced to the write-ahead log. A batch is atomic: after a
+// crash (even kill -9 or power loss) a reopened store holds either all of a
+// commit's writes or none of them, and holds every synced commit that
+// returned. Writes with sync = false become durable with the next synced
+// commit or sync_wal() of any caller (the log is one sequence).
 //
-// Thread safety: all methods may be called from several threads at once.
-// Callers serialise the read-check-write sequences they need (the hub does
-// it by giving each model's writes to one actor).
+// Thread safety: all methods may be called from several threads at once;
+// concurrent synced commits share fsyncs (RocksDB groups writers).
+// Callers serialise the read-check-write sequences they need (the hub gives
+// each model's decisions to one actor).
 #pragma once
 
 #include <cstdint>
@@ -42,80 +53,157 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Column families (see above).
+enum class Family : uint8_t {
+  models,
+  versions,
+  version_info,
+  server_state,
+  contributions,
+  chunks,
+  filter,
+  pending,
+  uploads,
+  keys,
+  meta
+};
+
+// The size of the pieces large values are stored in (versions, server state).
+inline constexpr uint32_t kPieceBytes = 4u << 20;
+
+// A set of writes applied atomically by Store::commit(). Plain data (it is
+// sent between actors): every operation carries its own key and value. The
+// typed methods build the keys of the layout above.
+class StoreBatch {
+ public:
+  enum class Kind : uint8_t { put, erase, erase_range };
+  struct Op {
+    Kind kind = Kind::put;
+    Family family = Family::meta;
+    std::string key;
+    Buffer value;  // put: the value; erase_range: the end key (exclusive); erase: empty
+  };
+
+  // ---- models
+  void put_model(const std::string& name, std::span<const char> record);
+  // ---- versions
+  // The whole framed package of `version`, split into kPieceBytes pieces.
+  void put_version(const std::string& name, uint64_t version, std::span<const char> package);
+  // One piece (callers that produce a package piecewise); `piece` counts from 0.
+  void put_version_piece(const std::string& name, uint64_t version, uint32_t piece, std::span<const char> bytes);
+  void put_version_info(const std::string& name, uint64_t version, std::span<const char> info);
+  // Deletes the weights (every piece) of a version; its info stays.
+  void erase_version_pieces(const std::string& name, uint64_t version);
+  // ---- server state: replaces the whole record (pieces of kPieceBytes).
+  void put_server_state(const std::string& name, std::span<const char> state);
+  // ---- contributions
+  // The contribution record and its filter summary, and (with pending_seq)
+  // its pending entry.
+  void put_contribution(const std::string& name, uint64_t base, const std::string& participant,
+                        std::span<const char> record, std::span<const char> summary,
+                        std::optional<uint64_t> pending_seq = std::nullopt);
+  // Removes a merged contribution: its record, its pending entry and every
+  // chunk of its upload. The filter summary stays (duplicates stay refused).
+  void erase_merged(const std::string& name, uint64_t base, const std::string& participant, uint64_t pending_seq,
+                    uint64_t upload_id);
+  void put_chunk(const std::string& name, uint64_t upload_id, uint64_t offset, std::span<const char> bytes);
+  void erase_chunks(const std::string& name, uint64_t upload_id);
+  void put_upload(const std::string& name, uint64_t upload_id, std::span<const char> record);
+  void erase_upload(const std::string& name, uint64_t upload_id);
+  // ---- keys
+  void put_key(const std::string& key_name, std::span<const char> record);
+
+  // Appends another batch's operations.
+  void append(StoreBatch&& other);
+  bool empty() const { return ops_.empty(); }
+  // Bytes of keys and values (a measure of the write's size).
+  uint64_t bytes() const { return bytes_; }
+  const std::vector<Op>& ops() const { return ops_; }
+  std::vector<Op>& ops() { return ops_; }
+
+ private:
+  void add(Kind kind, Family family, std::string key, std::span<const char> value);
+  std::vector<Op> ops_;
+  uint64_t bytes_ = 0;
+};
+
+// Settings of a store (defaults fit a hub; tests make small ones).
+struct StoreOptions {
+  // Memtable size per column family.
+  uint64_t write_buffer_bytes = 64ull << 20;
+  // Values at least this large go to RocksDB blob files (0: never), so that
+  // compaction does not rewrite weights.
+  uint64_t min_blob_bytes = 256ull << 10;
+};
+
 class Store {
  public:
   // Opens the store in `dir`, creating it (and missing parent directories)
   // when needed, and recovers from the write-ahead log after a crash.
-  // Throws StoreError naming the directory (e.g. held by another hub).
-  static std::unique_ptr<Store> open(const std::string& dir);
+  // Throws StoreError naming the directory (e.g. held by another hub, or a
+  // schema this hub does not read).
+  static std::unique_ptr<Store> open(const std::string& dir, const StoreOptions& options = {});
   virtual ~Store() = default;
 
-  // ---- models ----
-  // Writes the model record and version 0 (weights and info) in one batch.
-  virtual void create_model(const std::string& name, std::span<const char> model_record, std::span<const char> version0,
-                            std::span<const char> version0_info) = 0;
+  // ---- writing
+  // Applies every batch, in order, as ONE atomic RocksDB WriteBatch (group
+  // commit: several callers' writes share one fsync). With sync, returns
+  // after the log is synced. Throws StoreError; nothing is written then.
+  virtual void commit(std::span<const StoreBatch* const> batches, bool sync = true) = 0;
+  void commit(const StoreBatch& batch, bool sync = true);
+  // Syncs everything written so far (sync = false writes included).
+  virtual void sync_wal() = 0;
+
+  // ---- models
   virtual std::optional<Buffer> model(const std::string& name) const = 0;
   // Every model record, ordered by name.
   virtual std::vector<Buffer> models() const = 0;
 
-  // ---- versions ----
-  virtual std::optional<Buffer> version(const std::string& name, uint64_t version) const = 0;
-  // The versions of a model whose weights are stored (not pruned), ascending.
-  virtual std::vector<uint64_t> stored_versions(const std::string& name) const = 0;
+  // ---- versions
+  // The newest version with a VersionInfo, or nothing for an unknown model.
+  virtual std::optional<uint64_t> latest_version(const std::string& name) const = 0;
   // The VersionInfo records of a model, oldest first.
   virtual std::vector<Buffer> version_infos(const std::string& name) const = 0;
-  // What a merge removes in the same batch as it adds its version.
-  struct MergeCleanup {
-    std::vector<uint64_t> pending_seqs;                           // merged or dropped pending entries
-    std::vector<std::pair<uint64_t, std::string>> contributions;  // (base, participant) weights to delete
-    std::vector<uint64_t> pruned_versions;                        // version weights to delete (info stays)
-  };
-  // A merge's result: the new version's weights and info and the updated
-  // model record, plus the cleanup, in one batch.
-  virtual void commit_version(const std::string& name, uint64_t version, std::span<const char> version_record,
-                              std::span<const char> version_info, std::span<const char> model_record,
-                              const MergeCleanup& cleanup = {}) = 0;
-  // Replaces a model record (e.g. a new merge policy), synced.
-  virtual void update_model(const std::string& name, std::span<const char> model_record) = 0;
+  // The versions of a model whose weights (piece 0) are stored, ascending.
+  virtual std::vector<uint64_t> stored_versions(const std::string& name) const = 0;
+  // Copies bytes [offset, offset + out.size()) of a stored version's package
+  // into `out`, reading only the pieces that cover the range. Returns false
+  // when the version's weights are not stored; throws StoreError when a
+  // piece is missing or short (a damaged store).
+  virtual bool read_version(const std::string& name, uint64_t version, uint64_t offset, std::span<char> out) const = 0;
 
-  // ---- contributions ----
-  // Whether `participant` has a contribution recorded for `base`.
-  virtual bool has_contribution(const std::string& name, uint64_t base, const std::string& participant) const = 0;
-  // The contribution record, its filter summary and (with pending_seq) its
-  // pending entry, in one batch.
-  virtual void put_contribution(const std::string& name, uint64_t base, const std::string& participant,
-                                std::span<const char> record, std::span<const char> summary,
-                                std::optional<uint64_t> pending_seq = std::nullopt) = 0;
-  // Removes a pending entry that will never be merged (dropped by the
-  // staleness policy) and its contribution's weights, in one batch. Its
-  // filter summary stays: the participant still cannot contribute twice.
-  virtual void remove_pending(const std::string& name, uint64_t seq, uint64_t base, const std::string& participant) = 0;
-  // One ContributionRecord, or nothing.
+  // ---- server state (pieces joined), or nothing.
+  virtual std::optional<Buffer> server_state(const std::string& name) const = 0;
+
+  // ---- contributions
   virtual std::optional<Buffer> contribution(const std::string& name, uint64_t base,
                                              const std::string& participant) const = 0;
+  // Calls visit(offset, bytes) for each stored chunk of an upload in offset
+  // order, one chunk in memory at a time (the span lives during the call,
+  // 16-byte aligned). Returns the number of bytes visited.
+  virtual uint64_t for_each_chunk(const std::string& name, uint64_t upload_id,
+                                  const std::function<void(uint64_t offset, std::span<const char> bytes)>& visit) const = 0;
   // The pending entries of a model (sequence number, ContributionSummary), in
-  // arrival order.
+  // sequence order.
   virtual std::vector<std::pair<uint64_t, Buffer>> pending(const std::string& name) const = 0;
   // One more than the highest pending sequence number of a model (0 if none).
   virtual uint64_t next_pending_seq(const std::string& name) const = 0;
-  // The ContributionSummary records for a base version, ordered by participant.
+  // The filter summaries for one base version, ordered by participant.
   virtual std::vector<Buffer> contribution_summaries(const std::string& name, uint64_t base) const = 0;
-  virtual uint32_t count_contributions(const std::string& name, uint64_t base) const = 0;
-  // Calls `visit` with each ContributionRecord for a base version, ordered by
-  // participant, from one consistent snapshot taken at the call. Only one
-  // record is held in memory at a time; the span is valid during the call and
-  // 16-byte aligned. Returns the number visited.
-  virtual size_t for_each_contribution(const std::string& name, uint64_t base,
-                                       const std::function<void(std::span<const char> record)>& visit) const = 0;
+  // The filter summaries of every base >= first_base: (base, summary), by
+  // base then participant.
+  virtual std::vector<std::pair<uint64_t, Buffer>> summaries_from(const std::string& name,
+                                                                  uint64_t first_base) const = 0;
+  // The upload sessions recorded for a model: (upload id, UploadRecord).
+  virtual std::vector<std::pair<uint64_t, Buffer>> uploads(const std::string& name) const = 0;
 
-  // ---- API keys ----
-  virtual void put_key(const std::string& key_name, std::span<const char> record) = 0;
+  // ---- API keys
   virtual std::optional<Buffer> key(const std::string& key_name) const = 0;
   // Every key record, ordered by name.
   virtual std::vector<Buffer> keys() const = 0;
 };
 
-// The key of a (model, version) or (model, base) pair: name 0x00 be64(n).
+// Keys of the layout above: name 0x00 be64(n).
 std::string version_key(std::string_view model, uint64_t version);
 // name 0x00 be64(base) participant
 std::string contribution_key(std::string_view model, uint64_t base, std::string_view participant);

@@ -6,7 +6,7 @@ packages=(
   build-essential cmake pkg-config
   libcaf-dev librocksdb-dev libflatbuffers-dev flatbuffers-compiler
   libeigen3-dev libboost-test-dev libboost-dev libboost-program-options-dev
-  nlohmann-json3-dev libstb-dev libssl-dev zlib1g-dev
+  nlohmann-json3-dev libstb-dev libssl-dev zlib1g-dev libxxhash-dev
   dataset-fashion-mnist
 )
 # Optional peers for the benchmarks (PyTorch and numpy measured in the same run).

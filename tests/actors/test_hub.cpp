@@ -6,7 +6,7 @@
 #include <stdexcept>
 
 #include "actors/hub_actor.hpp"
-#include "federation/flat.hpp"
+#include "model/flat.hpp"
 #include "hub/key_registry.hpp"
 #include "messages/contribution.hpp"
 #include "messages/events.hpp"
@@ -98,7 +98,7 @@ Buffer tiny_contribution(const std::string& model, uint64_t base, float v, uint6
 std::vector<float> current_weights(HubClient& client, const std::string& model, uint64_t* version) {
   auto m = read_model_package(client.download_package(model, -1));
   if (version) *version = m.version;
-  return federation::flatten(m.weights);
+  return flatten(m.weights);
 }
 
 Buffer wait_for_version(HubClient& subscriber, uint64_t version, std::chrono::milliseconds limit) {

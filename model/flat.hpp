@@ -10,7 +10,7 @@
 
 #include "model/tensor.hpp"
 
-namespace fedhub::federation {
+namespace fedhub {
 
 // The values of every tensor of `w`, concatenated in order. Its size is
 // parameter_count(w).
@@ -31,4 +31,4 @@ std::vector<TensorSpec> layout_of(const Weights& w);
 // Total element count of a layout.
 int64_t layout_size(std::span<const TensorSpec> layout);
 
-}  // namespace fedhub::federation
+}  // namespace fedhub

@@ -1,10 +1,9 @@
-#include "federation/flat.hpp"
+#include "model/flat.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <stdexcept>
 
 using namespace fedhub;
-using namespace fedhub::federation;
 
 BOOST_AUTO_TEST_SUITE(flat)
 

@@ -1,10 +1,10 @@
-#include "federation/flat.hpp"
+#include "model/flat.hpp"
 
 #include <algorithm>
 #include <stdexcept>
 #include <string>
 
-namespace fedhub::federation {
+namespace fedhub {
 
 std::vector<float> flatten(const Weights& w) {
   std::vector<float> out(static_cast<size_t>(parameter_count(w)));
@@ -54,4 +54,4 @@ std::vector<TensorSpec> layout_of(const Weights& w) {
   return layout;
 }
 
-}  // namespace fedhub::federation
+}  // namespace fedhub
