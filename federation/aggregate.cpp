@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <numeric>
 #include <stdexcept>
@@ -272,34 +273,99 @@ int64_t first_non_finite(std::span<const float> x) {
 
 // ------------------------------------------------- server optimizer steps
 
-void sgd_step(std::span<float> x, std::span<const float> acc, float scale, float lr) { axpy(x, lr * scale, acc); }
+namespace {
+
+bool overlaps(std::span<const float> a, std::span<const float> b) {
+  if (a.empty() || b.empty()) return false;
+  const std::less<const float*> lt;
+  return lt(a.data(), b.data() + b.size()) && lt(b.data(), a.data() + a.size());
+}
+
+// out may be exactly `in` (same data pointer) or disjoint from it.
+void check_out_alias(std::span<const float> out, std::span<const float> in, const char* what, const char* in_name) {
+  if (out.data() != in.data() && overlaps(out, in))
+    throw std::invalid_argument(std::string(what) + ": the output partially overlaps " + in_name);
+}
+
+// A state vector must share no memory with the output or the inputs.
+void check_state_alias(std::span<const float> state, std::span<const float> out, std::span<const float> x,
+                       std::span<const float> acc, const char* what, const char* name) {
+  if (overlaps(state, out) || overlaps(state, x) || overlaps(state, acc))
+    throw std::invalid_argument(std::string(what) + ": state vector " + name + " overlaps the model or accumulator");
+}
+
+void check_step(std::span<const float> out, std::span<const float> x, std::span<const float> acc, const char* what) {
+  check_same_size(x.size(), out.size(), what);
+  check_same_size(x.size(), acc.size(), what);
+  check_out_alias(out, x, what, "the model");
+  check_out_alias(out, acc, what, "the accumulator");
+}
+
+}  // namespace
+
+void sgd_step_into(std::span<float> out, std::span<const float> x, std::span<const float> acc, float scale, float lr) {
+  check_step(out, x, acc, "sgd_step");
+  const float a = lr * scale;
+  // Plain loops without __restrict: out may be x or acc (element i is read
+  // before it is written; omp simd vectorises without runtime alias checks).
+  for_chunks(static_cast<int64_t>(x.size()), kChunk, [&](int64_t lo, int64_t len) {
+    float* po = out.data() + lo;
+    const float* px = x.data() + lo;
+    const float* pa = acc.data() + lo;
+#pragma omp simd
+    for (int64_t i = 0; i < len; ++i) po[i] = px[i] + a * pa[i];
+  });
+}
+
+void sgd_step(std::span<float> x, std::span<const float> acc, float scale, float lr) {
+  sgd_step_into(x, x, acc, scale, lr);
+}
+
+void fedavgm_step_into(std::span<float> out, std::span<const float> x, std::span<float> m, std::span<const float> acc,
+                       float scale, float lr, float momentum) {
+  check_step(out, x, acc, "fedavgm_step");
+  check_same_size(x.size(), m.size(), "fedavgm_step (model vs momentum)");
+  check_state_alias(m, out, x, acc, "fedavgm_step", "m");
+  for_chunks(static_cast<int64_t>(x.size()), kChunk, [&](int64_t lo, int64_t len) {
+    float* po = out.data() + lo;
+    const float* px = x.data() + lo;
+    float* pm = m.data() + lo;
+    const float* pa = acc.data() + lo;
+#pragma omp simd
+    for (int64_t i = 0; i < len; ++i) {
+      const float mi = momentum * pm[i] + scale * pa[i];
+      pm[i] = mi;
+      po[i] = px[i] + lr * mi;
+    }
+  });
+}
 
 void fedavgm_step(std::span<float> x, std::span<float> m, std::span<const float> acc, float scale, float lr,
                   float momentum) {
-  check_same_size(x.size(), acc.size(), "fedavgm_step (model vs accumulator)");
-  check_same_size(x.size(), m.size(), "fedavgm_step (model vs momentum)");
-  for_chunks(static_cast<int64_t>(x.size()), kChunk, [&](int64_t lo, int64_t len) {
-    ArrayMap M(m.data() + lo, len);
-    M = momentum * M + scale * ConstArrayMap(acc.data() + lo, len);
-    ArrayMap(x.data() + lo, len) += lr * M;
-  });
+  fedavgm_step_into(x, x, m, acc, scale, lr, momentum);
 }
 
 namespace {
 enum class SecondMoment { adam, yogi, adagrad };
 
 template <SecondMoment kKind>
-void fedopt_step(std::span<float> x, std::span<float> m, std::span<float> v, std::span<const float> acc, float scale,
-                 float lr, float beta1, float beta2, float tau, const char* what) {
-  check_same_size(x.size(), acc.size(), what);
+void fedopt_step(std::span<float> out, std::span<const float> x, std::span<float> m, std::span<float> v,
+                 std::span<const float> acc, float scale, float lr, float beta1, float beta2, float tau,
+                 const char* what) {
+  check_step(out, x, acc, what);
   check_same_size(x.size(), m.size(), what);
   check_same_size(x.size(), v.size(), what);
-  // Plain loops (IEEE sqrt; Eigen's AVX-512 sqrt is a refined reciprocal estimate).
+  check_state_alias(m, out, x, acc, what, "m");
+  check_state_alias(v, out, x, acc, what, "v");
+  if (overlaps(m, v)) throw std::invalid_argument(std::string(what) + ": state vectors m and v overlap");
+  // Plain loops (IEEE sqrt; Eigen's AVX-512 sqrt is a refined reciprocal
+  // estimate), without __restrict: out may be x or acc.
   for_chunks(static_cast<int64_t>(x.size()), kChunk, [&](int64_t lo, int64_t len) {
-    float* __restrict px = x.data() + lo;
-    float* __restrict pm = m.data() + lo;
-    float* __restrict pv = v.data() + lo;
-    const float* __restrict pa = acc.data() + lo;
+    float* po = out.data() + lo;
+    const float* px = x.data() + lo;
+    float* pm = m.data() + lo;
+    float* pv = v.data() + lo;
+    const float* pa = acc.data() + lo;
 #pragma omp simd
     for (int64_t i = 0; i < len; ++i) {
       const float d = scale * pa[i];
@@ -317,25 +383,40 @@ void fedopt_step(std::span<float> x, std::span<float> m, std::span<float> v, std
       }
       pm[i] = mi;
       pv[i] = vi;
-      px[i] += lr * mi / (std::sqrt(vi) + tau);
+      po[i] = px[i] + lr * mi / (std::sqrt(vi) + tau);
     }
   });
 }
 }  // namespace
 
+void fedadam_step_into(std::span<float> out, std::span<const float> x, std::span<float> m, std::span<float> v,
+                       std::span<const float> acc, float scale, float lr, float beta1, float beta2, float tau) {
+  fedopt_step<SecondMoment::adam>(out, x, m, v, acc, scale, lr, beta1, beta2, tau, "fedadam_step");
+}
+
 void fedadam_step(std::span<float> x, std::span<float> m, std::span<float> v, std::span<const float> acc, float scale,
                   float lr, float beta1, float beta2, float tau) {
-  fedopt_step<SecondMoment::adam>(x, m, v, acc, scale, lr, beta1, beta2, tau, "fedadam_step");
+  fedadam_step_into(x, x, m, v, acc, scale, lr, beta1, beta2, tau);
+}
+
+void fedyogi_step_into(std::span<float> out, std::span<const float> x, std::span<float> m, std::span<float> v,
+                       std::span<const float> acc, float scale, float lr, float beta1, float beta2, float tau) {
+  fedopt_step<SecondMoment::yogi>(out, x, m, v, acc, scale, lr, beta1, beta2, tau, "fedyogi_step");
 }
 
 void fedyogi_step(std::span<float> x, std::span<float> m, std::span<float> v, std::span<const float> acc, float scale,
                   float lr, float beta1, float beta2, float tau) {
-  fedopt_step<SecondMoment::yogi>(x, m, v, acc, scale, lr, beta1, beta2, tau, "fedyogi_step");
+  fedyogi_step_into(x, x, m, v, acc, scale, lr, beta1, beta2, tau);
+}
+
+void fedadagrad_step_into(std::span<float> out, std::span<const float> x, std::span<float> m, std::span<float> v,
+                          std::span<const float> acc, float scale, float lr, float beta1, float tau) {
+  fedopt_step<SecondMoment::adagrad>(out, x, m, v, acc, scale, lr, beta1, 0.0f, tau, "fedadagrad_step");
 }
 
 void fedadagrad_step(std::span<float> x, std::span<float> m, std::span<float> v, std::span<const float> acc,
                      float scale, float lr, float beta1, float tau) {
-  fedopt_step<SecondMoment::adagrad>(x, m, v, acc, scale, lr, beta1, 0.0f, tau, "fedadagrad_step");
+  fedadagrad_step_into(x, x, m, v, acc, scale, lr, beta1, tau);
 }
 
 // ---------------------------------------------------------------- robust

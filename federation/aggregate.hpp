@@ -24,6 +24,11 @@ namespace fedhub::federation {
 // whatever K is. With overwrite on a large, 64-byte aligned acc the tiles are
 // written with non-temporal stores (no read-for-ownership). Threads split the
 // tiles. Requires deltas.size() == coefs.size() and every delta of acc's size.
+// Each output element is computed from that element's inputs only, by the
+// same operations in the same order wherever it lies in a tile, so acc may be
+// any sub-range of a larger accumulator (MeanAggregator::fold_part): summing
+// the parts of a delta one range at a time gives the values add() of the
+// whole delta gives.
 void weighted_sum(std::span<float> acc, std::span<const std::span<const float>> deltas, std::span<const float> coefs,
                   bool overwrite);
 
@@ -40,31 +45,51 @@ double l2_norm(std::span<const float> x);
 double squared_distance(std::span<const float> a, std::span<const float> b);
 
 // Index of the first NaN or infinity in x, or -1 if every value is finite.
+// The hub checks every merge result with it before committing a version
+// (a server step can overflow float32: see "Overflow" in aggregator.hpp).
 int64_t first_non_finite(std::span<const float> x);
 
 // ------------------------------------------------- server optimizer steps
-// Each applies one server step to the model x given the round's mean delta
-// d = scale * acc (acc being the accumulator of weighted_sum, scale typically
-// 1 / sum of weights). State vectors are updated in place; all spans have
-// x's length. Formulas from Reddi et al., ICLR 2021 ("Adaptive Federated
+// Each applies one server step given the round's mean delta d = scale * acc
+// (acc being the accumulator of weighted_sum, scale typically 1 / sum of
+// weights). Formulas from Reddi et al., ICLR 2021 ("Adaptive Federated
 // Optimization") and, for FedAvgM, Hsu et al. 2019 as implemented by Flower.
+//
+// The *_into forms write x_{t+1} to `out` and leave x unchanged; the others
+// update x in place (they are the _into forms with out = x). Every step is
+// elementwise: index i reads x[i], acc[i] (and the state's m[i], v[i]) before
+// it writes out[i], so `out` may be exactly x or exactly acc (same data
+// pointer: the merge computes x_{t+1} into the accumulator's own memory);
+// any other overlap of out with x or acc, and any overlap of a state vector
+// with out, x or acc, throws std::invalid_argument. State vectors are updated
+// in place; all spans have x's length (std::invalid_argument naming both
+// sizes otherwise). Nothing is written when a check fails.
 
-// FedAvg / FedBuff server step: x += lr * d.
+// FedAvg / FedBuff server step: out = x + lr * d.
+void sgd_step_into(std::span<float> out, std::span<const float> x, std::span<const float> acc, float scale, float lr);
 void sgd_step(std::span<float> x, std::span<const float> acc, float scale, float lr);
 
-// FedAvgM: m = momentum * m + d;  x += lr * m.
+// FedAvgM: m = momentum * m + d;  out = x + lr * m.
+void fedavgm_step_into(std::span<float> out, std::span<const float> x, std::span<float> m, std::span<const float> acc,
+                       float scale, float lr, float momentum);
 void fedavgm_step(std::span<float> x, std::span<float> m, std::span<const float> acc, float scale, float lr,
                   float momentum);
 
-// FedAdam: m = b1 m + (1-b1) d;  v = b2 v + (1-b2) d^2;  x += lr m / (sqrt(v) + tau).
+// FedAdam: m = b1 m + (1-b1) d;  v = b2 v + (1-b2) d^2;  out = x + lr m / (sqrt(v) + tau).
+void fedadam_step_into(std::span<float> out, std::span<const float> x, std::span<float> m, std::span<float> v,
+                       std::span<const float> acc, float scale, float lr, float beta1, float beta2, float tau);
 void fedadam_step(std::span<float> x, std::span<float> m, std::span<float> v, std::span<const float> acc, float scale,
                   float lr, float beta1, float beta2, float tau);
 
-// FedYogi: m as FedAdam;  v = v - (1-b2) d^2 sign(v - d^2);  x += lr m / (sqrt(v) + tau).
+// FedYogi: m as FedAdam;  v = v - (1-b2) d^2 sign(v - d^2);  out = x + lr m / (sqrt(v) + tau).
+void fedyogi_step_into(std::span<float> out, std::span<const float> x, std::span<float> m, std::span<float> v,
+                       std::span<const float> acc, float scale, float lr, float beta1, float beta2, float tau);
 void fedyogi_step(std::span<float> x, std::span<float> m, std::span<float> v, std::span<const float> acc, float scale,
                   float lr, float beta1, float beta2, float tau);
 
-// FedAdagrad: m as FedAdam;  v = v + d^2;  x += lr m / (sqrt(v) + tau).
+// FedAdagrad: m as FedAdam;  v = v + d^2;  out = x + lr m / (sqrt(v) + tau).
+void fedadagrad_step_into(std::span<float> out, std::span<const float> x, std::span<float> m, std::span<float> v,
+                          std::span<const float> acc, float scale, float lr, float beta1, float tau);
 void fedadagrad_step(std::span<float> x, std::span<float> m, std::span<float> v, std::span<const float> acc,
                      float scale, float lr, float beta1, float tau);
 

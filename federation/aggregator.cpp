@@ -1,9 +1,11 @@
 #include "federation/aggregator.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -315,10 +317,7 @@ void Aggregator::add_many(std::span<const std::span<const float>> deltas, std::s
 
 std::string Aggregator::describe_memory() const { return std::to_string(held_bytes()) + " bytes"; }
 
-void Aggregator::check_contribution(std::span<const float> delta, double num_samples, double staleness_factor) const {
-  if (static_cast<int64_t>(delta.size()) != parameter_count_)
-    throw std::invalid_argument("contribution has " + std::to_string(delta.size()) + " values, the model has " +
-                                std::to_string(parameter_count_));
+void Aggregator::check_weights(double num_samples, double staleness_factor) {
   if (!(std::isfinite(num_samples) && num_samples >= 0))
     throw std::invalid_argument("contribution's sample count must be finite and >= 0, got " + num(num_samples));
   if (!(std::isfinite(staleness_factor) && staleness_factor > 0))
@@ -326,10 +325,62 @@ void Aggregator::check_contribution(std::span<const float> delta, double num_sam
                                 num(staleness_factor));
 }
 
+void Aggregator::check_contribution(std::span<const float> delta, double num_samples, double staleness_factor) const {
+  if (static_cast<int64_t>(delta.size()) != parameter_count_)
+    throw std::invalid_argument("contribution has " + std::to_string(delta.size()) + " values, the model has " +
+                                std::to_string(parameter_count_));
+  check_weights(num_samples, staleness_factor);
+}
+
 void Aggregator::check_model(std::span<const float> model) const {
   if (static_cast<int64_t>(model.size()) != parameter_count_)
     throw std::invalid_argument("apply: the model has " + std::to_string(model.size()) + " values, the aggregator " +
                                 std::to_string(parameter_count_));
+}
+
+void Aggregator::check_part_range(int64_t offset, size_t n, double coef, const char* what) const {
+  const auto len = static_cast<int64_t>(n);
+  if (offset < 0 || offset > parameter_count_ || len > parameter_count_ - offset)
+    throw std::invalid_argument(std::string(what) + ": part [" + std::to_string(offset) + ", " +
+                                std::to_string(offset) + " + " + std::to_string(n) + ") is outside the model's " +
+                                std::to_string(parameter_count_) + " values");
+  if (!(std::isfinite(coef) && coef > 0))
+    throw std::invalid_argument(std::string(what) + ": the coefficient must be finite and > 0, got " + num(coef));
+}
+
+void Aggregator::check_apply_to(std::span<const float> x, std::span<const float> out) const {
+  check_model(x);
+  if (static_cast<int64_t>(out.size()) != parameter_count_)
+    throw std::invalid_argument("apply_to: the output has " + std::to_string(out.size()) + " values, the aggregator " +
+                                std::to_string(parameter_count_));
+  const std::less<const float*> lt;
+  if (lt(out.data(), x.data() + x.size()) && lt(x.data(), out.data() + out.size()))
+    throw std::invalid_argument("apply_to: the output overlaps the model (use apply to update it in place)");
+}
+
+void Aggregator::cannot_fold(const char* what) const {
+  throw std::logic_error(std::string(what) + ": strategy '" + name() +
+                         "' cannot fold a contribution part by part (can_fold_parts() is false: add() whole deltas)");
+}
+
+bool Aggregator::can_fold_parts() const { return false; }
+
+void Aggregator::fold_part(int64_t, std::span<const float>, double) { cannot_fold("fold_part"); }
+
+void Aggregator::unfold_part(int64_t, std::span<const float>, double) { cannot_fold("unfold_part"); }
+
+void Aggregator::count_folded(double, double) { cannot_fold("count_folded"); }
+
+void Aggregator::uncount_folded(double, double) { cannot_fold("uncount_folded"); }
+
+void Aggregator::apply_to(std::span<const float> x, std::span<float> out, ServerState& state) {
+  check_apply_to(x, out);
+  std::copy(x.begin(), x.end(), out.begin());
+  apply(out, state);
+}
+
+std::optional<AlignedFloats> Aggregator::apply_into_accumulator(std::span<const float>, ServerState&) {
+  return std::nullopt;
 }
 
 std::unique_ptr<Aggregator> make_aggregator(const AggregatorConfig& config, int64_t parameter_count,

@@ -2,12 +2,16 @@
 // one class per strategy, chosen by name; shared arithmetic in aggregate.hpp).
 //
 // Everything works on flat float32 vectors (model/flat.hpp). A round: the hub makes
-// (or keeps) an Aggregator for a model, add()s each accepted contribution's
-// delta D = x_local - x_base as it arrives (its sample count and its staleness
-// factor from staleness_weight()), then apply()s: x_t -> x_{t+1} in place,
-// updating the model's ServerState (optimizer moments, round counter, DP clip
-// norm), which the hub persists with the new version. apply() leaves the
-// aggregator empty and ready for the next round.
+// (or keeps) an Aggregator for a model and gives it each accepted
+// contribution's delta D = x_local - x_base with its sample count and its
+// staleness factor from staleness_weight(), either whole with add(), or, for
+// the strategies that can_fold_parts(), part by part as the upload streams in
+// (fold_part, then count_folded; unfold_part / uncount_folded take it back
+// out). Then the new version: apply() (x_t -> x_{t+1} in place), apply_to()
+// (into another buffer) or apply_into_accumulator() (into the accumulator's
+// own memory, handed over), each updating the model's ServerState
+// (optimizer moments, round counter, DP clip norm), which the hub persists
+// with the new version, and leaving the aggregator empty for the next round.
 //
 // Strategies (name -> formula; sources and defaults in docs/aggregation.md):
 //   mean        x += lr * sum f_i D_i / sum f_i                   (the paper's plain mean; f = staleness factor)
@@ -24,9 +28,23 @@
 //
 // Memory: the mean-based strategies (mean, fedavg, fedavgm, fedadam, fedyogi,
 // fedadagrad) fold every contribution into ONE accumulator at once (one model
-// of floats whatever K; server-optimizer moments live in the ServerState). The
-// robust ones (median, trimmed-mean, krum) keep every delta until apply (K
-// models), plus one model-sized result during apply.
+// of floats whatever K; server-optimizer moments live in the ServerState);
+// apply_into_accumulator() writes the new version there, so a merge holds the
+// base version plus that one buffer. The robust ones (median, trimmed-mean,
+// krum) keep every delta until apply (K models), plus one model-sized result
+// during apply (apply_to() uses its output as that result).
+//
+// Overflow: weights and their sums are doubles; the accumulator is float32
+// (max 3.4e38). With |delta_i| <= 2 B (values and base within the hub's
+// per-model bound B, default 1e6) and weights <= 2^40 (the hub caps
+// num_samples at 2^40; staleness factors are <= 1), |acc_i| <= K * 2^40 * 2e6
+// ~ K * 2.2e18: finite for any realistic K (K = 1000: 2.2e21, tested), and
+// the mean delta Dbar is within 2 B. With fresh contributions (base = x_t)
+// and server_lr <= 1 a mean/FedAvg step is a convex combination of x_t and
+// the values, so x_{t+1} stays within B; stale deltas, larger server
+// learning rates and the adaptive steps (m / (sqrt(v) + tau), tau tiny) are
+// not bounded that way: check every result with first_non_finite()
+// (aggregate.hpp) before publishing it.
 //
 // Thread safety: an Aggregator is not thread-safe; its calls use OpenMP
 // threads internally.
@@ -36,12 +54,14 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "federation/dp.hpp"
+#include "model/aligned_floats.hpp"
 
 namespace fedhub::federation {
 
@@ -117,11 +137,12 @@ class Aggregator {
   virtual ~Aggregator();
 
   // Adds one contribution: delta = x_local - x_base (parameter_count() finite
-  // values: validate it first, see validation.hpp), its sample count
+  // values: check them first, see validation.hpp), its sample count
   // (>= 0; > 0 when weighting by samples) and its staleness factor from
   // staleness_weight() (> 0: a factor of 0 means the contribution was
   // rejected and must not be added). Mean-based strategies fold it into their
-  // accumulator at once (the delta can be freed on return); robust ones copy
+  // accumulator at once with the coefficient weight_of(num_samples,
+  // staleness_factor) (the delta can be freed on return); robust ones copy
   // it. Throws std::invalid_argument naming a bad size or weight; nothing is
   // added then.
   virtual void add(std::span<const float> delta, double num_samples, double staleness_factor) = 0;
@@ -133,7 +154,63 @@ class Aggregator {
   virtual void add_many(std::span<const std::span<const float>> deltas, std::span<const double> num_samples,
                         std::span<const double> staleness_factors);
 
-  // Contributions added since the last apply (or reset).
+  // The coefficient add() applies to this contribution's delta. Mean-based:
+  // its weight w = num_samples * staleness_factor (weighting "samples") or
+  // staleness_factor (weighting "uniform"), which also enters the round's
+  // weight sum; with dp add() further multiplies it by the clip factor
+  // min(1, C / ||delta||) (dp.hpp). Robust: staleness_factor (the scale of the
+  // copy they keep; sample counts are ignored). Throws std::invalid_argument
+  // for what add() refuses besides the size: a non-finite or negative
+  // num_samples, a staleness factor that is not finite and > 0, a
+  // non-positive weight when weighting by samples, a factor > 1 with dp.
+  virtual double weight_of(double num_samples, double staleness_factor) const = 0;
+
+  // ---- Folding a contribution part by part (the hub's streaming upload).
+  // A contribution's delta arrives as parts [offset, offset + n) of the flat
+  // vector. Each part is folded at once: acc[offset + i] += coef * part[i]
+  // with coef = weight_of(num_samples, staleness_factor) as a double (turned
+  // into float32 like add()'s coefficients); after its last part,
+  // count_folded(coef, num_samples) counts the contribution (count() + 1,
+  // weight sum + coef). Folding every part of a delta gives the accumulator
+  // add() of the whole delta gives (weighted_sum computes each element from
+  // its own inputs only). An abandoned upload is unfolded (the parts already
+  // folded subtracted with the same coef); a counted contribution that must
+  // leave the round is unfolded and uncount_folded(coef, num_samples). A
+  // round may mix add() and folded parts in any order; parts folded but not
+  // yet counted are in the accumulator but not in count().
+
+  // True when fold_part and the calls below work: the mean-based strategies
+  // without dp (dp clips by the whole delta's norm: use add()). Default false.
+  virtual bool can_fold_parts() const;
+
+  // acc[offset, offset + delta_part.size()) += coef * delta_part. Throws
+  // std::invalid_argument (nothing modified) when offset < 0 or the range
+  // ends past parameter_count(), or coef is not finite and > 0;
+  // std::logic_error when !can_fold_parts() (the default, naming the
+  // strategy). An empty part is a no-op.
+  virtual void fold_part(int64_t offset, std::span<const float> delta_part, double coef);
+  // The inverse: acc[offset, offset + n) -= coef * delta_part, with the same
+  // float32 product as fold_part, so unfolding what was folded restores the
+  // accumulator up to one rounding per element of each sum (see the tests:
+  // |error| <= 2^-22 (|acc_before| + |coef * part|)). Same checks as
+  // fold_part, and std::logic_error when nothing was folded or added this
+  // round (the accumulator holds no data).
+  virtual void unfold_part(int64_t offset, std::span<const float> delta_part, double coef);
+  // Counts one contribution whose parts are (or will be) folded with coef:
+  // count() + 1, weight sum + coef. num_samples is checked (finite, >= 0) and
+  // not otherwise used (the coefficient already carries it). Throws
+  // std::invalid_argument for a coef that is not finite and > 0 or a bad
+  // num_samples, std::logic_error when !can_fold_parts(); nothing modified.
+  virtual void count_folded(double coef, double num_samples);
+  // The inverse of count_folded (or of an add() with weight_of() == coef):
+  // count() - 1 and the weight sum exactly as it would be without that
+  // contribution (weights are kept per contribution, not subtracted).
+  // Throws std::logic_error when count() == 0 or !can_fold_parts(),
+  // std::invalid_argument when no counted contribution has exactly this
+  // coefficient; nothing modified.
+  virtual void uncount_folded(double coef, double num_samples);
+
+  // Contributions added (or counted_folded) since the last apply (or reset).
   virtual int64_t count() const = 0;
 
   // x_t -> x_{t+1} in place (model has parameter_count() values), using and
@@ -143,9 +220,33 @@ class Aggregator {
   // contributions, std::invalid_argument on a size mismatch of the model or a
   // state vector, or when the strategy cannot run with this many
   // contributions (Krum: n > 2f + 2).
+  //
+  // The result can overflow float32 (a large server_lr or adaptive step on
+  // large deltas): check it with first_non_finite() (aggregate.hpp) before
+  // publishing it; the hub refuses to commit a non-finite version.
   virtual void apply(std::span<float> model, ServerState& state) = 0;
 
-  // Drops the contributions added since the last apply.
+  // x_{t+1} into out, x unchanged: same computation and state update as
+  // apply(). out has parameter_count() values and must share no memory with
+  // x (std::invalid_argument otherwise). Throws like apply(); nothing is
+  // modified then (the strategies here check everything before the first
+  // write; the default implementation, copy x into out then apply(out), may
+  // leave out holding a copy of x).
+  virtual void apply_to(std::span<const float> x, std::span<float> out, ServerState& state);
+
+  // The mean-based strategies: computes x_{t+1} from x (parameter_count()
+  // values, unchanged) into the accumulator's own memory, element by element
+  // (index i's accumulator value is read before x_{t+1}[i] is written there),
+  // and hands that memory over: the result equals apply() on a copy of x.
+  // The state is updated as by apply(); the aggregator is then empty and
+  // allocates a new accumulator on its next add() or fold (so a merge needs
+  // the model, the accumulator and no third model-sized buffer). Throws like
+  // apply(); nothing modified then. Default (robust strategies, which have
+  // no accumulator): returns std::nullopt and modifies nothing (use
+  // apply_to).
+  virtual std::optional<AlignedFloats> apply_into_accumulator(std::span<const float> x, ServerState& state);
+
+  // Drops the contributions added (and the parts folded) since the last apply.
   virtual void reset() = 0;
 
   // Bytes held besides the model and the state (accumulator or kept deltas).
@@ -164,8 +265,20 @@ class Aggregator {
   // Throws std::invalid_argument unless delta has parameter_count() values,
   // num_samples is finite and >= 0 and staleness_factor finite and > 0.
   void check_contribution(std::span<const float> delta, double num_samples, double staleness_factor) const;
+  // Throws std::invalid_argument unless num_samples is finite and >= 0 and
+  // staleness_factor finite and > 0.
+  static void check_weights(double num_samples, double staleness_factor);
   // Throws std::invalid_argument unless model has parameter_count() values.
   void check_model(std::span<const float> model) const;
+  // Throws std::invalid_argument unless offset >= 0, offset + n <=
+  // parameter_count() and coef is finite and > 0 (`what` names the call).
+  void check_part_range(int64_t offset, size_t n, double coef, const char* what) const;
+  // Throws std::invalid_argument unless out has parameter_count() values and
+  // shares no memory with x.
+  void check_apply_to(std::span<const float> x, std::span<const float> out) const;
+  // The std::logic_error thrown by the folding calls of a strategy that
+  // cannot fold.
+  [[noreturn]] void cannot_fold(const char* what) const;
 
  private:
   int64_t parameter_count_;

@@ -18,10 +18,12 @@ class FedAdagrad final : public MeanAggregator {
     check_state_vector(s, "m", parameter_count());
     check_state_vector(s, "v", parameter_count());
   }
-  void step(std::span<float> model, std::span<const float> acc, float scale, ServerState& s) override {
+  void step(std::span<float> out, std::span<const float> x, std::span<const float> acc, float scale,
+            ServerState& s) override {
     const auto& c = config();
-    fedadagrad_step(model, state_vector(s, "m", parameter_count()), state_vector(s, "v", parameter_count()), acc, scale,
-                    static_cast<float>(c.server_lr), static_cast<float>(c.beta1), static_cast<float>(c.tau));
+    fedadagrad_step_into(out, x, state_vector(s, "m", parameter_count()), state_vector(s, "v", parameter_count()), acc,
+                         scale, static_cast<float>(c.server_lr), static_cast<float>(c.beta1),
+                         static_cast<float>(c.tau));
   }
 };
 

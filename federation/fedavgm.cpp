@@ -14,9 +14,10 @@ class FedAvgM final : public MeanAggregator {
 
  protected:
   void check_state(const ServerState& s) const override { check_state_vector(s, "m", parameter_count()); }
-  void step(std::span<float> model, std::span<const float> acc, float scale, ServerState& s) override {
-    fedavgm_step(model, state_vector(s, "m", parameter_count()), acc, scale, static_cast<float>(config().server_lr),
-                 static_cast<float>(config().momentum));
+  void step(std::span<float> out, std::span<const float> x, std::span<const float> acc, float scale,
+            ServerState& s) override {
+    fedavgm_step_into(out, x, state_vector(s, "m", parameter_count()), acc, scale,
+                      static_cast<float>(config().server_lr), static_cast<float>(config().momentum));
   }
 };
 

@@ -40,13 +40,29 @@ void RobustAggregator::add_many(std::span<const std::span<const float>> deltas, 
   for (size_t k = 0; k < deltas.size(); ++k) keep(deltas[k], staleness_factors[k]);
 }
 
+double RobustAggregator::weight_of(double num_samples, double staleness_factor) const {
+  check_weights(num_samples, staleness_factor);
+  return staleness_factor;
+}
+
 void RobustAggregator::apply(std::span<float> model, ServerState& state) {
   if (deltas_.empty()) throw std::logic_error("apply: no contributions to aggregate (strategy " + config_.name + ")");
   check_model(model);
   std::vector<std::span<const float>> views(deltas_.begin(), deltas_.end());
   std::vector<float> result(static_cast<size_t>(parameter_count()));
   aggregate(result, views);  // may throw (e.g. Krum's n > 2f + 2): nothing modified yet
-  axpy(model, static_cast<float>(config_.server_lr), result);
+  sgd_step(model, result, 1.0f, static_cast<float>(config_.server_lr));
+  ++state.rounds;
+  reset();
+}
+
+void RobustAggregator::apply_to(std::span<const float> x, std::span<float> out, ServerState& state) {
+  if (deltas_.empty()) throw std::logic_error("apply: no contributions to aggregate (strategy " + config_.name + ")");
+  check_apply_to(x, out);
+  std::vector<std::span<const float>> views(deltas_.begin(), deltas_.end());
+  // aggregate() checks (Krum's n > 2f + 2) before it writes anything.
+  aggregate(out, views);
+  sgd_step_into(out, x, out, 1.0f, static_cast<float>(config_.server_lr));
   ++state.rounds;
   reset();
 }

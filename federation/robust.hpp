@@ -4,7 +4,10 @@
 // add() copies f * delta (f = the staleness factor; sample counts are ignored:
 // they are claims an untrusted contributor controls, and the robust statistic
 // is what bounds each contributor's influence). Memory: all K deltas (K models
-// of floats) until apply, plus one model-sized result during apply.
+// of floats) until apply, plus one model-sized result during apply (none with
+// apply_to, which builds the result in its output). They cannot fold parts
+// (can_fold_parts() is false) and have no accumulator to hand over
+// (apply_into_accumulator() returns std::nullopt).
 #pragma once
 
 #include <vector>
@@ -24,9 +27,15 @@ class RobustAggregator : public Aggregator {
   // All checked (as add) before any is copied.
   void add_many(std::span<const std::span<const float>> deltas, std::span<const double> num_samples,
                 std::span<const double> staleness_factors) override;
+  // staleness_factor: the scale of the copy add() keeps (sample counts are
+  // checked, then ignored). Throws like add() for bad weights.
+  double weight_of(double num_samples, double staleness_factor) const override;
   int64_t count() const override { return static_cast<int64_t>(deltas_.size()); }
   // model += server_lr * aggregate(deltas).
   void apply(std::span<float> model, ServerState& state) override;
+  // out = x + server_lr * aggregate(deltas), the aggregate computed in out
+  // itself (no extra model-sized buffer). Nothing is written when it throws.
+  void apply_to(std::span<const float> x, std::span<float> out, ServerState& state) override;
   void reset() override;
   int64_t held_bytes() const override;
   std::string describe_memory() const override;

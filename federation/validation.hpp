@@ -1,18 +1,19 @@
-// Validation of one incoming update (a flat delta) before it is aggregated.
+// Validation of an incoming contribution, part by part, as its upload streams
+// in (the hub receives a contribution's flat float32 values in parts of a few
+// MiB, in layout order).
 //
-// Checks, in this order:
-//   size        delta.size() != expected parameter count  -> code "size_mismatch"
-//   finiteness  any NaN or +-Inf                           -> code "non_finite" (message names the first index)
-//   norm bound  ||delta||_2 > norm_bound (when bound > 0)   -> code "norm_exceeded" (on_exceed = reject), or
-//               the delta is scaled in place to norm_bound, code "ok", clipped = true (on_exceed = clip)
-// An accepted update has code "ok". The result always carries the L2 norm
-// measured before any clipping (0 for size_mismatch; NaN for non_finite).
+// For each part: check_part() checks the values (finite, |value| <= the
+// model's bound), computes delta = value - base (the base version's weights
+// at the same positions) and the delta's squared L2 norm, in one pass. The
+// caller sums delta_squared over the parts; when the last part has arrived,
+// decide_norm() turns the whole delta's squared norm into accept / clip /
+// reject under the model's UpdateLimits. A clipped delta is scaled by
+// NormDecision::scale before it is added (it must be assembled whole first:
+// clipping needs the norm of every part).
 #pragma once
 
 #include <cstdint>
 #include <span>
-#include <string>
-#include <string_view>
 
 namespace fedhub::federation {
 
@@ -21,27 +22,46 @@ struct UpdateLimits {
   enum OnExceed { reject, clip } on_exceed = reject;
 };
 
-inline constexpr std::string_view kUpdateOk = "ok";
-inline constexpr std::string_view kUpdateSizeMismatch = "size_mismatch";
-inline constexpr std::string_view kUpdateNonFinite = "non_finite";
-inline constexpr std::string_view kUpdateNormExceeded = "norm_exceeded";
+// What check_part found. At most one of the two indices is set (>= 0): the
+// first bad value stops the scan, and it is reported as the first reason
+// that applies, in this order: a non-finite value, a value over the bound,
+// a non-finite delta (a finite in-bound value whose difference with the base
+// overflows float32, or a non-finite base value: first_non_finite).
+struct PartCheck {
+  int64_t first_non_finite = -1;  // index in the part of the first NaN / +-Inf, or -1
+  int64_t first_over_bound = -1;  // index in the part of the first |value| > max_abs, or -1
+  double delta_squared = 0;       // sum_i (values[i] - base[i])^2 in double; undefined when an index is set
 
-struct ValidationResult {
-  std::string code;      // one of the kUpdate* codes above
-  std::string message;   // one sentence for the contributor; empty when ok and not clipped
-  double norm = 0;       // L2 norm before clipping
-  bool clipped = false;  // the delta was scaled down to the bound
-
-  bool ok() const { return code == kUpdateOk; }
+  bool ok() const { return first_non_finite < 0 && first_over_bound < 0; }
 };
 
-// Validates (and with on_exceed = clip, clips in place) one delta of
-// expected_count values. Never throws for bad data (only for a negative or
-// non-finite norm_bound: std::invalid_argument).
-ValidationResult validate_update(std::span<float> delta, int64_t expected_count, const UpdateLimits& limits);
+// One pass over a part: for each i, checks that values[i] is finite and
+// |values[i]| <= max_abs (max_abs <= 0: no bound; compared exactly, in
+// double), writes delta_out[i] = values[i] - base[i] (float32) unless
+// delta_out is empty, and accumulates delta_out[i]^2 in double. Stops at the
+// first bad value (see PartCheck); delta_out's contents are then unspecified.
+// delta_out may be exactly values or exactly base (same data pointer: the
+// delta computed in place). Large parts are processed by all OpenMP threads
+// in chunks (delta_squared's last bits then depend on the thread count).
+// Throws std::invalid_argument when base's size differs from values', a
+// non-empty delta_out's size differs, delta_out partially overlaps values or
+// base, or max_abs is NaN; nothing is written then.
+PartCheck check_part(std::span<const float> values, std::span<const float> base, double max_abs,
+                     std::span<float> delta_out);
 
-// The same checks without modifying the delta: an over-bound delta with
-// on_exceed = clip reports code "ok", clipped = true (it would be clipped).
-ValidationResult check_update(std::span<const float> delta, int64_t expected_count, const UpdateLimits& limits);
+// The norm decision for a whole delta of squared L2 norm delta_squared (the
+// sum of its parts' PartCheck::delta_squared).
+struct NormDecision {
+  bool reject = false;  // norm > bound with on_exceed = reject: refuse the contribution (norm_exceeded)
+  bool clip = false;    // norm > bound with on_exceed = clip: scale the delta by `scale` before adding it
+  float scale = 1;      // bound / norm rounded down to float32 (so the scaled norm does not exceed the bound); else 1
+  double norm = 0;      // sqrt(delta_squared), before any clipping
+};
+
+// norm = sqrt(delta_squared); with limits.norm_bound > 0 and norm >
+// norm_bound: reject or clip (per limits.on_exceed); otherwise accepted
+// as is. Throws std::invalid_argument for a negative or NaN delta_squared or
+// a norm_bound that is negative or not finite.
+NormDecision decide_norm(double delta_squared, const UpdateLimits& limits);
 
 }  // namespace fedhub::federation

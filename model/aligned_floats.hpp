@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <utility>
 
 namespace fedhub {
 
@@ -20,8 +21,13 @@ class AlignedFloats {
   // n values, uninitialised (zeroed = true: all 0). Throws std::bad_alloc.
   explicit AlignedFloats(size_t n, bool zeroed = false);
 
-  AlignedFloats(AlignedFloats&&) noexcept = default;
-  AlignedFloats& operator=(AlignedFloats&&) noexcept = default;
+  // A moved-from block is empty (size() == 0, data() == nullptr).
+  AlignedFloats(AlignedFloats&& other) noexcept : data_(std::move(other.data_)), size_(std::exchange(other.size_, 0)) {}
+  AlignedFloats& operator=(AlignedFloats&& other) noexcept {
+    data_ = std::move(other.data_);
+    size_ = std::exchange(other.size_, 0);
+    return *this;
+  }
   AlignedFloats(const AlignedFloats&) = delete;
   AlignedFloats& operator=(const AlignedFloats&) = delete;
 
