@@ -1,6 +1,7 @@
 // The atoms that tag messages between fedhub's actors. Requests from other
 // processes carry no atom: they are a bare std::vector<char> holding a
-// RequestEnvelope (messages/schemas/request.fbs).
+// RequestEnvelope (messages/schemas/request.fbs). docs/architecture.md lists
+// who sends what.
 #pragma once
 
 #include <caf/atom.hpp>
@@ -9,28 +10,43 @@ namespace fedhub {
 
 // hub -> subscribers: (event_atom, std::vector<char> Event)
 using event_atom = caf::atom_constant<caf::atom("event")>;
-// hub -> model: (model_atom, std::vector<char> request, std::string caller)
+// hub -> model: (model_atom, std::vector<char> request, std::string caller) -> response
 using model_atom = caf::atom_constant<caf::atom("model")>;
 // hub -> model: (summary_atom) -> std::vector<char> ModelSummary
 using summary_atom = caf::atom_constant<caf::atom("summary")>;
-// model -> collector: (upload_atom, std::vector<char> request, std::string caller)
-using upload_atom = caf::atom_constant<caf::atom("upload")>;
-// collector -> model: (accepted_atom, std::vector<char> Event)
-using accepted_atom = caf::atom_constant<caf::atom("accepted")>;
-// collector -> merger: (fold_atom, uint64_t pending_seq, std::vector<char> ContributionSummary)
-using fold_atom = caf::atom_constant<caf::atom("fold")>;
-// model -> merger: (merge_atom, uint64_t base) -> std::vector<char> response
+// merger -> model: (loaded_atom, LoadedModelState) once the state is read;
+// (load_fail_atom, std::string reason) when it cannot be
+using loaded_atom = caf::atom_constant<caf::atom("loaded")>;
+using load_fail_atom = caf::atom_constant<caf::atom("loadfail")>;
+// model -> merger, each answered (unit or a fedhub error):
+//   (begin_atom, UploadSession)
+//   (part_atom, uint64_t upload, uint64_t offset, std::vector<char> request)
+//   (finalize_atom, uint64_t upload) -> bool clipped
+//   (committed_atom, uint64_t upload, ContributionNote)
+//   (abort_atom, uint64_t upload)
+//   (merge_atom, MergeOrder) -> MergeOutcome
+//   (policy_atom, std::string policy JSON)
+using begin_atom = caf::atom_constant<caf::atom("begin")>;
+using part_atom = caf::atom_constant<caf::atom("part")>;
+using finalize_atom = caf::atom_constant<caf::atom("finalize")>;
+using committed_atom = caf::atom_constant<caf::atom("committed")>;
+using abort_atom = caf::atom_constant<caf::atom("abort")>;
 using merge_atom = caf::atom_constant<caf::atom("merge")>;
-// merger -> model: (merged_atom, std::vector<char> MergeReceipt response), once per new version
-using merged_atom = caf::atom_constant<caf::atom("merged")>;
-// model -> collector: (published_atom, uint64_t new_version)
-using published_atom = caf::atom_constant<caf::atom("published")>;
-// model -> merger: (policy_atom, std::string patch) -> std::vector<char> response;
-// merger -> model and model -> collector: (policy_atom, std::string policy)
 using policy_atom = caf::atom_constant<caf::atom("policy")>;
+// any -> journal: (commit_atom, StoreBatch) -> unit, after the synced write
+using commit_atom = caf::atom_constant<caf::atom("commit")>;
+// journal -> itself: write what has queued up
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+// model -> reader: (chunk_atom, model, version, total, offset, length) -> DownloadChunk response
+//                  (notes_atom, model, base) -> std::vector<std::vector<char>> ContributionSummary records
+using chunk_atom = caf::atom_constant<caf::atom("chunk")>;
+using notes_atom = caf::atom_constant<caf::atom("notes")>;
+// hub -> creation worker: (create_atom) -> LoadedModelState
+using create_atom = caf::atom_constant<caf::atom("create")>;
 // hub link -> its owner (a client): the hub went away
 using lost_atom = caf::atom_constant<caf::atom("lost")>;
-// merger -> itself: the interval trigger
+// model -> itself: the interval trigger and the sweep of idle uploads
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 
 }  // namespace fedhub

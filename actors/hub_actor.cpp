@@ -1,11 +1,16 @@
 #include "actors/hub_actor.hpp"
 
 #include <caf/all.hpp>
-#include <caf/event_based_actor.hpp>
 #include <iostream>
 
+#include "actors/actor_errors.hpp"
 #include "actors/atoms.hpp"
+#include "actors/journal_actor.hpp"
+#include "actors/message_types.hpp"
 #include "actors/model_actor.hpp"
+#include "actors/reader_actor.hpp"
+#include "actors/wire.hpp"
+#include "hub/model_creation.hpp"
 #include "messages/errors.hpp"
 #include "messages/records.hpp"
 #include "messages/requests.hpp"
@@ -17,56 +22,180 @@ namespace {
 
 using self_ptr = caf::stateful_actor<hub_state>*;
 
+Buffer error_response(const RequestError& e) { return responses::error(e.code(), e.what()); }
+
 void require_manager(const Identity& who, const char* what) {
   if (!who.is_manager())
     throw RequestError(ErrorCode::forbidden,
                        "the key '" + who.name + "' is a participant key; " + what + " needs a manager key");
 }
 
-void spawn_model(self_ptr self, ModelState model) {
-  auto name = model.spec.name;
-  self->state.models[name] =
-      self->spawn<caf::linked>(model_actor, self->state.store, std::move(model), self->state.options);
+fb::Role to_fb(Role r) { return r == Role::manager ? fb::Role::manager : fb::Role::participant; }
+Role from_fb(fb::Role r) { return r == fb::Role::manager ? Role::manager : Role::participant; }
+
+void spawn_model(self_ptr self, const std::string& name, std::optional<LoadedModelState> created) {
+  auto& st = self->state;
+  auto actor = self->spawn<caf::monitored>(model_actor, st.store, name, st.options, st.journal, st.readers,
+                                           std::move(created));
+  st.models[name] = {actor, {}};
 }
 
-// Asks every model actor for its summary and answers with one ModelList.
+// ---------------------------------------------------------------- listing
+
 caf::result<Buffer> list_models(self_ptr self) {
-  auto rp = self->make_response_promise();
-  if (self->state.models.empty()) {
-    rp.deliver(responses::make(fb::ModelListT{}));
-    return rp;
-  }
+  auto& st = self->state;
   struct Gather {
-    size_t waiting;
+    size_t waiting = 0;
     fb::ModelListT list;
   };
   auto gather = std::make_shared<Gather>();
-  gather->waiting = self->state.models.size();
-  for (const auto& [name, actor] : self->state.models) {
-    auto done = [rp, gather]() mutable {
-      if (--gather->waiting > 0) return;
-      auto& m = gather->list.models;
-      std::sort(m.begin(), m.end(), [](const auto& a, const auto& b) { return a->name < b->name; });
-      rp.deliver(responses::make(std::move(gather->list)));
-    };
-    self->request(actor, self->state.options.request_timeout, summary_atom::value)
+  auto rp = self->make_response_promise();
+  auto done = [rp, gather]() mutable {
+    if (--gather->waiting > 0) return;
+    auto& m = gather->list.models;
+    std::sort(m.begin(), m.end(), [](const auto& a, const auto& b) { return a->name < b->name; });
+    rp.deliver(responses::make(std::move(gather->list)));
+  };
+  gather->waiting = st.models.size() + 1;
+  for (const auto& [name, model] : st.models) {
+    if (!model.actor) {
+      gather->list.models.push_back(std::make_unique<fb::ModelSummaryT>(
+          wire::summary_of_absent(name, fb::Availability::unavailable, model.problem)));
+      done();
+      continue;
+    }
+    self->request(model.actor, st.options.request_timeout, summary_atom::value)
         .then(
             [gather, done](Buffer& summary) mutable {
-              gather->list.models.push_back(std::make_unique<fb::ModelSummaryT>(unpack_summary(summary)));
+              gather->list.models.push_back(std::make_unique<fb::ModelSummaryT>(wire::unpack_summary(summary)));
               done();
             },
-            [done](caf::error&) mutable { done(); });
+            [gather, done, name](caf::error& e) mutable {
+              gather->list.models.push_back(std::make_unique<fb::ModelSummaryT>(wire::summary_of_absent(
+                  name, fb::Availability::unavailable, "it did not answer (" + caf::to_string(e) + ")")));
+              done();
+            });
   }
+  done();  // the +1: answers at once when there are no models
   return rp;
 }
 
-Buffer create(self_ptr self, const fb::CreateModel& request) {
-  auto model = create_model(*self->state.store, request);
-  fb::CreateReceiptT receipt;
-  receipt.summary = std::make_unique<fb::ModelSummaryT>(model.summary(0, false));
-  spawn_model(self, std::move(model));
-  return responses::make(std::move(receipt));
+// ---------------------------------------------------------------- models
+
+// A one-shot detached worker: checks and stores a new model.
+caf::behavior create_worker(caf::event_based_actor* self, std::shared_ptr<Store> store, Buffer request) {
+  return {
+      [self, store, request](create_atom) -> caf::result<LoadedModelState> {
+        self->quit();
+        return guarded([&]() -> caf::result<LoadedModelState> {
+          const auto* env = flatbuffers::GetRoot<fb::RequestEnvelope>(request.data());  // verified
+          return create_model(*store, *env->request_as_CreateModel());
+        });
+      },
+  };
 }
+
+caf::result<Buffer> create(self_ptr self, Buffer& request) {
+  auto& st = self->state;
+  const auto name = requests::model_of(*flatbuffers::GetRoot<fb::RequestEnvelope>(request.data()));
+  if (st.models.count(name) || st.creating.count(name))
+    throw RequestError(ErrorCode::model_exists, "a model named '" + name + "' exists already");
+  st.creating.insert(name);
+  auto worker = self->spawn<caf::detached>(create_worker, st.store, std::move(request));
+  auto rp = self->make_response_promise();
+  self->request(worker, st.options.merge_timeout, create_atom::value)
+      .then(
+          [self, rp, name](LoadedModelState& created) mutable {
+            auto& st = self->state;
+            st.creating.erase(name);
+            ModelSummaryInfo info;
+            info.name = created.definition.name;
+            info.parameters = created.definition.parameters;
+            info.labels = created.definition.labels;
+            info.min_contributions = created.definition.min_contributions;
+            info.created_at_ms = created.definition.created_at_ms;
+            info.policy_json = created.policy.to_json();
+            spawn_model(self, name, std::move(created));
+            fb::CreateReceiptT receipt;
+            receipt.summary = std::make_unique<fb::ModelSummaryT>(wire::summary(info));
+            rp.deliver(responses::make(std::move(receipt)));
+          },
+          [self, rp, name](caf::error& e) mutable {
+            self->state.creating.erase(name);
+            rp.deliver(error_response(from_caf_error(e, "creating the model")));
+          });
+  return rp;
+}
+
+// ---------------------------------------------------------------- keys
+
+// Writes a key change through the journal; it takes effect once durable.
+caf::result<Buffer> change_key(self_ptr self, KeyRegistry::Change change, Buffer answer) {
+  auto& st = self->state;
+  if (change.batch.empty()) return answer;  // nothing to write
+  const auto name = change.info.name;
+  st.key_changes.insert(name);
+  auto batch = change.batch;
+  auto shared = std::make_shared<KeyRegistry::Change>(std::move(change));
+  auto rp = self->make_response_promise();
+  self->request(st.journal, st.options.request_timeout, commit_atom::value, std::move(batch))
+      .then(
+          [self, rp, shared, answer](caf::unit_t) mutable {
+            self->state.keys->apply(*shared);
+            self->state.key_changes.erase(shared->info.name);
+            rp.deliver(std::move(answer));
+          },
+          [self, rp, name](caf::error& e) mutable {
+            self->state.key_changes.erase(name);
+            rp.deliver(error_response(from_caf_error(e, "the journal")));
+          });
+  return rp;
+}
+
+void check_no_change(const hub_state& st, const std::string& name) {
+  if (st.key_changes.count(name))
+    throw RequestError(ErrorCode::key_exists, "the key '" + name + "' is being changed; try again");
+}
+
+caf::result<Buffer> add_key(self_ptr self, const fb::AddKey& a) {
+  auto& st = self->state;
+  const auto name = a.name()->str();
+  check_no_change(st, name);
+  auto change = st.keys->prepare_add(name, from_fb(a.role()));
+  fb::KeyCreatedT created;
+  created.name = name;
+  created.role = a.role();
+  created.key = change.key;
+  return change_key(self, std::move(change), responses::make(std::move(created)));
+}
+
+caf::result<Buffer> revoke_key(self_ptr self, const fb::RevokeKey& r) {
+  auto& st = self->state;
+  const auto name = r.name()->str();
+  check_no_change(st, name);
+  auto change = st.keys->prepare_revoke(name);
+  // Two manager revocations at once could both pass the last-key check.
+  if (change.info.role == Role::manager)
+    for (const auto& k : st.keys->list())
+      if (k.role == Role::manager && st.key_changes.count(k.name))
+        throw RequestError(ErrorCode::key_exists, "another manager key is being changed; try again");
+  return change_key(self, std::move(change), responses::ack("revoked key '" + name + "'"));
+}
+
+Buffer list_keys(const hub_state& st) {
+  fb::KeyListT list;
+  for (const auto& k : st.keys->list()) {
+    auto info = std::make_unique<fb::KeyInfoT>();
+    info->name = k.name;
+    info->role = to_fb(k.role);
+    info->created_at_ms = k.created_at_ms;
+    info->revoked = k.revoked;
+    list.keys.push_back(std::move(info));
+  }
+  return responses::make(std::move(list));
+}
+
+// ---------------------------------------------------------------- routing
 
 caf::result<Buffer> handle(self_ptr self, Buffer& request) {
   auto& st = self->state;
@@ -78,33 +207,21 @@ caf::result<Buffer> handle(self_ptr self, Buffer& request) {
     case fb::Request::Whoami: {
       fb::IdentityT id;
       id.name = who.name;
-      id.role = who.role;
+      id.role = to_fb(who.role);
       return responses::make(std::move(id));
     }
     case fb::Request::CreateModel:
       require_manager(who, "creating a model");
-      return create(self, *env->request_as_CreateModel());
-    case fb::Request::AddKey: {
+      return create(self, request);
+    case fb::Request::AddKey:
       require_manager(who, "creating keys");
-      const auto* a = env->request_as_AddKey();
-      fb::KeyCreatedT created;
-      created.name = a->name()->str();
-      created.role = a->role();
-      created.key = st.keys->add(created.name, created.role);
-      return responses::make(std::move(created));
-    }
-    case fb::Request::ListKeys: {
+      return add_key(self, *env->request_as_AddKey());
+    case fb::Request::ListKeys:
       require_manager(who, "listing keys");
-      fb::KeyListT list;
-      for (auto& k : st.keys->list()) list.keys.push_back(std::make_unique<fb::KeyInfoT>(std::move(k)));
-      return responses::make(std::move(list));
-    }
-    case fb::Request::RevokeKey: {
+      return list_keys(st);
+    case fb::Request::RevokeKey:
       require_manager(who, "revoking keys");
-      const auto name = env->request_as_RevokeKey()->name()->str();
-      st.keys->revoke(name);
-      return responses::ack("revoked key '" + name + "'");
-    }
+      return revoke_key(self, *env->request_as_RevokeKey());
     case fb::Request::Status:
       require_manager(who, "status");
       break;
@@ -115,39 +232,74 @@ caf::result<Buffer> handle(self_ptr self, Buffer& request) {
       require_manager(who, "a merge policy");
       break;
     default:
-      break;  // Download, Upload, Subscribe, Unsubscribe: every role
+      break;  // downloads, uploads, subscriptions: every role
   }
   const auto name = requests::model_of(*env);
   auto it = st.models.find(name);
-  if (it == st.models.end()) throw RequestError(ErrorCode::unknown_model, "there is no model named '" + name + "'");
+  if (it == st.models.end()) {
+    if (st.creating.count(name))
+      throw RequestError(ErrorCode::unknown_model, "model '" + name + "' is being created; try again in a moment");
+    throw RequestError(ErrorCode::unknown_model, "there is no model named '" + name + "'");
+  }
+  if (!it->second.actor)
+    throw RequestError(ErrorCode::model_unavailable, "model '" + name + "' is unavailable: " + it->second.problem);
   auto rp = self->make_response_promise();
-  rp.delegate(it->second, model_atom::value, std::move(request), who.name);
+  rp.delegate(it->second.actor, model_atom::value, std::move(request), who.name);
   return rp;
 }
 
 }  // namespace
 
-caf::behavior hub_actor(self_ptr self, std::shared_ptr<Store> store, HubOptions options) {
+std::vector<std::pair<std::string, std::string>> stored_model_names(const Store& store) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& buf : store.models()) {
+    try {
+      out.emplace_back(records::verify_model_record(buf)->spec()->name()->str(), "");
+    } catch (const std::exception& e) {
+      out.emplace_back("", e.what());
+    }
+  }
+  return out;
+}
+
+caf::behavior hub_actor(self_ptr self, std::shared_ptr<Store> store, HubOptions options,
+                        std::unique_ptr<KeyRegistry> keys, std::vector<std::string> models) {
   auto& st = self->state;
   st.store = std::move(store);
   st.options = options;
-  st.keys = std::make_unique<KeyRegistry>(*st.store);
-  // A model whose records are damaged is reported and left out; the others
-  // are served.
-  for (const auto& buf : st.store->models()) {
-    try {
-      const auto name = records::verify_model_record(buf)->spec()->name()->str();
-      spawn_model(self, ModelState::load(*st.store, name));
-    } catch (const std::exception& e) {
-      std::cerr << "fl-hub: a stored model cannot be served: " << e.what() << std::endl;
-    }
-  }
+  st.keys = std::move(keys);
+  st.journal = self->spawn<caf::detached + caf::monitored>(journal_actor, st.store);
+  for (int i = 0; i < std::max(1, options.readers); ++i)
+    st.readers.push_back(self->spawn<caf::detached + caf::monitored>(reader_actor, st.store));
+  for (const auto& name : models) spawn_model(self, name, std::nullopt);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    for (auto& [name, model] : st.models)
+      if (model.actor && model.actor.address() == dm.source) {
+        model.actor = nullptr;
+        model.problem = "its actor stopped (" + caf::to_string(dm.reason) + ")";
+        std::cerr << "fl-hub: model '" << name << "' is unavailable: " << model.problem << std::endl;
+        return;
+      }
+    if (dm.source == st.journal.address() || std::any_of(st.readers.begin(), st.readers.end(), [&](const auto& r) {
+          return r.address() == dm.source;
+        }))
+      std::cerr << "fl-hub: a storage worker stopped (" << caf::to_string(dm.reason) << ")" << std::endl;
+  });
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    auto& st = self->state;
+    for (auto& [name, model] : st.models)
+      if (model.actor) self->send_exit(model.actor, em.reason);
+    for (auto& r : st.readers) self->send_exit(r, em.reason);
+    if (st.journal) self->send_exit(st.journal, em.reason);
+    self->quit(em.reason);
+  });
   return {
       [self](Buffer& request) -> caf::result<Buffer> {
         try {
           return handle(self, request);
         } catch (const RequestError& e) {
-          return responses::error(e.code(), e.what());
+          return error_response(e);
         } catch (const std::exception& e) {
           return responses::error(ErrorCode::internal, e.what());
         }

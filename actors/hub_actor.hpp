@@ -1,7 +1,14 @@
 // The hub's entry actor: the one actor a hub publishes. It verifies every
 // request buffer, authenticates the API key, checks the role, and routes by
-// model name to the model actors it supervises; it handles model creation,
-// API keys and listings itself.
+// model name to the model actors; it handles API keys and model creation
+// itself (through the journal and a detached creation worker: it never
+// writes, reads the store or computes on its own thread).
+//
+// It monitors (does not link) the actors it starts: a model actor that
+// fails is reported in fl-hub's log and as `unavailable` (with the reason)
+// by ListModels and every request for it, while every other model is
+// served. The journal and the readers are the hub's shared detached
+// workers.
 //
 // Messages:
 //   std::vector<char> RequestEnvelope -> std::vector<char> ResponseEnvelope
@@ -12,6 +19,7 @@
 #include <caf/stateful_actor.hpp>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "actors/hub_options.hpp"
 #include "hub/key_registry.hpp"
@@ -19,14 +27,29 @@
 namespace fedhub {
 
 struct hub_state {
+  struct Model {
+    caf::actor actor;     // null when it failed
+    std::string problem;  // why it is unavailable
+  };
   std::shared_ptr<Store> store;
   HubOptions options;
   std::unique_ptr<KeyRegistry> keys;
-  std::map<std::string, caf::actor> models;
+  std::set<std::string> key_changes;  // names whose change is being written
+  std::map<std::string, Model> models;
+  std::set<std::string> creating;  // names being created
+  caf::actor journal;
+  std::vector<caf::actor> readers;
   static inline const char* name = "hub";
 };
 
-// Loads keys and models from the store and spawns one model actor per model.
-caf::behavior hub_actor(caf::stateful_actor<hub_state>* self, std::shared_ptr<Store> store, HubOptions options);
+// `models`: the names of the stored models (read at start-up, before the
+// actors run); one model actor is spawned for each, which loads its state in
+// its own merger.
+caf::behavior hub_actor(caf::stateful_actor<hub_state>* self, std::shared_ptr<Store> store, HubOptions options,
+                        std::unique_ptr<KeyRegistry> keys, std::vector<std::string> models);
+
+// The names of the models in a store: (name, "") for each readable record,
+// ("", reason) for a damaged one (reported, not served).
+std::vector<std::pair<std::string, std::string>> stored_model_names(const Store& store);
 
 }  // namespace fedhub

@@ -4,12 +4,20 @@
 #include <chrono>
 #include <cstdint>
 
+#include "hub/model_core.hpp"
+
 namespace fedhub {
 
 struct HubOptions {
-  uint64_t download_chunk_bytes = 4ull << 20;
-  uint64_t max_chunk_bytes = 64ull << 20;
+  uint64_t download_chunk_bytes = 4ull << 20;  // a Download without max_bytes
+  uint64_t max_chunk_bytes = 16ull << 20;      // the largest chunk served
+  // Requests between the hub's actors (summaries, reads, uploads' parts,
+  // the journal's synced writes).
   std::chrono::milliseconds request_timeout{60000};
+  // A merge (computing, storing a version): long for large models.
+  std::chrono::milliseconds merge_timeout{30 * 60 * 1000};
+  ModelCore::Limits limits;  // uploads: parts, window, idle time, sessions
+  int readers = 2;           // detached actors serving older versions and old status
 };
 
 }  // namespace fedhub

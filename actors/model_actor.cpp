@@ -4,14 +4,17 @@
 #include <caf/all.hpp>
 #include <iostream>
 
+#include "actors/actor_errors.hpp"
 #include "actors/atoms.hpp"
-#include "actors/collector_actor.hpp"
 #include "actors/merger_actor.hpp"
+#include "actors/message_types.hpp"
+#include "actors/wire.hpp"
+#include "hub/store_records.hpp"
+#include "messages/contribution.hpp"
 #include "messages/errors.hpp"
-#include "messages/events.hpp"
-#include "messages/records.hpp"
 #include "messages/request_generated.h"
 #include "messages/responses.hpp"
+#include "messages/tensors.hpp"
 
 namespace fedhub {
 
@@ -19,105 +22,372 @@ namespace {
 
 using self_ptr = caf::stateful_actor<model_state>*;
 
-Buffer download(model_state& st, const fb::Download& d) {
-  const auto& m = st.model;
-  const uint64_t version = d.version() < 0 ? m.current_version : static_cast<uint64_t>(d.version());
-  const Buffer* package = &m.package;
-  if (version != m.current_version) {
-    if (!st.older_package || st.older_package->first != version)
-      st.older_package.emplace(version, load_package(*st.store, m, version));
-    package = &st.older_package->second;
-  }
-  if (d.offset() > package->size())
-    throw RequestError(ErrorCode::bad_request, "offset " + std::to_string(d.offset()) + " is past the end of the " +
-                                                   std::to_string(package->size()) + "-byte package");
-  uint64_t max = d.max_bytes() == 0 ? st.options.download_chunk_bytes : d.max_bytes();
-  return responses::download_chunk(m.spec.name, version, *package, d.offset(),
-                                   std::min(max, st.options.max_chunk_bytes));
+caf::behavior running(self_ptr self);
+caf::behavior unavailable(self_ptr self);
+
+Buffer error_response(const RequestError& e) { return responses::error(e.code(), e.what()); }
+
+void log(const model_state& st, const std::string& what) {
+  std::cerr << "fl-hub: model '" << st.name << "': " << what << std::endl;
 }
 
-Buffer status(const model_state& st, const fb::Status& s) {
-  const auto& m = st.model;
-  const uint64_t version = s.version() < 0 ? m.current_version : static_cast<uint64_t>(s.version());
-  if (version > m.current_version)
-    throw RequestError(ErrorCode::unknown_version,
-                       "model '" + m.spec.name + "' has no version " + std::to_string(version));
+ModelCore& core(self_ptr self) { return *self->state.core; }
+
+void broadcast(self_ptr self, const Buffer& event) {
+  for (const auto& s : self->state.subscribers) self->send(s, event_atom::value, event);
+}
+
+const caf::actor& reader(self_ptr self) {
+  auto& st = self->state;
+  return st.readers[st.next_reader++ % st.readers.size()];
+}
+
+// A request to the merger that nobody waits for: its failure is logged.
+template <class... Ts>
+void tell_merger(self_ptr self, Ts&&... xs) {
+  self->request(self->state.merger, self->state.options.request_timeout, std::forward<Ts>(xs)...)
+      .then([](caf::unit_t) {},
+            [self](caf::error& e) { log(self->state, from_caf_error(e, "the merger").what()); });
+}
+
+// Turns a failed internal request into the client's answer.
+auto fail_into(caf::response_promise rp, std::string what) {
+  return [rp, what](caf::error& e) mutable { rp.deliver(error_response(from_caf_error(e, what))); };
+}
+
+int64_t checked_version(int64_t v, const char* request) {
+  if (v < -1)
+    throw RequestError(ErrorCode::bad_request, std::string(request) + ": version " + std::to_string(v) +
+                                                   " is neither a version (0, 1, ...) nor -1 (the current one)");
+  return v;
+}
+
+[[noreturn]] void no_such_version(const ModelCore& c, uint64_t v) {
+  if (v > c.current_version())
+    throw RequestError(ErrorCode::unknown_version, "model '" + c.name() + "' has no version " + std::to_string(v) +
+                                                       " (current: " + std::to_string(c.current_version()) + ")");
+  throw RequestError(ErrorCode::unknown_version,
+                     "the weights of version " + std::to_string(v) + " of '" + c.name() +
+                         "' were pruned (the model keeps the last " + std::to_string(c.policy().versions_to_keep()) +
+                         " versions; see fl-manager policy)");
+}
+
+// ---------------------------------------------------------------- downloads
+
+caf::result<Buffer> download(self_ptr self, const fb::Download& d) {
+  auto& st = self->state;
+  auto& c = core(self);
+  const int64_t asked = checked_version(d.version(), "download");
+  const uint64_t v = asked < 0 ? c.current_version() : static_cast<uint64_t>(asked);
+  if (!c.weights_stored(v)) no_such_version(c, v);
+  const uint64_t max = std::min(d.max_bytes() == 0 ? st.options.download_chunk_bytes : d.max_bytes(),
+                                st.options.max_chunk_bytes);
+  const uint64_t total = v == c.current_version() ? c.published()->size() : c.versions().at(v).package_bytes;
+  if (d.offset() > total)
+    throw RequestError(ErrorCode::bad_request, "offset " + std::to_string(d.offset()) + " is past the end of the " +
+                                                   std::to_string(total) + "-byte package");
+  const uint64_t length = std::min(max, total - d.offset());
+  if (v == c.current_version()) {
+    const auto& image = c.published();
+    return responses::download_chunk(st.name, v, total, d.offset(), length,
+                                     [&](std::span<char> out) { image->copy(d.offset(), out); });
+  }
+  auto rp = self->make_response_promise();
+  self->request(reader(self), st.options.request_timeout, chunk_atom::value, st.name, v, total, d.offset(), length)
+      .then([rp](Buffer& chunk) mutable { rp.deliver(std::move(chunk)); }, fail_into(rp, "a reader"));
+  return rp;
+}
+
+// ---------------------------------------------------------------- status
+
+fb::ModelStatusT status_without_notes(self_ptr self, uint64_t v) {
+  auto& c = core(self);
   fb::ModelStatusT out;
-  out.version = version;
-  for (const auto& buf : st.store->contribution_summaries(m.spec.name, version)) {
-    out.contributions.push_back(std::make_unique<fb::ContributionSummaryT>());
-    records::verify_contribution_summary(buf)->UnPackTo(out.contributions.back().get());
+  out.version = v;
+  out.summary = std::make_unique<fb::ModelSummaryT>(wire::summary(c.summary()));
+  for (const auto& n : c.versions()) out.versions.push_back(wire::version(n));
+  return out;
+}
+
+caf::result<Buffer> status(self_ptr self, const fb::Status& s) {
+  auto& c = core(self);
+  const int64_t asked = checked_version(s.version(), "status");
+  const uint64_t v = asked < 0 ? c.current_version() : static_cast<uint64_t>(asked);
+  if (v > c.current_version()) no_such_version(c, v);
+  auto out = status_without_notes(self, v);
+  if (const auto* notes = c.notes_for(v)) {
+    for (const auto& n : *notes) out.contributions.push_back(wire::contribution(n));
+    return responses::make(std::move(out));
   }
-  const auto pending = static_cast<uint32_t>(st.store->pending(m.spec.name).size());
-  out.summary = std::make_unique<fb::ModelSummaryT>(m.summary(pending, st.merging));
-  for (const auto& buf : st.store->version_infos(m.spec.name)) {
-    out.versions.push_back(std::make_unique<fb::VersionInfoT>());
-    records::verify_version_info(buf)->UnPackTo(out.versions.back().get());
-  }
+  // An old version: its contributions are in the store only.
+  auto rp = self->make_response_promise();
+  auto shared = std::make_shared<fb::ModelStatusT>(std::move(out));
+  self->request(reader(self), self->state.options.request_timeout, notes_atom::value, self->state.name, v)
+      .then(
+          [rp, shared](std::vector<Buffer>& records) mutable {
+            try {
+              for (const auto& r : records) shared->contributions.push_back(wire::contribution(stored::read_contribution_summary(r)));
+              rp.deliver(responses::make(std::move(*shared)));
+            } catch (const RequestError& e) {
+              rp.deliver(error_response(e));
+            }
+          },
+          fail_into(rp, "a reader"));
+  return rp;
+}
+
+// ---------------------------------------------------------------- uploads
+
+Buffer session_response(const model_state& st, const UploadSession& s) {
+  fb::UploadSessionT out;
+  out.model = st.name;
+  out.upload_id = s.id;
+  out.received = s.stored;
+  out.part_bytes = st.options.limits.part_bytes;
+  out.window = st.options.limits.window;
+  out.expires_after_ms = st.options.limits.session_idle_ms;
   return responses::make(std::move(out));
 }
 
-void broadcast(model_state& st, self_ptr self, const Buffer& event) {
-  for (const auto& s : st.subscribers) self->send(s, event_atom::value, event);
-}
-
-// A new version was stored by the merger: reload the durable state, tell the
-// collector and every subscriber.
-void on_merged(self_ptr self, const Buffer& response) {
+caf::result<Buffer> upload_begin(self_ptr self, const fb::UploadBegin& b, const std::string& caller) {
   auto& st = self->state;
-  const auto* r = flatbuffers::GetRoot<fb::ResponseEnvelope>(response.data())->response_as_MergeReceipt();
-  if (!r) return;
-  st.model = ModelState::load(*st.store, st.model.spec.name);
-  st.older_package.reset();
-  self->send(st.collector, published_atom::value, st.model.current_version);
-  fb::MergeReceiptT receipt;
-  r->UnPackTo(&receipt);
-  fb::VersionPublishedT ev;
-  ev.model = st.model.spec.name;
-  ev.version = receipt.new_version;
-  ev.base_version = receipt.base_version;
-  ev.contributors = std::move(receipt.contributors);
-  ev.total_samples = receipt.total_samples;
-  ev.aggregator = st.model.policy.merge == MergeMode::async ? "fedasync" : st.model.policy.aggregator.name;
-  ev.contributions = std::move(receipt.contributions);
-  ev.dropped = receipt.dropped;
-  broadcast(st, self, events::version_published(std::move(ev)));
-}
-
-caf::result<Buffer> merge(self_ptr self, const fb::Merge& m) {
-  auto& st = self->state;
-  if (st.merging)
-    throw RequestError(ErrorCode::merge_in_progress,
-                       "a merge of '" + st.model.spec.name + "' is running; try again when it ends");
-  st.merging = true;
+  auto& c = core(self);
+  const auto bytes = as_span(b.contribution());
+  const auto* h = flatbuffers::GetRoot<fb::Contribution>(bytes.data());  // verified by the hub actor
+  check_tensor_infos(h->tensors(), c.definition().layout);
+  ModelCore::UploadRequest rq;
+  rq.model = h->model()->str();
+  rq.base_version = h->base_version();
+  rq.num_samples = h->num_samples();
+  rq.data_bytes = h->data_bytes();
+  rq.data_hash = h->data_hash();
+  rq.metrics = read_metrics(h->metrics());
+  rq.header.assign(bytes.begin(), bytes.end());
+  uint64_t id = 0;
+  while (id == 0 || c.has_session(id)) id = st.upload_ids();
+  std::optional<uint64_t> replaced;
+  const UploadSession& session = c.begin_upload(rq, caller, id, now_ms(), &replaced);
+  if (replaced) tell_merger(self, abort_atom::value, *replaced);
   auto rp = self->make_response_promise();
-  // The merger checks the base and the count against its own state; new
-  // versions reach this actor as merged_atom messages before this answer.
-  self->request(st.merger, caf::infinite, merge_atom::value, m.base_version())
+  self->request(st.merger, st.options.request_timeout, begin_atom::value, session)
       .then(
-          [self, rp](Buffer& response) mutable {
-            self->state.merging = false;
-            rp.deliver(std::move(response));
+          [self, rp, id](caf::unit_t) mutable {
+            const auto* s = core(self).find_session(id);
+            if (!s) {
+              rp.deliver(responses::error(ErrorCode::unknown_upload, "the upload ended while it began"));
+              return;
+            }
+            rp.deliver(session_response(self->state, *s));
           },
-          [self, rp](caf::error& err) mutable {
-            self->state.merging = false;
-            rp.deliver(responses::error(ErrorCode::internal, "the merger failed: " + self->system().render(err)));
+          [self, rp, id](caf::error& e) mutable {
+            core(self).end_session(id);
+            rp.deliver(error_response(from_caf_error(e, "the merger")));
           });
   return rp;
 }
 
-caf::result<Buffer> policy(self_ptr self, const fb::Policy& p) {
+caf::result<Buffer> upload_part(self_ptr self, Buffer& request, const std::string& caller) {
   auto& st = self->state;
-  if (!p.policy_json() || p.policy_json()->size() == 0) {
-    fb::PolicyInfoT info;
-    info.model = st.model.spec.name;
-    info.policy_json = st.model.policy.to_json();
-    return responses::make(std::move(info));
-  }
+  const auto* p = flatbuffers::GetRoot<fb::RequestEnvelope>(request.data())->request_as_UploadPart();
+  const uint64_t id = p->upload_id();
+  const uint64_t offset = p->offset();
+  const uint64_t size = p->data()->size();
+  core(self).forward_part(id, caller, offset, size, now_ms());
   auto rp = self->make_response_promise();
-  rp.delegate(st.merger, policy_atom::value, p.policy_json()->str());
+  self->request(st.merger, st.options.request_timeout, part_atom::value, id, offset, std::move(request))
+      .then(
+          [self, rp, id, size](caf::unit_t) mutable {
+            auto& c = core(self);
+            c.part_stored(id, size);
+            fb::UploadProgressT out;
+            out.model = self->state.name;
+            out.upload_id = id;
+            const auto* s = c.find_session(id);
+            out.received = s ? s->stored : 0;
+            rp.deliver(responses::make(std::move(out)));
+          },
+          [self, rp, id](caf::error& e) mutable {
+            auto err = from_caf_error(e, "the merger");
+            auto& c = core(self);
+            if (err.code() == ErrorCode::bad_checksum || err.code() == ErrorCode::bad_request ||
+                err.code() == ErrorCode::internal)
+              c.part_lost(id);  // the client resumes from what is stored
+            else
+              c.end_session(id);  // the merger has dropped it
+            rp.deliver(error_response(err));
+          });
   return rp;
 }
+
+Buffer upload_resume(self_ptr self, const fb::UploadResume& r, const std::string& caller) {
+  auto& c = core(self);
+  const auto& s = c.session(r.upload_id(), caller);
+  c.part_lost(s.id);
+  return session_response(self->state, s);
+}
+
+Buffer upload_abort(self_ptr self, const fb::UploadAbort& a, const std::string& caller) {
+  auto& c = core(self);
+  const auto& s = c.session(a.upload_id(), caller);
+  if (s.state == UploadSession::State::committing)
+    throw RequestError(ErrorCode::bad_request, "upload " + std::to_string(s.id) + " is being committed");
+  const uint64_t id = s.id;
+  c.end_session(id);
+  tell_merger(self, abort_atom::value, id);
+  return responses::ack("aborted upload " + std::to_string(id));
+}
+
+void try_merge(self_ptr self);
+
+// The merger found the whole upload sound: decide, write, acknowledge.
+void accept(self_ptr self, uint64_t id, caf::response_promise rp) {
+  auto& st = self->state;
+  auto& c = core(self);
+  ContributionNote note;
+  try {
+    note = c.assign_commit(id, now_ms());
+  } catch (const RequestError& e) {
+    tell_merger(self, abort_atom::value, id);
+    rp.deliver(error_response(e));
+    return;
+  }
+  const auto& s = c.session(id, note.participant);
+  StoreBatch batch;
+  batch.put_contribution(st.name, note.base_version, note.participant,
+                         stored::contribution_record(note, s.header, s.data_bytes), stored::contribution_summary(note),
+                         note.seq);
+  batch.erase_upload(st.name, id);
+  self->request(st.journal, st.options.request_timeout, commit_atom::value, std::move(batch))
+      .then(
+          [self, rp, id, note](caf::unit_t) mutable {
+            auto& st = self->state;
+            const uint32_t count = core(self).commit_durable(id);
+            tell_merger(self, committed_atom::value, id, note);
+            rp.deliver(wire::upload_receipt(st.name, note, count));
+            broadcast(self, wire::contribution_accepted(st.name, note, count));
+            try_merge(self);
+          },
+          [self, rp, id](caf::error& e) mutable {
+            core(self).commit_failed(id);
+            tell_merger(self, abort_atom::value, id);
+            auto err = from_caf_error(e, "the journal");
+            rp.deliver(responses::error(ErrorCode::internal, std::string("the contribution was not stored: ") + err.what()));
+          });
+}
+
+caf::result<Buffer> upload_commit(self_ptr self, const fb::UploadCommit& cm, const std::string& caller) {
+  auto& st = self->state;
+  const uint64_t id = cm.upload_id();
+  core(self).start_finalize(id, caller, now_ms());
+  auto rp = self->make_response_promise();
+  self->request(st.merger, st.options.request_timeout, finalize_atom::value, id)
+      .then([self, rp, id](bool) { accept(self, id, rp); },
+            [self, rp, id](caf::error& e) mutable {
+              core(self).end_session(id);
+              rp.deliver(error_response(from_caf_error(e, "the merger")));
+            });
+  return rp;
+}
+
+// ---------------------------------------------------------------- merges
+
+void answer_waiters(self_ptr self, uint64_t base, const Buffer& response) {
+  auto& w = self->state.merge_waiters;
+  for (auto it = w.begin(); it != w.end();)
+    if (it->first == base) {
+      it->second.deliver(response);
+      it = w.erase(it);
+    } else {
+      ++it;
+    }
+}
+
+void try_merge(self_ptr self) {
+  auto& st = self->state;
+  auto order = core(self).start_merge();
+  if (!order) return;
+  const uint64_t base = order->base_version;
+  self->request(st.merger, st.options.merge_timeout, merge_atom::value, std::move(*order))
+      .then(
+          [self, base](MergeOutcome& out) {
+            auto& st = self->state;
+            const Buffer receipt = wire::merge_receipt(st.name, out);
+            const Buffer event = wire::version_published(st.name, out);
+            core(self).merge_done(std::move(out));
+            answer_waiters(self, base, receipt);
+            broadcast(self, event);
+            try_merge(self);
+          },
+          [self, base](caf::error& e) {
+            core(self).merge_failed();
+            auto err = from_caf_error(e, "the merger");
+            log(self->state, "merging version " + std::to_string(base) + " failed: " + err.describe());
+            answer_waiters(self, base, error_response(err));
+          });
+}
+
+caf::result<Buffer> merge(self_ptr self, const fb::Merge& m) {
+  core(self).request_merge(m.base_version());
+  auto rp = self->make_response_promise();
+  self->state.merge_waiters.emplace_back(m.base_version(), rp);
+  try_merge(self);
+  return rp;
+}
+
+void schedule_tick(self_ptr self) {
+  const auto& p = core(self).policy();
+  if (p.interval_seconds <= 0 || p.merge == MergeMode::async) return;
+  self->delayed_send(self, std::chrono::milliseconds(static_cast<int64_t>(p.interval_seconds * 1000)),
+                     tick_atom::value, self->state.tick_generation);
+}
+
+void schedule_sweep(self_ptr self) {
+  const auto idle = self->state.options.limits.session_idle_ms;
+  self->delayed_send(self, std::chrono::milliseconds(std::clamp<uint64_t>(idle / 4, 100, 30000)), sweep_atom::value);
+}
+
+// ---------------------------------------------------------------- policy
+
+Buffer policy_info(const std::string& model, const MergePolicy& p) {
+  fb::PolicyInfoT info;
+  info.model = model;
+  info.policy_json = p.to_json();
+  return responses::make(std::move(info));
+}
+
+caf::result<Buffer> policy(self_ptr self, const fb::Policy& p) {
+  auto& st = self->state;
+  auto& c = core(self);
+  if (!p.policy_json() || p.policy_json()->size() == 0) return policy_info(st.name, c.policy());
+  MergePolicy next;
+  try {
+    next = c.policy().patched(p.policy_json()->str());
+  } catch (const std::invalid_argument& e) {
+    throw RequestError(ErrorCode::bad_request, e.what());
+  }
+  StoreBatch batch;
+  batch.put_model(st.name, stored::model_record(c.definition(), next));
+  auto rp = self->make_response_promise();
+  self->request(st.journal, st.options.request_timeout, commit_atom::value, std::move(batch))
+      .then(
+          [self, rp, next](caf::unit_t) mutable {
+            auto& st = self->state;
+            auto& c = core(self);
+            const bool ends_uploads = aggregation_changes(c.policy(), next);
+            c.set_policy(next);
+            if (ends_uploads)
+              for (uint64_t id : c.open_uploads()) c.end_session(id);  // the merger drops their data too
+            tell_merger(self, policy_atom::value, next.to_json());
+            ++st.tick_generation;
+            schedule_tick(self);
+            rp.deliver(policy_info(st.name, next));
+            try_merge(self);
+          },
+          fail_into(rp, "the journal"));
+  return rp;
+}
+
+// ---------------------------------------------------------------- subscriptions
 
 Buffer subscribe(self_ptr self, bool on) {
   auto sender = caf::actor_cast<caf::actor>(self->current_sender());
@@ -131,84 +401,147 @@ Buffer subscribe(self_ptr self, bool on) {
     self->demonitor(sender);
     subs.erase(it);
   }
-  return responses::ack(std::string(on ? "subscribed to '" : "unsubscribed from '") + self->state.model.spec.name +
-                        "'");
+  return responses::ack(std::string(on ? "subscribed to '" : "unsubscribed from '") + self->state.name + "'");
 }
 
-caf::result<Buffer> handle(self_ptr self, Buffer& request, std::string& caller) {
-  auto& st = self->state;
+caf::result<Buffer> handle(self_ptr self, Buffer& request, const std::string& caller) {
   // Verified by the hub actor of this process.
   const auto* env = flatbuffers::GetRoot<fb::RequestEnvelope>(request.data());
   switch (env->request_type()) {
     case fb::Request::Download:
-      return download(st, *env->request_as_Download());
+      return download(self, *env->request_as_Download());
     case fb::Request::Status:
-      return status(st, *env->request_as_Status());
+      return status(self, *env->request_as_Status());
+    case fb::Request::UploadBegin:
+      return upload_begin(self, *env->request_as_UploadBegin(), caller);
+    case fb::Request::UploadPart:
+      return upload_part(self, request, caller);
+    case fb::Request::UploadCommit:
+      return upload_commit(self, *env->request_as_UploadCommit(), caller);
+    case fb::Request::UploadResume:
+      return upload_resume(self, *env->request_as_UploadResume(), caller);
+    case fb::Request::UploadAbort:
+      return upload_abort(self, *env->request_as_UploadAbort(), caller);
     case fb::Request::Merge:
       return merge(self, *env->request_as_Merge());
+    case fb::Request::Policy:
+      return policy(self, *env->request_as_Policy());
     case fb::Request::Subscribe:
       return subscribe(self, true);
     case fb::Request::Unsubscribe:
       return subscribe(self, false);
-    case fb::Request::Policy:
-      return policy(self, *env->request_as_Policy());
-    case fb::Request::Upload: {
-      auto rp = self->make_response_promise();
-      rp.delegate(st.collector, upload_atom::value, std::move(request), std::move(caller));
-      return rp;
-    }
     default:
       throw RequestError(ErrorCode::bad_request,
                          std::string("a model does not handle ") + fb::EnumNameRequest(env->request_type()));
   }
 }
 
-}  // namespace
+// ---------------------------------------------------------------- behaviors
 
-caf::behavior model_actor(self_ptr self, std::shared_ptr<Store> store, ModelState model, HubOptions options) {
+void become_unavailable(self_ptr self, std::string problem) {
   auto& st = self->state;
-  st.store = store;
-  st.options = options;
-  st.model = std::move(model);
-  const auto& name = st.model.spec.name;
-  auto me = caf::actor_cast<caf::actor>(self);
-  st.merger = self->spawn<caf::linked + caf::detached>(merger_actor, store, name, me);
-  st.collector = self->spawn<caf::linked>(collector_actor, store, name, st.model.layout, st.model.current_version,
-                                          st.model.policy.to_json(), me, st.merger);
-  self->set_down_handler([self](caf::down_msg& dm) {
-    auto& subs = self->state.subscribers;
-    subs.erase(std::remove_if(subs.begin(), subs.end(), [&](const caf::actor& a) { return a.address() == dm.source; }),
-               subs.end());
-  });
+  st.problem = std::move(problem);
+  log(st, "unavailable: " + st.problem);
+  const Buffer err = responses::error(ErrorCode::model_unavailable,
+                                      "model '" + st.name + "' is unavailable: " + st.problem);
+  for (auto& [base, rp] : st.merge_waiters) rp.deliver(err);
+  st.merge_waiters.clear();
+  self->become(unavailable(self));
+}
+
+caf::behavior running(self_ptr self) {
   return {
       [self](model_atom, Buffer& request, std::string& caller) -> caf::result<Buffer> {
         try {
           return handle(self, request, caller);
         } catch (const RequestError& e) {
-          return responses::error(e.code(), e.what());
+          return error_response(e);
         } catch (const std::exception& e) {
           return responses::error(ErrorCode::internal, e.what());
         }
       },
-      [self](summary_atom) -> Buffer {
-        auto& st = self->state;
-        auto pending = static_cast<uint32_t>(st.store->pending(st.model.spec.name).size());
-        return pack_summary(st.model.summary(pending, st.merging));
+      [self](summary_atom) -> Buffer { return wire::pack_summary(wire::summary(core(self).summary())); },
+      [self](tick_atom, uint64_t generation) {
+        if (generation != self->state.tick_generation) return;
+        core(self).interval_tick();
+        try_merge(self);
+        schedule_tick(self);
       },
-      [self](accepted_atom, Buffer& event) { broadcast(self->state, self, event); },
-      [self](merged_atom, Buffer& receipt) {
-        try {
-          on_merged(self, receipt);
-        } catch (const std::exception& e) {
-          std::cerr << "fl-hub: model '" << self->state.model.spec.name
-                    << "': reloading after a merge failed: " << e.what() << std::endl;
+      [self](sweep_atom) {
+        auto& c = core(self);
+        for (uint64_t id : c.expired(now_ms())) {
+          c.end_session(id);
+          tell_merger(self, abort_atom::value, id);
         }
-      },
-      [self](policy_atom, std::string& policy) {
-        self->state.model.policy = MergePolicy::from_json(policy);
-        self->send(self->state.collector, policy_atom::value, policy);
+        schedule_sweep(self);
       },
   };
+}
+
+caf::behavior unavailable(self_ptr self) {
+  return {
+      [self](model_atom, Buffer&, std::string&) -> Buffer {
+        return responses::error(ErrorCode::model_unavailable,
+                                "model '" + self->state.name + "' is unavailable: " + self->state.problem);
+      },
+      [self](summary_atom) -> Buffer {
+        auto& st = self->state;
+        return wire::pack_summary(st.core ? wire::summary(st.core->summary(), fb::Availability::unavailable, st.problem)
+                                          : wire::summary_of_absent(st.name, fb::Availability::unavailable, st.problem));
+      },
+      [](tick_atom, uint64_t) {},
+      [](sweep_atom) {},
+  };
+}
+
+caf::behavior loading(self_ptr self) {
+  return {
+      [self](loaded_atom, LoadedModelState& s) {
+        auto& st = self->state;
+        st.core.emplace(std::move(s.definition), std::move(s.policy), std::move(s.recovered), std::move(s.image),
+                        st.options.limits);
+        self->become(running(self));
+        schedule_tick(self);
+        schedule_sweep(self);
+        try_merge(self);  // contributions recovered may be due
+      },
+      [self](load_fail_atom, std::string& reason) { become_unavailable(self, reason); },
+      [](model_atom, Buffer&, std::string&) -> caf::result<Buffer> { return caf::skip; },
+      [self](summary_atom) -> Buffer {
+        return wire::pack_summary(wire::summary_of_absent(self->state.name, fb::Availability::loading, ""));
+      },
+  };
+}
+
+}  // namespace
+
+caf::behavior model_actor(self_ptr self, std::shared_ptr<Store> store, std::string name, HubOptions options,
+                          caf::actor journal, std::vector<caf::actor> readers,
+                          std::optional<LoadedModelState> created) {
+  auto& st = self->state;
+  st.name = name;
+  st.options = options;
+  st.journal = std::move(journal);
+  st.readers = std::move(readers);
+  auto me = caf::actor_cast<caf::actor>(self);
+  st.merger = self->spawn<caf::detached + caf::monitored>(merger_actor, std::move(store), name, me, std::move(created));
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (st.merger && dm.source == st.merger.address()) {
+      st.merger = nullptr;
+      if (!st.problem.empty()) return;  // it reported why (load failed)
+      become_unavailable(self, "its merger stopped (" + caf::to_string(dm.reason) + ")");
+      return;
+    }
+    auto& subs = st.subscribers;
+    subs.erase(std::remove_if(subs.begin(), subs.end(), [&](const caf::actor& a) { return a.address() == dm.source; }),
+               subs.end());
+  });
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    if (self->state.merger) self->send_exit(self->state.merger, em.reason);
+    self->quit(em.reason);
+  });
+  return loading(self);
 }
 
 }  // namespace fedhub

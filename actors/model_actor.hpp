@@ -1,44 +1,61 @@
-// One actor per model: holds the current version and serves downloads,
-// hands uploads to its collector and merges to its merger, and pushes events
-// to subscribers.
+// One actor per model: it holds the model's ModelCore (hub/model_core.hpp),
+// the one owner of the model's state, and nothing else holds copies. It
+// makes every decision at once and hands all work that blocks or computes
+// to others, with the snapshots that work needs:
 //
-//        download ──► model ──► (package in memory, older versions from the store)
-//        upload   ──► model ──► collector ──► store (synced) ──► receipt
-//        merge    ──► model ──► merger (detached) ──► store ──► model reloads,
-//                                tells the collector and the subscribers
+//   merger (detached, one per model)  parts checked and staged, merges,
+//                                      versions stored; the initial load
+//   journal (detached, the hub's)      synced acceptances and policies
+//   readers (detached, the hub's)      older versions, old status
+//
+// Its life (CAF's state-machine style):
+//
+//   loading ──(loaded)──► running ──(merger lost)──► unavailable
+//      └──────(load failed)───────────────────────────────┘
+//
+// While loading, requests wait in the mailbox (skipped); an unavailable
+// model answers model_unavailable with the reason.
 //
 // Messages:
-//   (model_atom, request, caller) -> response   from the hub actor
-//   (summary_atom) -> ModelSummary buffer
-//   (accepted_atom, Event)                      from the collector
+//   (model_atom, request, caller) -> response     from the hub actor
+//   (summary_atom) -> ModelSummary buffer (with its availability)
+//   (loaded_atom, LoadedModelState), (load_fail_atom, reason)   from the merger
 #pragma once
 
 #include <caf/actor.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
 #include <memory>
 #include <optional>
+#include <random>
 #include <vector>
 
 #include "actors/hub_options.hpp"
-#include "hub/model_state.hpp"
+#include "hub/merge_engine.hpp"
+#include "hub/model_core.hpp"
 
 namespace fedhub {
 
 struct model_state {
-  std::shared_ptr<Store> store;
+  std::string name;
   HubOptions options;
-  ModelState model;
-  caf::actor collector;
+  std::optional<ModelCore> core;
   caf::actor merger;
-  bool merging = false;
+  caf::actor journal;
+  std::vector<caf::actor> readers;
+  size_t next_reader = 0;
   std::vector<caf::actor> subscribers;
-  // The last older version downloaded: chunked downloads of it stay cheap.
-  std::optional<std::pair<uint64_t, Buffer>> older_package;
+  // Manual merge commands waiting for the version they asked for.
+  std::vector<std::pair<uint64_t, caf::response_promise>> merge_waiters;
+  uint64_t tick_generation = 0;  // a policy change cancels older interval ticks
+  std::string problem;           // why the model is unavailable
+  std::mt19937_64 upload_ids{std::random_device{}()};
   static inline const char* name = "model";
 };
 
-caf::behavior model_actor(caf::stateful_actor<model_state>* self, std::shared_ptr<Store> store, ModelState model,
-                          HubOptions options);
+caf::behavior model_actor(caf::stateful_actor<model_state>* self, std::shared_ptr<Store> store, std::string name,
+                          HubOptions options, caf::actor journal, std::vector<caf::actor> readers,
+                          std::optional<LoadedModelState> created);
 
 }  // namespace fedhub

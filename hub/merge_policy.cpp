@@ -40,6 +40,10 @@ json staleness_json(const federation::StalenessPolicy& p) {
   return json{{"kind", federation::to_string(p.kind)}, {"max_staleness", p.max_staleness}, {"a", p.a}, {"b", p.b}};
 }
 
+constexpr int64_t kMaxCount = 1000000;
+constexpr double kMaxIntervalSeconds = 1e7;
+constexpr double kMaxAbsLimit = 1e30;
+
 [[noreturn]] void bad(const std::string& what) { throw std::invalid_argument("merge policy: " + what); }
 
 double number(const json& v, const char* key) {
@@ -49,6 +53,8 @@ double number(const json& v, const char* key) {
 
 int64_t integer(const json& v, const char* key) {
   if (!v.is_number_integer()) bad(std::string("'") + key + "' must be an integer, got " + v.dump());
+  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+    bad(std::string("'") + key + "' is out of range: " + v.dump());
   return v.get<int64_t>();
 }
 
@@ -108,17 +114,25 @@ void apply_patch(MergePolicy& p, const json& j) {
       p.interval_seconds = number(v, "interval_seconds");
     } else if (k == "retain_versions") {
       p.retain_versions = integer(v, "retain_versions");
+    } else if (k == "max_abs_value") {
+      p.max_abs_value = number(v, "max_abs_value");
     } else {
       bad("unknown key '" + k +
           "' (merge, k, alpha, staleness, aggregator, norm_bound, on_norm_exceeded, interval_seconds, "
-          "retain_versions)");
+          "retain_versions, max_abs_value)");
     }
   }
-  if (p.k < 1) bad("'k' must be at least 1");
+  if (p.k < 1 || p.k > kMaxCount) bad("'k' must be 1 to " + std::to_string(kMaxCount));
   if (!(p.alpha > 0 && p.alpha <= 1)) bad("'alpha' must be in (0, 1]");
   if (!(p.norm_bound >= 0) || !std::isfinite(p.norm_bound)) bad("'norm_bound' must be >= 0");
   if (!(p.interval_seconds >= 0) || !std::isfinite(p.interval_seconds)) bad("'interval_seconds' must be >= 0");
-  if (p.retain_versions < 1) bad("'retain_versions' must be at least 1");
+  if (p.interval_seconds > kMaxIntervalSeconds) bad("'interval_seconds' must be at most 1e7 (about 115 days)");
+  if (p.retain_versions < 1 || p.retain_versions > kMaxCount)
+    bad("'retain_versions' must be 1 to " + std::to_string(kMaxCount));
+  if (p.staleness.max_staleness < -1 || p.staleness.max_staleness > kMaxCount)
+    bad("'staleness.max_staleness' must be -1 (no bound) to " + std::to_string(kMaxCount));
+  if (!(p.max_abs_value >= 0) || !std::isfinite(p.max_abs_value) || p.max_abs_value > kMaxAbsLimit)
+    bad("'max_abs_value' must be 0 (no bound) to 1e30");
   p.aggregator.resolved();  // validates the strategy's name and parameters
 }
 
@@ -133,7 +147,8 @@ std::string MergePolicy::to_json() const {
          {"norm_bound", norm_bound},
          {"on_norm_exceeded", clip_to_norm ? "clip" : "reject"},
          {"interval_seconds", interval_seconds},
-         {"retain_versions", retain_versions}};
+         {"retain_versions", retain_versions},
+         {"max_abs_value", max_abs_value}};
   return j.dump();
 }
 

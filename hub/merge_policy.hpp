@@ -5,7 +5,7 @@
 //    "staleness":{"kind":"fedbuff","max_staleness":4},
 //    "aggregator":{"name":"fedadam"},
 //    "norm_bound":0,"on_norm_exceeded":"reject",
-//    "interval_seconds":0,"retain_versions":5}
+//    "interval_seconds":0,"retain_versions":5,"max_abs_value":1e6}
 //
 // merge:
 //   manual    the paper: merge on the manager's command (fl-manager merge)
@@ -23,6 +23,11 @@
 // retain_versions: versions whose weights are kept (at least
 //   max_staleness + 1 are always kept); older weights are pruned, their
 //   version info stays.
+// max_abs_value: every uploaded value must satisfy |v| <= max_abs_value, or
+//   the upload is refused with magnitude_exceeded before it is acknowledged
+//   (0 = no bound; default 1e6), so that no contribution can overflow a merge.
+// Integers are range-checked: k and retain_versions 1..1e6, max_staleness
+// -1 (no bound)..1e6; interval_seconds 0..1e7.
 #pragma once
 
 #include <cstdint>
@@ -45,6 +50,7 @@ struct MergePolicy {
   bool clip_to_norm = false;  // on_norm_exceeded: false = reject, true = clip
   double interval_seconds = 0;
   int64_t retain_versions = 5;
+  double max_abs_value = 1e6;
 
   // The oldest base version accepted when the model is at `current`.
   uint64_t oldest_accepted_base(uint64_t current) const;

@@ -1,0 +1,577 @@
+#include "hub/merge_engine.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+
+#include "federation/aggregate.hpp"
+#include "federation/validation.hpp"
+#include "hub/store_records.hpp"
+#include "messages/errors.hpp"
+#include "messages/framed.hpp"
+#include "messages/model_package.hpp"
+#include "messages/records.hpp"
+
+namespace fedhub {
+
+struct MergeEngine::Held {
+  UploadMode mode = UploadMode::assemble;
+  uint64_t base = 0;
+  uint64_t num_samples = 0;
+  uint64_t data_bytes = 0;
+  uint64_t data_hash = 0;
+  double factor = 1;  // the factor its folded parts carry
+  double coef = 0;    // the aggregator's coefficient for them (fold mode)
+  uint64_t received = 0;
+  uint64_t folded = 0;
+  bool in_front = false;  // counted in / added to the front round's aggregator
+  std::optional<AlignedFloats> delta;
+  DataHasher hasher;
+  double delta_squared = 0;
+  bool clipped = false;
+  std::optional<ContributionNote> note;
+};
+
+namespace {
+
+std::unique_ptr<federation::Aggregator> make_for(const MergePolicy& p, const ModelDefinition& d,
+                                                 const federation::ServerState& state) {
+  return federation::make_aggregator(p.aggregator, static_cast<int64_t>(d.parameters), state);
+}
+
+bool folds(const MergePolicy& p, const federation::Aggregator& a) {
+  return p.merge != MergeMode::async && a.can_fold_parts() && p.norm_bound == 0;
+}
+
+uint64_t checked_add(uint64_t a, uint64_t b) {
+  if (b > UINT64_MAX - a) throw RequestError(ErrorCode::internal, "the merge's sample total overflows");
+  return a + b;
+}
+
+}  // namespace
+
+MergeEngine::MergeEngine(Store& store, ModelDefinition definition, MergePolicy policy, SharedImage current,
+                         federation::ServerState state)
+    : store_(store),
+      def_(std::move(definition)),
+      policy_(std::move(policy)),
+      current_(std::move(current)),
+      state_(std::move(state)) {
+  if (!current_ || current_->weights.size() != def_.parameters)
+    throw RequestError(ErrorCode::internal, "model '" + def_.name + "': the current weights do not fit the layout");
+  aggregator_ = make_for(policy_, def_, state_);
+}
+
+MergeEngine::~MergeEngine() = default;
+
+MergeEngine::Held& MergeEngine::held(uint64_t id) {
+  auto it = held_.find(id);
+  if (it == held_.end())
+    throw RequestError(ErrorCode::unknown_upload, "the merger of '" + def_.name + "' holds no upload " +
+                                                      std::to_string(id));
+  return *it->second;
+}
+
+namespace {
+
+// "tensor 'dense/kernel' index 5" for a flat parameter index.
+std::string where(const std::vector<TensorSpec>& layout, uint64_t flat) {
+  for (const auto& t : layout) {
+    const auto n = static_cast<uint64_t>(element_count(t.shape));
+    if (flat < n) return "tensor '" + t.name + "' index " + std::to_string(flat);
+    flat -= n;
+  }
+  return "index " + std::to_string(flat);
+}
+
+}  // namespace
+
+std::span<const float> MergeEngine::base_weights(uint64_t version) {
+  if (version == current_->version) return current_->weights.span();
+  if (auto it = bases_.find(version); it != bases_.end()) return it->second->weights.span();
+  // Read the version from the store: its prefix, then its weights.
+  char first[8];
+  if (!store_.read_version(def_.name, version, 0, first))
+    throw RequestError(ErrorCode::unknown_version, "the weights of version " + std::to_string(version) + " of '" +
+                                                       def_.name + "' are not stored any more");
+  const auto prefix_size = frame_prefix_size(first);
+  if (!prefix_size) throw RequestError(ErrorCode::internal, "stored version is damaged");
+  auto image = std::make_shared<VersionImage>();
+  image->version = version;
+  image->prefix.resize(*prefix_size);
+  store_.read_version(def_.name, version, 0, image->prefix);
+  const auto header = read_package_header(image->prefix);
+  image->weights = AlignedFloats(def_.parameters);
+  if (header.total_size != image->prefix.size() + image->weights.bytes())
+    throw RequestError(ErrorCode::internal, "stored version " + std::to_string(version) + " of '" + def_.name +
+                                                "' does not fit the model's layout");
+  store_.read_version(def_.name, version, image->prefix.size(), image->weights.as_writable_bytes());
+  image->data_hash = header.root->data_hash();
+  auto [it, inserted] = bases_.emplace(version, std::move(image));
+  return it->second->weights.span();
+}
+
+void MergeEngine::keep_bases() {
+  const uint64_t oldest = policy_.oldest_accepted_base(current_->version);
+  for (auto it = bases_.begin(); it != bases_.end();)
+    it = it->first < oldest || it->first >= current_->version ? bases_.erase(it) : std::next(it);
+}
+
+void MergeEngine::begin(const UploadSession& s) {
+  base_weights(s.note.base_version);  // unknown_version when pruned
+  auto h = std::make_unique<Held>();
+  h->base = s.note.base_version;
+  h->num_samples = s.note.num_samples;
+  h->data_bytes = s.data_bytes;
+  h->data_hash = s.data_hash;
+  h->factor = s.factor;
+  h->mode = s.mode == UploadMode::fold && folds(policy_, *aggregator_) ? UploadMode::fold : UploadMode::assemble;
+  if (h->mode == UploadMode::fold) h->coef = aggregator_->weight_of(static_cast<double>(h->num_samples), h->factor);
+  StoreBatch b;
+  b.put_upload(def_.name, s.id, stored::upload_record(s));
+  store_.commit(b, false);
+  held_[s.id] = std::move(h);
+}
+
+void MergeEngine::part(uint64_t id, uint64_t offset, std::span<const char> bytes, uint64_t hash) {
+  auto& h = held(id);
+  if (offset != h.received || bytes.size() % sizeof(float) != 0 || bytes.size() > h.data_bytes - h.received)
+    throw RequestError(ErrorCode::bad_request, "upload part at offset " + std::to_string(offset) + " does not follow");
+  // A damaged part is refused without ending the upload: the client sends it again.
+  if (data_hash(bytes) != hash)
+    throw RequestError(ErrorCode::bad_checksum, "the part at offset " + std::to_string(offset) + " of upload " +
+                                                    std::to_string(id) + " arrived damaged (hash mismatch): send it again");
+  try {
+    const size_t n = bytes.size() / sizeof(float);
+    const size_t first = offset / sizeof(float);
+    std::span<const float> values;
+    std::vector<float> aligned;
+    if (reinterpret_cast<uintptr_t>(bytes.data()) % alignof(float) == 0) {
+      values = {reinterpret_cast<const float*>(bytes.data()), n};
+    } else {
+      aligned.resize(n);
+      std::memcpy(aligned.data(), bytes.data(), bytes.size());
+      values = aligned;
+    }
+    const auto base = base_weights(h.base).subspan(first, n);
+    std::span<float> delta;
+    if (h.mode == UploadMode::fold) {
+      scratch_.resize(n);
+      delta = scratch_;
+    } else {
+      if (!h.delta) h.delta.emplace(def_.parameters);
+      delta = h.delta->span().subspan(first, n);
+    }
+    const auto check = federation::check_part(values, base, policy_.max_abs_value, delta);
+    if (check.first_non_finite >= 0)
+      throw RequestError(ErrorCode::non_finite,
+                         where(def_.layout, first + static_cast<uint64_t>(check.first_non_finite)) + " holds " +
+                             std::to_string(values[static_cast<size_t>(check.first_non_finite)]));
+    if (check.first_over_bound >= 0)
+      throw RequestError(ErrorCode::magnitude_exceeded,
+                         where(def_.layout, first + static_cast<uint64_t>(check.first_over_bound)) + " holds " +
+                             std::to_string(values[static_cast<size_t>(check.first_over_bound)]) +
+                             ", beyond the model's bound " + std::to_string(policy_.max_abs_value) +
+                             " on absolute values (max_abs_value in fl-manager policy)");
+    StoreBatch b;
+    b.put_chunk(def_.name, id, offset, bytes);
+    store_.commit(b, false);
+    h.delta_squared += check.delta_squared;
+    h.hasher.update(bytes);
+    if (h.mode == UploadMode::fold) {
+      aggregator_->fold_part(static_cast<int64_t>(first), delta, h.coef);
+      h.folded += bytes.size();
+    }
+    h.received += bytes.size();
+    peak_held_bytes_ = std::max(peak_held_bytes_, aggregator_->held_bytes());
+  } catch (...) {
+    drop_held(id, true);
+    throw;
+  }
+}
+
+MergeEngine::Finalized MergeEngine::finalize(uint64_t id) {
+  auto& h = held(id);
+  Finalized out;
+  try {
+    if (h.received != h.data_bytes)
+      throw RequestError(ErrorCode::incomplete_upload, "upload " + std::to_string(id) + " is incomplete");
+    if (h.hasher.digest() != h.data_hash)
+      throw RequestError(ErrorCode::bad_checksum, "the uploaded weights' hash differs from the one their header "
+                                                  "announced: upload the result again");
+    out.norm = std::sqrt(h.delta_squared);
+    if (h.mode == UploadMode::assemble && policy_.norm_bound > 0) {
+      federation::UpdateLimits limits;
+      limits.norm_bound = policy_.norm_bound;
+      limits.on_exceed = policy_.clip_to_norm ? federation::UpdateLimits::clip : federation::UpdateLimits::reject;
+      const auto d = federation::decide_norm(h.delta_squared, limits);
+      if (d.reject)
+        throw RequestError(ErrorCode::norm_exceeded, "the update's L2 norm " + std::to_string(d.norm) +
+                                                         " exceeds the model's bound " +
+                                                         std::to_string(policy_.norm_bound));
+      if (d.clip && h.delta) {
+        federation::scale(h.delta->span(), d.scale);
+        h.clipped = out.clipped = true;
+      }
+    }
+  } catch (...) {
+    drop_held(id, true);
+    throw;
+  }
+  return out;
+}
+
+void MergeEngine::committed(uint64_t id, const ContributionNote& note) {
+  auto& h = held(id);
+  h.note = note;
+  if (note.round_base == current_->version) enter_front(h, note);
+}
+
+void MergeEngine::enter_front(Held& h, const ContributionNote& note) {
+  if (h.in_front) return;
+  const auto n = static_cast<double>(note.num_samples);
+  if (h.mode == UploadMode::fold) {
+    if (h.factor != note.factor) {
+      // Folded for another round than the one it was accepted into.
+      fold_from_store(note, h.coef, true);
+      h.factor = note.factor;
+      h.coef = aggregator_->weight_of(n, h.factor);
+      fold_from_store(note, h.coef, false);
+    }
+    aggregator_->count_folded(h.coef, n);
+  } else if (policy_.merge != MergeMode::async) {
+    if (!h.delta) h.delta = load_delta(note);
+    aggregator_->add(h.delta->span(), n, note.factor);
+    if (federation::is_mean_based(policy_.aggregator.name)) h.delta.reset();  // folded into the accumulator
+  }
+  h.in_front = true;
+  peak_held_bytes_ = std::max(peak_held_bytes_, aggregator_->held_bytes());
+}
+
+void MergeEngine::fold_from_store(const ContributionNote& note, double coef, bool unfold) {
+  const auto base = base_weights(note.base_version);
+  std::vector<float> delta;
+  const uint64_t total = store_.for_each_chunk(def_.name, note.upload_id, [&](uint64_t offset, std::span<const char> bytes) {
+    const size_t n = bytes.size() / sizeof(float);
+    const size_t first = offset / sizeof(float);
+    if (first + n > base.size())
+      throw RequestError(ErrorCode::internal, "a stored chunk of '" + note.participant + "' lies outside the model");
+    delta.resize(n);
+    std::vector<float> values(n);
+    std::memcpy(values.data(), bytes.data(), n * sizeof(float));
+    federation::check_part(values, base.subspan(first, n), 0, delta);
+    if (unfold)
+      aggregator_->unfold_part(static_cast<int64_t>(first), delta, coef);
+    else
+      aggregator_->fold_part(static_cast<int64_t>(first), delta, coef);
+  });
+  (void)total;
+}
+
+AlignedFloats MergeEngine::load_delta(const ContributionNote& note) {
+  const auto base = base_weights(note.base_version);
+  AlignedFloats delta(def_.parameters);
+  const uint64_t total = store_.for_each_chunk(def_.name, note.upload_id, [&](uint64_t offset, std::span<const char> bytes) {
+    const size_t n = bytes.size() / sizeof(float);
+    const size_t first = offset / sizeof(float);
+    if (offset % sizeof(float) != 0 || first + n > base.size())
+      throw RequestError(ErrorCode::internal, "a stored chunk of '" + note.participant + "' lies outside the model");
+    std::vector<float> values(n);
+    std::memcpy(values.data(), bytes.data(), n * sizeof(float));
+    federation::check_part(values, base.subspan(first, n), 0, delta.span().subspan(first, n));
+  });
+  if (total != def_.data_bytes())
+    throw RequestError(ErrorCode::internal, "the stored contribution of '" + note.participant + "' to version " +
+                                                std::to_string(note.base_version) + " of '" + def_.name + "' has " +
+                                                std::to_string(total) + " of its " +
+                                                std::to_string(def_.data_bytes()) + " bytes");
+  return delta;
+}
+
+void MergeEngine::drop_held(uint64_t id, bool erase_chunks) {
+  auto it = held_.find(id);
+  if (it == held_.end()) return;
+  auto& h = *it->second;
+  try {
+    if (h.mode == UploadMode::fold && h.folded > 0) {
+      ContributionNote n;
+      n.upload_id = id;
+      n.base_version = h.base;
+      n.participant = "upload " + std::to_string(id);
+      // Only the parts folded so far are stored: unfold exactly those.
+      fold_from_store(n, h.coef, true);
+      if (h.in_front) aggregator_->uncount_folded(h.coef, static_cast<double>(h.num_samples));
+    }
+  } catch (const std::exception&) {
+    held_.erase(it);
+    if (erase_chunks) {
+      StoreBatch b;
+      b.erase_chunks(def_.name, id);
+      b.erase_upload(def_.name, id);
+      store_.commit(b, false);
+    }
+    rebuild_aggregator();
+    return;
+  }
+  held_.erase(it);
+  if (erase_chunks) {
+    StoreBatch b;
+    b.erase_chunks(def_.name, id);
+    b.erase_upload(def_.name, id);
+    store_.commit(b, false);
+  }
+}
+
+void MergeEngine::abort(uint64_t id) { drop_held(id, true); }
+
+void MergeEngine::rebuild_aggregator() {
+  if (auto record = store_.server_state(def_.name))
+    state_ = read_server_state(*record, policy_.aggregator);
+  else
+    state_ = {};
+  aggregator_ = make_for(policy_, def_, state_);
+  for (auto& [id, hp] : held_) {
+    auto& h = *hp;
+    const bool front = h.note && h.note->round_base == current_->version;
+    h.in_front = false;
+    if (h.mode == UploadMode::fold) {
+      if (!folds(policy_, *aggregator_)) {
+        h.mode = UploadMode::assemble;  // the new aggregator reads whole deltas
+        h.folded = 0;
+        h.delta.reset();
+        if (h.note) h.delta = load_delta(*h.note);
+      } else if (h.folded > 0) {
+        ContributionNote n = h.note.value_or(ContributionNote{});
+        n.upload_id = id;
+        n.base_version = h.base;
+        h.coef = aggregator_->weight_of(static_cast<double>(h.num_samples), h.factor);
+        fold_from_store(n, h.coef, false);
+      }
+    }
+    if (front) enter_front(h, *h.note);
+  }
+}
+
+void MergeEngine::set_policy(const MergePolicy& policy) {
+  const bool rebuild = aggregation_changes(policy_, policy);
+  const bool new_aggregator = policy_.aggregator.to_json() != policy.aggregator.to_json();
+  policy_ = policy;
+  if (rebuild) {
+    // Uploads in progress end (the model actor tells their clients);
+    // accepted ones are read again from the store by the new aggregator.
+    std::vector<uint64_t> open;
+    for (const auto& [id, h] : held_)
+      if (!h->note) open.push_back(id);
+    for (uint64_t id : open) {
+      held_.erase(id);
+      StoreBatch b;
+      b.erase_chunks(def_.name, id);
+      b.erase_upload(def_.name, id);
+      store_.commit(b, false);
+    }
+    if (new_aggregator) state_ = {};
+    aggregator_ = make_for(policy_, def_, state_);
+    for (auto& [id, h] : held_) {
+      h->mode = UploadMode::assemble;
+      h->folded = 0;
+      h->in_front = false;
+      if (h->note->round_base == current_->version) enter_front(*h, *h->note);
+    }
+  }
+  keep_bases();
+}
+
+MergeOutcome MergeEngine::merge(const MergeOrder& order) {
+  const uint64_t base = current_->version;
+  if (order.base_version != base)
+    throw RequestError(ErrorCode::internal, "the merger of '" + def_.name + "' is at version " + std::to_string(base) +
+                                                ", asked to merge onto " + std::to_string(order.base_version));
+  if (order.members.empty()) throw RequestError(ErrorCode::internal, "a merge without contributions");
+  if (aggregation_changes(policy_, order.policy) || policy_.to_json() != order.policy.to_json()) set_policy(order.policy);
+  std::set<uint64_t> members;
+  for (const auto& m : order.members) members.insert(m.upload_id);
+  try {
+    // 1. Every member in the aggregator; recovered ones from the store.
+    for (const auto& m : order.members) {
+      auto it = held_.find(m.upload_id);
+      if (it == held_.end()) {
+        auto h = std::make_unique<Held>();
+        h->base = m.base_version;
+        h->num_samples = m.num_samples;
+        h->data_bytes = def_.data_bytes();
+        h->factor = m.factor;
+        h->note = m;
+        h->mode = folds(policy_, *aggregator_) ? UploadMode::fold : UploadMode::assemble;
+        if (h->mode == UploadMode::fold) {
+          h->coef = aggregator_->weight_of(static_cast<double>(m.num_samples), m.factor);
+          fold_from_store(m, h->coef, false);
+          h->folded = h->data_bytes;
+        }
+        it = held_.emplace(m.upload_id, std::move(h)).first;
+      }
+      auto& h = *it->second;
+      if (!h.note) h.note = m;
+      enter_front(h, m);
+    }
+    // 2. Folded data of uploads that are not members leaves the round.
+    for (auto& [id, hp] : held_)
+      if (!members.count(id) && hp->mode == UploadMode::fold && hp->folded > 0) {
+        ContributionNote n = hp->note.value_or(ContributionNote{});
+        n.upload_id = id;
+        n.base_version = hp->base;
+        fold_from_store(n, hp->coef, true);
+        if (hp->in_front) aggregator_->uncount_folded(hp->coef, static_cast<double>(hp->num_samples));
+        hp->in_front = false;
+        hp->folded = 0;  // folded again after the merge
+      }
+
+    // 3. The new weights.
+    const auto x = current_->weights.span();
+    AlignedFloats next;
+    MergeOutcome out;
+    std::string aggregator_name = aggregator_->name();
+    if (policy_.merge == MergeMode::async) {
+      if (order.members.size() != 1) throw RequestError(ErrorCode::internal, "an async merge mixes one contribution");
+      const auto& m = order.members[0];
+      auto& h = *held_.at(m.upload_id);
+      if (!h.delta) h.delta = load_delta(m);
+      const double alpha_t = policy_.alpha * m.factor;
+      next = AlignedFloats::copy_of(x);
+      federation::fedasync_mix(next.span(), base_weights(m.base_version), h.delta->span(), alpha_t);
+      aggregator_name = "fedasync";
+      out.merged.push_back({m.participant, m.base_version, m.staleness(), m.num_samples, alpha_t, h.clipped});
+    } else {
+      if (auto acc = aggregator_->apply_into_accumulator(x, state_)) {
+        next = std::move(*acc);
+      } else {
+        next = AlignedFloats(def_.parameters);
+        aggregator_->apply_to(x, next.span(), state_);
+      }
+      for (const auto& m : order.members)
+        out.merged.push_back(
+            {m.participant, m.base_version, m.staleness(), m.num_samples, m.factor, held_.at(m.upload_id)->clipped});
+    }
+    if (const auto bad = federation::first_non_finite(next.span()); bad >= 0) {
+      std::string who;
+      for (const auto& m : order.members) who += (who.empty() ? "" : ", ") + m.participant;
+      throw RequestError(ErrorCode::internal, "merging version " + std::to_string(base) + " of '" + def_.name +
+                                                  "' gives a non-finite value at " +
+                                                  where(def_.layout, static_cast<uint64_t>(bad)) +
+                                                  "; nothing was stored (contributions: " + who + ")");
+    }
+
+    // 4. The new version's image.
+    VersionMeta meta;
+    meta.model = def_.name;
+    meta.version = base + 1;
+    meta.created_at_ms = now_ms();
+    meta.base_version = base;
+    meta.aggregator = aggregator_name;
+    for (const auto& m : order.members) {
+      meta.contributors.push_back(m.participant);
+      meta.total_samples = checked_add(meta.total_samples, m.num_samples);
+    }
+    auto image = std::make_shared<VersionImage>();
+    image->version = base + 1;
+    image->data_hash = data_hash(next.as_bytes());
+    fb::ModelSpecT spec;
+    flatbuffers::GetRoot<fb::ModelSpec>(def_.spec.data())->UnPackTo(&spec);
+    image->prefix = package_prefix(spec, meta, def_.layout, image->data_hash);
+    image->weights = std::move(next);
+
+    // 5. Stored: the pieces (unsynced; garbage until the info exists), then
+    // one synced batch.
+    const uint64_t size = image->size();
+    stored::store_version_pieces(store_, def_.name, *image);
+    out.note.version = base + 1;
+    out.note.created_at_ms = meta.created_at_ms;
+    out.note.base_version = base;
+    out.note.contributions = static_cast<uint32_t>(order.members.size());
+    out.note.total_samples = meta.total_samples;
+    out.note.aggregator = aggregator_name;
+    out.note.package_bytes = size;
+    out.note.data_hash = image->data_hash;
+    StoreBatch commit;
+    commit.put_version_info(def_.name, base + 1, stored::version_info(out.note, kPieceBytes));
+    commit.put_server_state(def_.name, server_state_record(policy_.aggregator, state_));
+    for (const auto& m : order.members)
+      commit.erase_merged(def_.name, m.base_version, m.participant, m.seq, m.upload_id);
+    for (uint64_t v : order.prune) commit.erase_version_pieces(def_.name, v);
+    store_.commit(commit, true);
+
+    // 6. The new round.
+    auto previous = current_;
+    current_ = image;
+    out.image = std::move(image);
+    bases_[previous->version] = std::move(previous);
+    keep_bases();
+    for (uint64_t id : members) held_.erase(id);
+    aggregator_ = make_for(policy_, def_, state_);
+    std::map<uint64_t, double> rebind(order.rebind.begin(), order.rebind.end());
+    for (auto it = held_.begin(); it != held_.end();) {
+      const uint64_t id = it->first;
+      auto& h = *it->second;
+      ++it;
+      auto r = rebind.find(id);
+      const double factor = r == rebind.end() ? 0.0 : r->second;
+      if (factor <= 0 && !h.note) {
+        drop_held(id, true);
+        continue;
+      }
+      if (h.note) h.factor = h.note->factor;
+      else h.factor = factor;
+      h.in_front = false;
+      if (h.mode == UploadMode::fold && h.received > 0) {
+        ContributionNote n = h.note.value_or(ContributionNote{});
+        n.upload_id = id;
+        n.base_version = h.base;
+        h.coef = aggregator_->weight_of(static_cast<double>(h.num_samples), h.factor);
+        fold_from_store(n, h.coef, false);
+        h.folded = h.received;
+      } else if (h.mode == UploadMode::fold) {
+        h.coef = aggregator_->weight_of(static_cast<double>(h.num_samples), h.factor);
+      }
+      if (h.note && h.note->round_base == current_->version) enter_front(h, *h.note);
+    }
+    return out;
+  } catch (...) {
+    // Nothing was stored (or the synced batch failed as a whole): start the
+    // round again from what is durable.
+    for (auto& [id, h] : held_)
+      if (h->mode == UploadMode::fold) h->folded = 0;
+    try {
+      rebuild_aggregator();
+    } catch (...) {
+    }
+    throw;
+  }
+}
+
+// ---------------------------------------------------------------- state
+
+Buffer server_state_record(const federation::AggregatorConfig& config, const federation::ServerState& state) {
+  const std::string json = config.to_json();
+  const std::string bytes = state.serialize();
+  Buffer out(4 + json.size() + bytes.size());
+  const auto n = static_cast<uint32_t>(json.size());
+  for (int i = 0; i < 4; ++i) out[static_cast<size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xff);
+  std::memcpy(out.data() + 4, json.data(), json.size());
+  std::memcpy(out.data() + 4 + json.size(), bytes.data(), bytes.size());
+  return out;
+}
+
+federation::ServerState read_server_state(std::span<const char> record, const federation::AggregatorConfig& config) {
+  if (record.size() < 4) throw RequestError(ErrorCode::internal, "the stored server state is damaged (too short)");
+  uint32_t n = 0;
+  for (int i = 0; i < 4; ++i) n |= static_cast<uint32_t>(static_cast<unsigned char>(record[static_cast<size_t>(i)])) << (8 * i);
+  if (n > record.size() - 4) throw RequestError(ErrorCode::internal, "the stored server state is damaged (length)");
+  const std::string json(record.data() + 4, n);
+  if (json != config.to_json()) return {};  // another aggregator's state
+  try {
+    return federation::ServerState::deserialize(std::string_view(record.data() + 4 + n, record.size() - 4 - n));
+  } catch (const std::exception& e) {
+    throw RequestError(ErrorCode::internal, std::string("the stored server state is damaged: ") + e.what());
+  }
+}
+
+}  // namespace fedhub

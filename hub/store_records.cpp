@@ -1,0 +1,131 @@
+#include "hub/store_records.hpp"
+
+#include <algorithm>
+
+#include "messages/errors.hpp"
+#include "messages/model_package.hpp"
+#include "messages/records.hpp"
+
+namespace fedhub::stored {
+
+Buffer model_record(const ModelDefinition& d, const MergePolicy& policy) {
+  fb::ModelRecordT r;
+  flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(d.spec.data()), d.spec.size());
+  if (!v.VerifyBuffer<fb::ModelSpec>(nullptr)) throw RequestError(ErrorCode::internal, "the model spec is malformed");
+  r.spec = std::make_unique<fb::ModelSpecT>();
+  flatbuffers::GetRoot<fb::ModelSpec>(d.spec.data())->UnPackTo(r.spec.get());
+  r.created_at_ms = d.created_at_ms;
+  r.policy_json = policy.to_json();
+  return records::model_record(r);
+}
+
+std::pair<ModelDefinition, MergePolicy> read_model_record(std::span<const char> record) {
+  const auto* r = records::verify_model_record(record);
+  ModelDefinition d;
+  fb::ModelSpecT spec;
+  r->spec()->UnPackTo(&spec);
+  const auto parsed = parse_model_spec(*r->spec());
+  d.name = parsed.name;
+  d.layout = parsed.architecture.parameters();
+  d.parameters = 0;
+  for (const auto& t : d.layout) d.parameters += static_cast<uint64_t>(element_count(t.shape));
+  d.labels = static_cast<uint32_t>(parsed.labels.size());
+  d.min_contributions = spec.min_contributions;
+  d.created_at_ms = r->created_at_ms();
+  flatbuffers::FlatBufferBuilder fbb(1024);
+  fbb.Finish(fb::CreateModelSpec(fbb, &spec));
+  d.spec = to_buffer(fbb);
+  MergePolicy policy;
+  try {
+    policy = MergePolicy::from_json(r->policy_json() ? r->policy_json()->str() : std::string());
+  } catch (const std::exception& e) {
+    throw RequestError(ErrorCode::internal, "the stored merge policy of '" + d.name + "' is damaged: " + e.what());
+  }
+  return {std::move(d), std::move(policy)};
+}
+
+Buffer contribution_summary(const ContributionNote& n) {
+  fb::ContributionSummaryT s;
+  s.participant = n.participant;
+  s.base_version = n.base_version;
+  s.num_samples = n.num_samples;
+  s.received_at_ms = n.received_at_ms;
+  s.staleness = n.staleness();
+  s.round_base = n.round_base;
+  s.factor = n.factor;
+  s.upload_id = n.upload_id;
+  for (const auto& [name, value] : n.metrics) {
+    auto m = std::make_unique<fb::MetricT>();
+    m->name = name;
+    m->value = value;
+    s.metrics.push_back(std::move(m));
+  }
+  return records::contribution_summary(s);
+}
+
+ContributionNote read_contribution_summary(std::span<const char> summary) {
+  const auto* s = records::verify_contribution_summary(summary);
+  ContributionNote n;
+  n.participant = s->participant()->str();
+  n.base_version = s->base_version();
+  n.num_samples = s->num_samples();
+  n.received_at_ms = s->received_at_ms();
+  n.round_base = s->round_base();
+  if (n.round_base < n.base_version) n.round_base = n.base_version + s->staleness();
+  n.factor = s->factor();
+  n.upload_id = s->upload_id();
+  if (s->metrics())
+    for (const auto* m : *s->metrics()) n.metrics.emplace_back(m->name()->str(), m->value());
+  return n;
+}
+
+Buffer contribution_record(const ContributionNote& n, std::span<const char> header, uint64_t data_bytes) {
+  return records::contribution_record(n.participant, n.received_at_ms, header, n.upload_id, data_bytes);
+}
+
+Buffer upload_record(const UploadSession& s) {
+  return records::upload_record(s.note.participant, s.note.base_version, s.last_activity_ms, s.data_bytes);
+}
+
+Buffer version_info(const VersionNote& n, uint32_t piece_bytes) {
+  fb::VersionInfoT i;
+  i.version = n.version;
+  i.created_at_ms = n.created_at_ms;
+  i.base_version = n.base_version;
+  i.contributions = n.contributions;
+  i.total_samples = n.total_samples;
+  i.aggregator = n.aggregator;
+  i.package_bytes = n.package_bytes;
+  i.piece_bytes = piece_bytes;
+  i.data_hash = n.data_hash;
+  return records::version_info(i);
+}
+
+VersionNote read_version_info(std::span<const char> info) {
+  const auto* i = records::verify_version_info(info);
+  VersionNote n;
+  n.version = i->version();
+  n.created_at_ms = i->created_at_ms();
+  n.base_version = i->base_version();
+  n.contributions = i->contributions();
+  n.total_samples = i->total_samples();
+  n.aggregator = i->aggregator() ? i->aggregator()->str() : std::string();
+  n.package_bytes = i->package_bytes();
+  n.data_hash = i->data_hash();
+  return n;
+}
+
+void store_version_pieces(Store& store, const std::string& model, const VersionImage& image) {
+  Buffer piece;
+  const uint64_t size = image.size();
+  for (uint32_t i = 0; static_cast<uint64_t>(i) * kPieceBytes < size; ++i) {
+    const uint64_t at = static_cast<uint64_t>(i) * kPieceBytes;
+    piece.resize(std::min<uint64_t>(kPieceBytes, size - at));
+    image.copy(at, piece);
+    StoreBatch b;
+    b.put_version_piece(model, image.version, i, piece);
+    store.commit(b, false);
+  }
+}
+
+}  // namespace fedhub::stored

@@ -1,0 +1,39 @@
+// The hub's own types as the records it stores (messages/schemas/), and
+// back: the one place where hub/ logic meets the stored FlatBuffers. Every
+// read verifies the record first; a damaged one is RequestError(internal)
+// naming it.
+#pragma once
+
+#include <span>
+#include <string>
+
+#include "hub/merge_policy.hpp"
+#include "hub/model_core.hpp"
+#include "messages/buffer.hpp"
+#include "persistence/store.hpp"
+
+namespace fedhub::stored {
+
+// ---- models (column family `models`)
+Buffer model_record(const ModelDefinition& definition, const MergePolicy& policy);
+// The definition and policy of a stored model record. Throws
+// RequestError(internal) for a damaged record or policy.
+std::pair<ModelDefinition, MergePolicy> read_model_record(std::span<const char> record);
+
+// ---- contributions
+// The filter and pending record (ContributionSummary) of a note.
+Buffer contribution_summary(const ContributionNote& note);
+ContributionNote read_contribution_summary(std::span<const char> summary);
+// The contribution record: the participant's header as received.
+Buffer contribution_record(const ContributionNote& note, std::span<const char> header, uint64_t data_bytes);
+Buffer upload_record(const UploadSession& session);
+
+// ---- versions
+Buffer version_info(const VersionNote& note, uint32_t piece_bytes);
+VersionNote read_version_info(std::span<const char> info);
+// Writes the pieces of a version image, each unsynced (a large version never
+// sits whole in one batch); the caller's synced batch that adds the
+// version's info makes them durable and visible.
+void store_version_pieces(Store& store, const std::string& model, const VersionImage& image);
+
+}  // namespace fedhub::stored
