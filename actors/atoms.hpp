@@ -6,10 +6,10 @@
 
 #include <caf/atom.hpp>
 
+#include "client/atoms.hpp"  // event_atom, lost_atom
+
 namespace fedhub {
 
-// hub -> subscribers: (event_atom, std::vector<char> Event)
-using event_atom = caf::atom_constant<caf::atom("event")>;
 // hub -> model: (model_atom, std::vector<char> request, std::string caller) -> response
 using model_atom = caf::atom_constant<caf::atom("model")>;
 // hub -> model: (summary_atom) -> std::vector<char> ModelSummary
@@ -43,8 +43,6 @@ using chunk_atom = caf::atom_constant<caf::atom("chunk")>;
 using notes_atom = caf::atom_constant<caf::atom("notes")>;
 // hub -> creation worker: (create_atom) -> LoadedModelState
 using create_atom = caf::atom_constant<caf::atom("create")>;
-// hub link -> its owner (a client): the hub went away
-using lost_atom = caf::atom_constant<caf::atom("lost")>;
 // model -> itself: the interval trigger and the sweep of idle uploads
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;

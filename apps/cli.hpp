@@ -21,6 +21,11 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Raises glibc's mmap threshold to 32 MiB so that multi-MiB buffers
+// (chunks, messages) are reused instead of mapped and zeroed each time.
+// run_guarded() calls it first.
+void tune_malloc();
+
 // Runs `body`, turning exceptions into a one-line message on stderr
 // ("<program>: error: stale: ...") and an exit code.
 int run_guarded(const char* program, int (*body)(int, char**), int argc, char** argv);

@@ -8,7 +8,7 @@
 #include <caf/io/all.hpp>
 #include <iostream>
 
-#include "actors/system_config.hpp"
+#include "client/system_config.hpp"
 #include "apps/cli.hpp"
 #include "apps/manager/session.hpp"
 

@@ -11,15 +11,15 @@
 #include <random>
 #include <set>
 
-#include "actors/hub_client.hpp"
-#include "actors/system_config.hpp"
+#include "client/hub_client.hpp"
+#include "client/system_config.hpp"
 #include "apps/cli.hpp"
 #include "apps/local_model.hpp"
 #include "apps/reconnect.hpp"
 #include "messages/contribution.hpp"
 #include "messages/events.hpp"
 #include "messages/files.hpp"
-#include "messages/requests.hpp"
+#include "client/requests.hpp"
 
 using namespace fedhub;
 namespace po = boost::program_options;
@@ -98,11 +98,10 @@ std::unique_ptr<HubClient> connect(caf::actor_system& system, const po::variable
       std::chrono::milliseconds(static_cast<int64_t>(vm["timeout"].as<double>() * 1000)));
 }
 
-fb::UploadReceiptT upload(HubClient& client, const Buffer& contribution) {
-  Buffer holder;
-  fb::UploadReceiptT receipt;
-  client.call_as<fb::UploadReceipt>(requests::upload(client.key(), contribution), holder)->UnPackTo(&receipt);
-  return receipt;
+// Streams a training result to the hub; with a ticket, an upload cut by a
+// lost connection resumes where the hub's copy ends.
+fb::UploadReceiptT upload(HubClient& client, const Buffer& contribution, UploadTicket* ticket = nullptr) {
+  return client.upload(contribution, ticket);
 }
 
 void print_receipt(const fb::UploadReceiptT& r, bool as_json) {
@@ -150,7 +149,7 @@ int cmd_train(const Options& o) {
 
 int cmd_upload(caf::actor_system& system, const Options& o) {
   Buffer c = read_file(need(o.vm, "weights", "upload"));
-  const auto* parsed = verify_contribution(c);
+  const auto* parsed = read_contribution(c).header;
   if (o.vm.count("model") && parsed->model()->str() != o.vm["model"].as<std::string>())
     throw RequestError(ErrorCode::bad_contribution, "the file holds a result for model '" + parsed->model()->str() +
                                                         "', not '" + o.vm["model"].as<std::string>() + "'");
@@ -181,6 +180,7 @@ struct RunState {
   // during the upload): sent again as it is, not retrained.
   std::optional<std::pair<uint64_t, Buffer>> unsent;
   bool unsent_tried = false;
+  UploadTicket ticket;  // resumes an upload the lost connection cut
 };
 
 // The loop on one connection: train on every new version until N results
@@ -198,11 +198,12 @@ void run_connected(HubClient& client, const Options& o, RunState& st, const std:
         st.unsent.emplace(m.version,
                           train(m, *st.data, round_seed(o.vm, m.spec.recipe, st.done), o.json_output, nullptr));
         st.unsent_tried = false;
+        st.ticket = {};
       }
       const bool sent_before = st.unsent_tried;
       try {
         st.unsent_tried = true;
-        print_receipt(upload(client, st.unsent->second), o.json_output);
+        print_receipt(upload(client, st.unsent->second, &st.ticket), o.json_output);
         ++st.done;
       } catch (const RequestError& e) {
         if (e.code() == ErrorCode::stale) {

@@ -23,6 +23,10 @@ HubConfig load_hub_config(const std::string& path) {
     auto bad = [&](const char* want) {
       return std::runtime_error("config file '" + path + "': '" + k + "' must be " + want + ", got " + v.dump());
     };
+    auto in_range = [&](uint64_t lo, uint64_t hi, const char* want) -> uint64_t {
+      if (!v.is_number_unsigned() || v.get<uint64_t>() < lo || v.get<uint64_t>() > hi) throw bad(want);
+      return v.get<uint64_t>();
+    };
     if (k == "bind") {
       if (!v.is_string()) throw bad("a string");
       c.bind = v.get<std::string>();
@@ -40,11 +44,29 @@ HubConfig load_hub_config(const std::string& path) {
         throw bad("4096 to 67108864 bytes");
       c.download_chunk_bytes = v.get<uint64_t>();
     } else if (k == "request_timeout_ms") {
-      if (!v.is_number_unsigned() || v.get<uint64_t>() < 100) throw bad("at least 100 ms");
-      c.request_timeout_ms = v.get<uint64_t>();
+      c.request_timeout_ms = in_range(100, 3600000, "100 to 3600000 ms");
+    } else if (k == "merge_timeout_ms") {
+      c.merge_timeout_ms = in_range(1000, 86400000, "1000 to 86400000 ms");
+    } else if (k == "upload_part_bytes") {
+      c.upload_part_bytes = in_range(4096, 16ull << 20, "4096 to 16777216 bytes");
+      if (c.upload_part_bytes % 4 != 0) throw bad("a multiple of 4 (whole float32 values)");
+    } else if (k == "upload_window") {
+      c.upload_window = static_cast<uint32_t>(in_range(1, 64, "1 to 64"));
+    } else if (k == "upload_idle_seconds") {
+      c.upload_idle_seconds = in_range(1, 86400, "1 to 86400 seconds");
+    } else if (k == "max_uploads_per_model") {
+      c.max_uploads_per_model = static_cast<uint32_t>(in_range(1, 10000, "1 to 10000"));
+    } else if (k == "fold_threshold_bytes") {
+      c.fold_threshold_bytes = in_range(0, 1ull << 50, "0 to 2^50 bytes");
+    } else if (k == "max_samples") {
+      c.max_samples = in_range(1, 1ull << 50, "1 to 2^50");
+    } else if (k == "readers") {
+      c.readers = static_cast<int>(in_range(1, 16, "1 to 16"));
     } else {
       throw std::runtime_error("config file '" + path + "': unknown setting '" + k +
-                               "' (known: bind, port, data_dir, threads, download_chunk_bytes, request_timeout_ms)");
+                               "' (known: bind, port, data_dir, threads, download_chunk_bytes, request_timeout_ms, merge_timeout_ms, "
+                               "upload_part_bytes, upload_window, upload_idle_seconds, max_uploads_per_model, "
+                               "fold_threshold_bytes, max_samples, readers)");
     }
   }
   return c;

@@ -1,5 +1,6 @@
 // fl-hub's configuration: a JSON file (--config FILE, see hub.example.json)
-// whose settings the command line overrides.
+// whose settings the command line overrides. Every number is range-checked
+// when read (config/hub.example.json lists every setting).
 #pragma once
 
 #include <cstdint>
@@ -14,10 +15,19 @@ struct HubConfig {
   int threads = 2;                             // CAF scheduler threads
   uint64_t download_chunk_bytes = 4ull << 20;  // default Download chunk
   uint64_t request_timeout_ms = 60000;         // internal requests between actors
+  uint64_t merge_timeout_ms = 30 * 60 * 1000;  // a merge, storing its version included
+  uint64_t upload_part_bytes = 4ull << 20;     // the largest upload part taken
+  uint32_t upload_window = 4;                  // parts a client may have in flight
+  uint64_t upload_idle_seconds = 120;          // an upload idle this long is abandoned
+  uint32_t max_uploads_per_model = 64;         // uploads in progress per model
+  uint64_t fold_threshold_bytes = 64ull << 20;  // models this large fold uploads as they arrive
+  uint64_t max_samples = 1ull << 40;            // samples one contribution may claim
+  int readers = 2;                              // detached readers of older versions
 };
 
-// Reads a JSON config file over the defaults. Unknown keys and wrong types
-// are std::runtime_error naming the file and key.
+// Reads a JSON config file over the defaults. Unknown keys, wrong types and
+// values out of range are std::runtime_error naming the file, the key and
+// the accepted range.
 HubConfig load_hub_config(const std::string& path);
 
 }  // namespace fedhub

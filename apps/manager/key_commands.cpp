@@ -4,7 +4,7 @@
 
 #include "apps/cli.hpp"
 #include "apps/manager/session.hpp"
-#include "messages/requests.hpp"
+#include "client/requests.hpp"
 
 namespace fedhub::manager {
 

@@ -8,7 +8,7 @@
 #include "apps/manager/session.hpp"
 #include "apps/reconnect.hpp"
 #include "messages/events.hpp"
-#include "messages/requests.hpp"
+#include "client/requests.hpp"
 
 namespace fedhub::manager {
 

@@ -6,7 +6,7 @@
 #include "apps/local_model.hpp"
 #include "apps/manager/session.hpp"
 #include "messages/files.hpp"
-#include "messages/requests.hpp"
+#include "client/requests.hpp"
 #include "model/labels.hpp"
 
 namespace fedhub::manager {
@@ -33,11 +33,12 @@ int cmd_create(Session& s, const Args& args) {
   auto parsed = make_model_spec(spec.name, spec.architecture_json, spec.labels, spec.recipe_json);
   spec.architecture_json = parsed.architecture.to_json();
   spec.recipe_json = parsed.recipe.to_json();
-  auto weights = training::initialize_weights(parsed.architecture, vm["seed"].as<uint64_t>());
+  // The hub initialises version 0 (Glorot-uniform from the seed), so that
+  // no model-sized message is sent.
   json policy{{"merge", "manual"}, {"aggregator", {{"name", vm["aggregator"].as<std::string>()}}}};
   Buffer holder;
-  const auto* r =
-      s.connect().call_as<fb::CreateReceipt>(requests::create_model(s.key, spec, weights, policy.dump()), holder);
+  const auto* r = s.connect().call_as<fb::CreateReceipt>(
+      requests::create_model(s.key, spec, {}, vm["seed"].as<uint64_t>(), policy.dump()), holder);
   if (s.json_output)
     std::cout << json{{"model", r->summary()->name()->str()},
                       {"version", r->summary()->current_version()},

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "apps/cli.hpp"
-#include "messages/requests.hpp"
+#include "client/requests.hpp"
 
 namespace fedhub::manager {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/hub_client.hpp"
+#include "client/hub_client.hpp"
 #include "datasets/dataset.hpp"
 #include "messages/model_package.hpp"
 #include "messages/response_generated.h"

@@ -2,8 +2,9 @@
 // that forwards requests to the hub and answers them, monitors the hub, and
 // turns its loss into an answer at once: every pending and every later
 // request gets an Error response `unavailable` (CAF itself would only fail a
-// request to a dead remote actor at its timeout). Events of subscribed models
-// reach the link, which forwards them to its owner.
+// request to a dead remote actor at its timeout). A request the hub does
+// not answer within the link's timeout gets `timeout`. Events of subscribed
+// models reach the link, which forwards them to its owner.
 //
 //   connected ──(hub down)──► lost
 //
@@ -17,6 +18,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
+#include <chrono>
 #include <map>
 #include <string>
 
@@ -26,12 +28,13 @@ struct hub_link_state {
   caf::actor hub;
   caf::actor owner;
   std::string address;
+  std::chrono::milliseconds timeout{60000};
   uint64_t next_id = 0;
   std::map<uint64_t, caf::response_promise> pending;
   static inline const char* name = "hub_link";
 };
 
 caf::behavior hub_link(caf::stateful_actor<hub_link_state>* self, caf::actor hub, caf::actor owner,
-                       std::string address);
+                       std::string address, std::chrono::milliseconds timeout);
 
 }  // namespace fedhub

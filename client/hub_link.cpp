@@ -1,8 +1,8 @@
-#include "actors/hub_link.hpp"
+#include "client/hub_link.hpp"
 
 #include <caf/all.hpp>
 
-#include "actors/atoms.hpp"
+#include "client/atoms.hpp"
 #include "messages/responses.hpp"
 
 namespace fedhub {
@@ -25,8 +25,10 @@ caf::behavior lost(self_ptr self) {
 
 }  // namespace
 
-caf::behavior hub_link(self_ptr self, caf::actor hub, caf::actor owner, std::string address) {
+caf::behavior hub_link(self_ptr self, caf::actor hub, caf::actor owner, std::string address,
+                       std::chrono::milliseconds timeout) {
   auto& st = self->state;
+  st.timeout = timeout;
   st.hub = std::move(hub);
   st.owner = std::move(owner);
   st.address = std::move(address);
@@ -50,7 +52,7 @@ caf::behavior hub_link(self_ptr self, caf::actor hub, caf::actor owner, std::str
         const uint64_t id = st.next_id++;
         auto rp = self->make_response_promise();
         st.pending.emplace(id, rp);
-        self->request(st.hub, caf::infinite, std::move(request))
+        self->request(st.hub, st.timeout, std::move(request))
             .then(
                 [self, id](Buffer& response) {
                   auto it = self->state.pending.find(id);
@@ -61,9 +63,14 @@ caf::behavior hub_link(self_ptr self, caf::actor hub, caf::actor owner, std::str
                 [self, id](caf::error& err) {
                   auto it = self->state.pending.find(id);
                   if (it == self->state.pending.end()) return;
-                  it->second.deliver(responses::error(
-                      ErrorCode::unavailable,
-                      "the hub at " + self->state.address + " failed the request: " + self->system().render(err)));
+                  if (err == caf::sec::request_timeout)
+                    it->second.deliver(responses::error(
+                        ErrorCode::timeout, "the hub at " + self->state.address + " did not answer within " +
+                                                std::to_string(self->state.timeout.count()) + " ms"));
+                  else
+                    it->second.deliver(responses::error(
+                        ErrorCode::unavailable,
+                        "the hub at " + self->state.address + " failed the request: " + self->system().render(err)));
                   self->state.pending.erase(it);
                 });
         return rp;

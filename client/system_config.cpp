@@ -1,4 +1,4 @@
-#include "actors/system_config.hpp"
+#include "client/system_config.hpp"
 
 #include <caf/io/middleman.hpp>
 

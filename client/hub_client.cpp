@@ -1,0 +1,217 @@
+#include "client/hub_client.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/remote_actor.hpp>
+#include <caf/sec.hpp>
+#include <caf/send.hpp>
+#include <cstring>
+#include <deque>
+
+#include "client/atoms.hpp"
+#include "client/hub_link.hpp"
+#include "client/requests.hpp"
+#include "messages/contribution.hpp"
+#include "messages/events.hpp"
+
+namespace fedhub {
+
+std::pair<std::string, uint16_t> parse_host_port(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+    throw std::invalid_argument("'" + text + "' is not HOST:PORT (e.g. 127.0.0.1:7461)");
+  std::string host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned long port = 0;
+  try {
+    size_t used = 0;
+    port = std::stoul(text.substr(colon + 1), &used);
+    if (used != text.size() - colon - 1) throw std::invalid_argument("trailing characters");
+  } catch (const std::exception&) {
+    throw std::invalid_argument("'" + text + "' has no valid port number");
+  }
+  if (port == 0 || port > 65535) throw std::invalid_argument("port " + std::to_string(port) + " is out of range");
+  return {host, static_cast<uint16_t>(port)};
+}
+
+HubClient::HubClient(caf::actor_system& system, const std::string& host, uint16_t port, std::string key,
+                     std::chrono::milliseconds timeout)
+    : system_(system),
+      self_(system),
+      key_(std::move(key)),
+      address_(host + ":" + std::to_string(port)),
+      timeout_(timeout) {
+  auto hub = caf::io::remote_actor(system, host, port);
+  if (!hub)
+    throw RequestError(ErrorCode::unavailable, "cannot reach a hub at " + address_ + ": " + system.render(hub.error()) +
+                                                   " (is fl-hub running there?)");
+  hub_ = *hub;
+  link_ = system.spawn(hub_link, hub_, caf::actor_cast<caf::actor>(self_), address_, timeout_);
+}
+
+HubClient::~HubClient() { caf::anon_send_exit(link_, caf::exit_reason::user_shutdown); }
+
+HubClient::Pending HubClient::send_request(const Buffer& request) {
+  // The link answers every request itself (timeout, lost hub); the margin
+  // only guards against the link failing.
+  return self_->request(link_, timeout_ + std::chrono::seconds(5), request);
+}
+
+Buffer HubClient::await(Pending& pending) {
+  Buffer response;
+  std::optional<RequestError> failure;
+  pending.receive([&](Buffer& r) { response = std::move(r); },
+                  [&](caf::error& e) {
+                    if (e == caf::sec::request_timeout)
+                      failure.emplace(ErrorCode::timeout, "the hub at " + address_ + " did not answer within " +
+                                                              std::to_string(timeout_.count()) + " ms");
+                    else
+                      failure.emplace(ErrorCode::unavailable, "lost the hub at " + address_ + ": " + system_.render(e));
+                  });
+  if (failure) throw *failure;
+  responses::verify(response);
+  return response;
+}
+
+namespace {
+
+// The Error of a verified response, or nullptr.
+const fb::Error* error_of(const Buffer& response) {
+  return flatbuffers::GetRoot<fb::ResponseEnvelope>(response.data())->response_as_Error();
+}
+
+[[noreturn]] void throw_error(const fb::Error& e) {
+  throw RequestError(e.code(), e.message() ? e.message()->str() : std::string());
+}
+
+}  // namespace
+
+Buffer HubClient::call(const Buffer& request) {
+  auto pending = send_request(request);
+  Buffer response = await(pending);
+  if (const auto* e = error_of(response)) throw_error(*e);
+  return response;
+}
+
+Buffer HubClient::download_package(const std::string& model, int64_t version, uint64_t chunk_bytes,
+                                   const Progress& progress, uint32_t window) {
+  Buffer holder;
+  const auto* first = call_as<fb::DownloadChunk>(requests::download(key_, model, version, 0, chunk_bytes), holder);
+  const uint64_t total = first->total_size();
+  const auto v = static_cast<int64_t>(first->version());  // later chunks of this very version
+  if (first->offset() != 0 || first->data()->size() > total)
+    throw RequestError(ErrorCode::bad_request, "the hub sent a first chunk that does not fit its package");
+  Buffer package(total);
+  if (first->data()->size() > 0) std::memcpy(package.data(), first->data()->data(), first->data()->size());
+  uint64_t received = first->data()->size();
+  const uint64_t step = received;  // the hub's chunk size
+  if (received < total && step == 0) throw RequestError(ErrorCode::bad_request, "the hub sent an empty chunk");
+  if (progress) progress(received, total);
+  std::deque<std::pair<uint64_t, Pending>> in_flight;
+  uint64_t next = received;
+  while (received < total) {
+    while (next < total && in_flight.size() < std::max<uint32_t>(1, window)) {
+      in_flight.emplace_back(next, send_request(requests::download(key_, model, v, next, step)));
+      next += std::min(step, total - next);
+    }
+    auto [offset, pending] = std::move(in_flight.front());
+    in_flight.pop_front();
+    Buffer response = await(pending);
+    if (const auto* e = error_of(response)) {
+      for (auto& p : in_flight) await(p.second);  // drain: each answer is taken once
+      throw_error(*e);
+    }
+    const auto* chunk = responses::expect<fb::DownloadChunk>(*flatbuffers::GetRoot<fb::ResponseEnvelope>(response.data()));
+    if (chunk->offset() != offset || chunk->total_size() != total || static_cast<int64_t>(chunk->version()) != v)
+      throw RequestError(ErrorCode::bad_request, "the package changed during the download");
+    const uint64_t n = chunk->data()->size();
+    if (n == 0 || n > total - offset || offset != received)
+      throw RequestError(ErrorCode::bad_request, "the hub sent a chunk that does not fit its package");
+    std::memcpy(package.data() + offset, chunk->data()->data(), n);
+    received += n;
+    if (progress) progress(received, total);
+  }
+  return package;
+}
+
+fb::UploadReceiptT HubClient::upload(std::span<const char> contribution, UploadTicket* ticket,
+                                     const Progress& progress) {
+  const auto view = read_contribution(contribution, false);
+  const std::string model = view.header->model()->str();
+  const auto data = view.data;
+
+  // The session: resumed when the ticket names one the hub still has.
+  Buffer holder;
+  const fb::UploadSession* session = nullptr;
+  if (ticket && ticket->upload_id != 0 && ticket->model == model) {
+    try {
+      session = call_as<fb::UploadSession>(requests::upload_resume(key_, model, ticket->upload_id), holder);
+      ticket->resumed_at = session->received();
+    } catch (const RequestError& e) {
+      if (e.code() != ErrorCode::unknown_upload) throw;
+    }
+  }
+  if (!session) session = call_as<fb::UploadSession>(requests::upload_begin(key_, view.header_bytes), holder);
+  const uint64_t id = session->upload_id();
+  if (ticket) {
+    ticket->model = model;
+    ticket->upload_id = id;
+  }
+  const uint64_t part = std::max<uint64_t>(4, session->part_bytes() / 4 * 4);
+  const uint32_t window = std::max<uint32_t>(1, session->window());
+  uint64_t sent = session->received();
+  uint64_t stored = sent;
+  if (progress) progress(stored, data.size());
+
+  // Parts, `window` in flight. A refused part (damaged, or out of order
+  // after a resend) is recovered by resuming from what the hub stored.
+  int resumes_without_progress = 0;
+  std::deque<std::pair<uint64_t, Pending>> in_flight;
+  while (stored < data.size()) {
+    while (sent < data.size() && in_flight.size() < window) {
+      const uint64_t n = std::min(part, data.size() - sent);
+      in_flight.emplace_back(sent + n, send_request(requests::upload_part(key_, model, id, sent, data.subspan(sent, n))));
+      sent += n;
+    }
+    auto [end, pending] = std::move(in_flight.front());
+    in_flight.pop_front();
+    Buffer response = await(pending);
+    if (const auto* e = error_of(response)) {
+      const bool retry = e->code() == ErrorCode::bad_checksum || e->code() == ErrorCode::bad_request;
+      if (!retry || ++resumes_without_progress > 3) {
+        for (auto& p : in_flight) await(p.second);
+        throw_error(*e);
+      }
+      for (auto& p : in_flight) await(p.second);
+      in_flight.clear();
+      Buffer h;
+      const auto* resumed = call_as<fb::UploadSession>(requests::upload_resume(key_, model, id), h);
+      stored = sent = resumed->received();
+      continue;
+    }
+    stored = end;
+    resumes_without_progress = 0;
+    if (progress) progress(stored, data.size());
+  }
+  Buffer receipt_holder;
+  fb::UploadReceiptT receipt;
+  call_as<fb::UploadReceipt>(requests::upload_commit(key_, model, id), receipt_holder)->UnPackTo(&receipt);
+  if (ticket) ticket->upload_id = 0;  // committed: nothing to resume
+  return receipt;
+}
+
+void HubClient::subscribe(const std::string& model) {
+  Buffer holder;
+  call_as<fb::Ack>(requests::subscribe(key_, model), holder);
+}
+
+std::optional<Buffer> HubClient::next_event(std::chrono::milliseconds wait) {
+  std::optional<Buffer> event;
+  bool lost = false;
+  self_->receive([&](event_atom, Buffer& e) { event = std::move(e); }, [&](lost_atom) { lost = true; },
+                 caf::after(wait) >> [] {});
+  if (lost) throw RequestError(ErrorCode::unavailable, "lost the hub at " + address_);
+  if (event) events::verify(*event);
+  return event;
+}
+
+}  // namespace fedhub
