@@ -224,6 +224,11 @@ void scale(std::span<float> x, float a) {
              [&](int64_t lo, int64_t len) { ArrayMap(x.data() + lo, len) *= a; });
 }
 
+void fill(std::span<float> x, float value) {
+  for_chunks(static_cast<int64_t>(x.size()), kChunk,
+             [&](int64_t lo, int64_t len) { std::fill_n(x.data() + lo, len, value); });
+}
+
 double l2_norm(std::span<const float> x) {
   const int64_t n = static_cast<int64_t>(x.size());
   double s = 0.0;

@@ -38,6 +38,11 @@ void axpy(std::span<float> y, float a, std::span<const float> x);
 // x *= a.
 void scale(std::span<float> x, float a);
 
+// x[i] = value for every i, on all threads when x is large (a fresh
+// accumulator's zeroing: the page faults of a new block are spread over the
+// threads too).
+void fill(std::span<float> x, float value);
+
 // Euclidean norm, accumulated in double.
 double l2_norm(std::span<const float> x);
 

@@ -210,7 +210,7 @@ class Aggregator {
   // coefficient; nothing modified.
   virtual void uncount_folded(double coef, double num_samples);
 
-  // Contributions added (or counted_folded) since the last apply (or reset).
+  // Contributions added (or count_folded) since the last apply (or reset).
   virtual int64_t count() const = 0;
 
   // x_t -> x_{t+1} in place (model has parameter_count() values), using and

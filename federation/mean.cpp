@@ -56,10 +56,7 @@ std::span<float> MeanAggregator::storage() {
 
 std::span<float> MeanAggregator::touch() {
   if (!has_data_) {
-    if (acc_.empty())
-      acc_ = AlignedFloats(static_cast<size_t>(parameter_count()), /*zeroed=*/true);
-    else
-      std::fill(acc_.data(), acc_.data() + acc_.size(), 0.0f);
+    fill(storage(), 0.0f);
     has_data_ = true;
   }
   return acc_.span();
