@@ -8,8 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "actors/hub_client.hpp"
-#include "actors/system_config.hpp"
+#include "client/hub_client.hpp"
+#include "actors/hub_options.hpp"
+#include "client/system_config.hpp"
 #include "model/tensor.hpp"
 
 namespace fedhub::testing {
@@ -19,10 +20,13 @@ class TestHub {
   TestHub();   // a fresh data directory
   ~TestHub();  // stops and removes it
 
-  void start();  // opens the store, spawns and publishes the hub actor
+  // Opens the store, spawns and publishes the hub actor.
+  void start(HubOptions options = {});
   void stop();   // a clean shutdown; start() again resumes from the store
 
   std::unique_ptr<HubClient> client(const std::string& key);
+  caf::actor_system& system() { return *system_; }
+  uint16_t port() const { return port_; }
   HubClient& manager();
   std::string add_participant(const std::string& name);
   const std::string& dir() const { return dir_; }
@@ -57,5 +61,26 @@ std::vector<float> current_weights(HubClient& client, const std::string& model, 
 // `version`; returns its buffer.
 Buffer wait_for_version(HubClient& subscriber, uint64_t version,
                         std::chrono::milliseconds limit = std::chrono::seconds(60));
+
+// Every value of x equals v (float comparison within 1e-5).
+void expect_all_values(const std::vector<float>& x, float v);
+
+// A model of `parameters` parameters (even, >= 4): one dense layer with two
+// units over parameters / 2 - 1 inputs. The hub initialises it.
+void create_model_of(HubClient& manager, const std::string& name, uint64_t parameters, const std::string& policy_json);
+
+// A framed contribution of random values in [-1, 1] for that model.
+Buffer random_contribution(const std::string& model, uint64_t base, uint64_t parameters, uint64_t seed,
+                           uint64_t samples = 10);
+
+// Begins an upload of `contribution` and sends only its first `parts` parts
+// (each answered), recording the session in *ticket: an upload cut short.
+void send_partially(HubClient& client, const Buffer& contribution, int parts, UploadTicket* ticket);
+
+// Waits (at most 60 s, a failure guard) until the model's status says a merge is under way.
+void wait_until_merging(HubClient& manager, const std::string& model);
+
+// Bytes of an upload's chunks in a stopped hub's store.
+uint64_t stored_chunk_bytes(const std::string& dir, const std::string& model, uint64_t upload_id);
 
 }  // namespace fedhub::testing

@@ -3,6 +3,7 @@
 #include "hub/model_core.hpp"
 
 #include <boost/test/unit_test.hpp>
+#include <cmath>
 #include <functional>
 
 #include "messages/errors.hpp"
@@ -198,9 +199,11 @@ BOOST_AUTO_TEST_CASE(a_merge_waits_for_acceptances_being_written) {
 // is decided at acknowledgement: refused (stale), or certain to be merged.
 BOOST_AUTO_TEST_CASE(acknowledged_means_merged_with_buffered_merges) {
   auto drop = make(R"({"merge":"buffered","k":3})");
+  const uint64_t late = upload(drop, "d", 0);  // sent while round 0 was open
   for (const char* p : {"a", "b", "c"}) contribute(drop, p, 0);
-  const uint64_t late = upload(drop, "d", 0);
   BOOST_TEST((refusal([&] { drop.assign_commit(late, 0); }) == ErrorCode::stale));
+  // A new upload to the merged base is refused before any weight is sent.
+  BOOST_TEST((refusal([&] { drop.begin_upload(request(0), "e", 999, 0, nullptr); }) == ErrorCode::stale));
   BOOST_TEST(!drop.has_session(late));
   BOOST_TEST(run_merge(drop).members.size() == 3u);
 
