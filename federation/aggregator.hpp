@@ -171,12 +171,16 @@ class Aggregator {
   // with coef = weight_of(num_samples, staleness_factor) as a double (turned
   // into float32 like add()'s coefficients); after its last part,
   // count_folded(coef, num_samples) counts the contribution (count() + 1,
-  // weight sum + coef). Folding every part of a delta gives the accumulator
-  // add() of the whole delta gives (weighted_sum computes each element from
-  // its own inputs only). An abandoned upload is unfolded (the parts already
-  // folded subtracted with the same coef); a counted contribution that must
-  // leave the round is unfolded and uncount_folded(coef, num_samples). A
-  // round may mix add() and folded parts in any order; parts folded but not
+  // weight sum + coef). Folding every part of a delta gives the values add()
+  // of the whole delta at the same point of the round gives (weighted_sum
+  // computes each element from its own inputs only: bit-identical in this
+  // build); when the parts of several uploads interleave, each element's sum
+  // is taken in another order: equal up to rounding, within 2 K u sum_k
+  // |c_k D_k[i]| for K contributions (u = 2^-24). An abandoned upload is
+  // unfolded (the parts already folded subtracted with the same coef); a
+  // counted contribution that must leave the round is unfolded and
+  // uncount_folded(coef, num_samples). A round may mix add() and folded parts
+  // in any order; parts folded but not
   // yet counted are in the accumulator but not in count().
 
   // True when fold_part and the calls below work: the mean-based strategies
