@@ -180,8 +180,8 @@ class Aggregator {
   // unfolded (the parts already folded subtracted with the same coef); a
   // counted contribution that must leave the round is unfolded and
   // uncount_folded(coef, num_samples). A round may mix add() and folded parts
-  // in any order; parts folded but not
-  // yet counted are in the accumulator but not in count().
+  // in any order; parts folded but not yet counted are in the accumulator
+  // but not in count().
 
   // True when fold_part and the calls below work: the mean-based strategies
   // without dp (dp clips by the whole delta's norm: use add()). Default false.
