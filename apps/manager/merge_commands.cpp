@@ -200,7 +200,9 @@ int cmd_policy(Session& s, const Args& args) {
                                                                                  "Krum: best-scored deltas averaged")(
       "norm-bound", po::value<double>(), "L2 bound of an update (0: none)")("on-norm-exceeded",
                                                                             po::value<std::string>(), "reject | clip")(
-      "interval", po::value<double>(), "also merge every T seconds (0: off)")("retain-versions", po::value<int64_t>(),
+      "interval", po::value<double>(), "also merge every T seconds (0: off)")(
+      "max-abs-value", po::value<double>(), "refuse uploads holding a value beyond +-V (0: no bound)")(
+      "retain-versions", po::value<int64_t>(),
                                                                               "versions whose weights are kept")(
       "dp", po::value<std::string>(), "central differential privacy: on | off")(
       "dp-clip", po::value<double>(), "DP clip norm C")("dp-noise", po::value<double>(), "DP noise multiplier z")(
@@ -232,6 +234,7 @@ int cmd_policy(Session& s, const Args& args) {
   put("on-norm-exceeded", patch, "on_norm_exceeded");
   put("interval", patch, "interval_seconds");
   put("retain-versions", patch, "retain_versions");
+  put("max-abs-value", patch, "max_abs_value");
   json staleness = json::object();
   put("staleness", staleness, "kind");
   put("max-staleness", staleness, "max_staleness");
