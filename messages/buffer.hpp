@@ -3,6 +3,12 @@
 //
 // Every buffer that comes from outside the process (network, disk) goes
 // through verify_root() before any field is read.
+//
+// A FlatBuffer is limited to 2 GiB (FLATBUFFERS_MAX_BUFFER_SIZE). Weights are
+// therefore never inside one: model packages and contribution files are
+// framed buffers (framed.hpp), a small FlatBuffer header followed by a raw
+// data section of any size, so the limit applies to headers only; requests
+// and responses carry at most one chunk or part of a data section each.
 #pragma once
 
 #include <flatbuffers/flatbuffers.h>
@@ -46,7 +52,7 @@ const T* verify_root(std::span<const char> data, const char* identifier, std::st
   return flatbuffers::GetRoot<T>(p);
 }
 
-// Vector of bytes aligned to 16 in the finished buffer (so tensors and nested
+// Vector of bytes aligned to 16 in the finished buffer (so weights and nested
 // buffers can be read in place).
 flatbuffers::Offset<flatbuffers::Vector<uint8_t>> create_aligned_bytes(flatbuffers::FlatBufferBuilder& fbb,
                                                                        std::span<const char> bytes);

@@ -1,56 +1,36 @@
 #include "messages/model_package.hpp"
 
+#include <stdexcept>
+
+#include "messages/checksum.hpp"
+#include "messages/contribution_generated.h"
 #include "messages/errors.hpp"
+#include "messages/framed.hpp"
 #include "messages/tensors.hpp"
 
 namespace fedhub {
 
 namespace {
 
-Buffer finish_version(flatbuffers::FlatBufferBuilder& fbb, const VersionMeta& meta,
-                      flatbuffers::Offset<FbTensors> tensors) {
-  auto model = fbb.CreateString(meta.model);
-  auto contributors = fbb.CreateVectorOfStrings(meta.contributors);
-  auto aggregator = fbb.CreateString(meta.aggregator);
-  auto root = fb::CreateModelVersion(fbb, model, meta.version, tensors, meta.created_at_ms, meta.base_version,
-                                     contributors, meta.total_samples, aggregator);
-  fbb.Finish(root, fb::ModelVersionIdentifier());
-  return to_buffer(fbb);
+constexpr const char* kWhat = "model package";
+
+[[noreturn]] void fail(ErrorCode code, const std::string& problem) {
+  throw RequestError(code, std::string(kWhat) + ": " + problem);
 }
 
 }  // namespace
 
-Buffer build_model_version(const VersionMeta& meta, const Weights& weights) {
-  flatbuffers::FlatBufferBuilder fbb(static_cast<size_t>(parameter_count(weights)) * sizeof(float) + 4096);
-  auto tensors = build_tensors(fbb, weights);
-  return finish_version(fbb, meta, tensors);
-}
-
-Buffer build_model_version(const VersionMeta& meta, std::span<const TensorSpec> layout, std::span<const float> flat) {
-  flatbuffers::FlatBufferBuilder fbb(flat.size() * sizeof(float) + 4096);
-  std::vector<flatbuffers::Offset<fb::Tensor>> offsets;
-  size_t at = 0;
-  for (const auto& spec : layout) {
-    const auto n = static_cast<size_t>(element_count(spec.shape));
-    if (at + n > flat.size())
-      throw std::invalid_argument("build_model_version: the flat vector is shorter than the layout");
-    auto data = create_aligned_bytes(
-        fbb, std::span<const char>(reinterpret_cast<const char*>(flat.data() + at), n * sizeof(float)));
-    auto name = fbb.CreateString(spec.name);
-    auto shape = fbb.CreateVector(spec.shape);
-    offsets.push_back(fb::CreateTensor(fbb, name, shape, fb::DType::float32, data));
-    at += n;
-  }
-  if (at != flat.size()) throw std::invalid_argument("build_model_version: the flat vector is longer than the layout");
-  auto tensors = fbb.CreateVector(offsets);
-  return finish_version(fbb, meta, tensors);
-}
-
-const fb::ModelVersion* verify_model_version(std::span<const char> data) {
-  std::string why;
-  const auto* v = verify_root<fb::ModelVersion>(data, fb::ModelVersionIdentifier(), &why);
-  if (!v) throw RequestError(ErrorCode::bad_request, "model version: " + why);
-  return v;
+VersionMeta version_meta(const fb::ModelVersion& v) {
+  VersionMeta m;
+  m.model = v.model()->str();
+  m.version = v.version();
+  m.created_at_ms = v.created_at_ms();
+  m.base_version = v.base_version();
+  if (v.contributors())
+    for (const auto* c : *v.contributors()) m.contributors.push_back(c->str());
+  m.total_samples = v.total_samples();
+  m.aggregator = v.aggregator() ? v.aggregator()->str() : std::string();
+  return m;
 }
 
 ModelSpec parse_model_spec(const fb::ModelSpec& s) {
@@ -63,29 +43,83 @@ ModelSpec parse_model_spec(const fb::ModelSpec& s) {
   }
 }
 
-Buffer build_model_package(const fb::ModelSpecT& spec, std::span<const char> version_buffer) {
-  flatbuffers::FlatBufferBuilder fbb(version_buffer.size() + 4096);
-  auto version = create_aligned_bytes(fbb, version_buffer);
+Buffer package_prefix(const fb::ModelSpecT& spec, const VersionMeta& meta, std::span<const TensorSpec> layout,
+                      uint64_t data_hash) {
+  const uint64_t data_bytes = data_bytes_of(layout);
+  flatbuffers::FlatBufferBuilder fbb(4096);
+  auto tensors = build_tensor_infos(fbb, layout);
+  auto model = fbb.CreateString(meta.model);
+  auto contributors = fbb.CreateVectorOfStrings(meta.contributors);
+  auto aggregator = fbb.CreateString(meta.aggregator);
+  auto version = fb::CreateModelVersion(fbb, model, meta.version, tensors, meta.created_at_ms, meta.base_version,
+                                        contributors, meta.total_samples, aggregator);
   auto s = fb::CreateModelSpec(fbb, &spec);
-  fbb.Finish(fb::CreateModelPackage(fbb, s, version), fb::ModelPackageIdentifier());
-  return to_buffer(fbb);
+  fbb.Finish(fb::CreateModelPackage(fbb, s, version, data_bytes, data_hash), fb::ModelPackageIdentifier());
+  return frame_prefix(fbb);
 }
 
-LoadedModel read_model_package(std::span<const char> data) {
+Buffer build_model_package(const fb::ModelSpecT& spec, const VersionMeta& meta, const Weights& weights) {
+  Buffer out = package_prefix(spec, meta, layout_of(weights), data_hash_of(weights));
+  out.reserve(out.size() + static_cast<size_t>(parameter_count(weights)) * sizeof(float));
+  append_data(out, weights);
+  return out;
+}
+
+Buffer build_model_package(const fb::ModelSpecT& spec, const VersionMeta& meta, std::span<const TensorSpec> layout,
+                           std::span<const float> flat) {
+  const uint64_t need = data_bytes_of(layout) / sizeof(float);
+  if (flat.size() != need)
+    throw std::invalid_argument("build_model_package: the flat vector has " + std::to_string(flat.size()) +
+                                " values, the layout needs " + std::to_string(need));
+  const auto bytes = data_bytes(flat);
+  Buffer out = package_prefix(spec, meta, layout, data_hash(bytes));
+  out.reserve(out.size() + bytes.size());
+  out.insert(out.end(), bytes.begin(), bytes.end());
+  return out;
+}
+
+PackageHeader read_package_header(std::span<const char> prefix) {
+  const FramePrefix frame = read_frame_prefix(prefix, kWhat);
+  if (buffer_identifier(frame.header) == fb::ContributionIdentifier())
+    fail(ErrorCode::bad_request, "this is a training result (FHCT), not a model package");
   std::string why;
-  const auto* p = verify_root<fb::ModelPackage>(data, fb::ModelPackageIdentifier(), &why);
-  if (!p) throw RequestError(ErrorCode::bad_request, "model package: " + why);
+  const auto* root = verify_root<fb::ModelPackage>(frame.header, fb::ModelPackageIdentifier(), &why);
+  if (!root) fail(ErrorCode::bad_request, "the header: " + why);
+  if (root->version()->model()->str() != root->spec()->name()->str())
+    fail(ErrorCode::bad_request,
+         "the version belongs to '" + root->version()->model()->str() + "', not '" + root->spec()->name()->str() + "'");
+  const uint64_t need = data_bytes_of(layout_of(root->version()->tensors()));
+  if (root->data_bytes() != need)
+    fail(ErrorCode::bad_request, "the header declares " + std::to_string(root->data_bytes()) +
+                                     " bytes of data, its tensors need " + std::to_string(need));
+  return {root, frame.data_offset, frame.data_offset + need};
+}
+
+PackageView view_model_package(std::span<const char> whole, bool check_hash) {
+  PackageView v;
+  v.header = read_package_header(whole);
+  v.data = split_frame(whole, v.header.root->data_bytes(), kWhat).data;
+  if (check_hash) {
+    const uint64_t got = data_hash(v.data);
+    if (got != v.header.root->data_hash())
+      fail(ErrorCode::bad_checksum, "the data section hashes to " + hash_to_string(got) + ", the header says " +
+                                        hash_to_string(v.header.root->data_hash()) + ": the package is damaged");
+  }
+  return v;
+}
+
+LoadedModel read_model_package(std::span<const char> whole) {
+  const PackageView v = view_model_package(whole);
+  const fb::ModelPackage* p = v.header.root;
   LoadedModel m;
   p->spec()->UnPackTo(&m.spec_fields);
   m.spec = parse_model_spec(*p->spec());
-  const auto* v = verify_model_version(as_span(p->version()));
-  if (v->model()->str() != m.spec.name)
-    throw RequestError(ErrorCode::bad_request,
-                       "model package: the version belongs to '" + v->model()->str() + "', not '" + m.spec.name + "'");
   const auto layout = m.spec.architecture.parameters();
-  check_tensors(v->tensors(), layout);
-  m.version = v->version();
-  m.weights = read_weights(v->tensors());
+  check_tensor_infos(p->version()->tensors(), layout);
+  check_finite(data_values(v.data), layout);
+  m.version = p->version()->version();
+  m.data_hash = p->data_hash();
+  m.weights = weights_from_data(layout, v.data);
   return m;
 }
 

@@ -26,17 +26,36 @@ const fb::ModelRecord* verify_model_record(std::span<const char> data) {
   return verified<fb::ModelRecord>(data, fb::ModelRecordIdentifier(), "model record");
 }
 
-Buffer contribution_record(const std::string& participant, uint64_t received_at_ms,
-                           std::span<const char> contribution) {
-  flatbuffers::FlatBufferBuilder fbb(contribution.size() + 1024);
-  auto bytes = create_aligned_bytes(fbb, contribution);
+Buffer contribution_record(const std::string& participant, uint64_t received_at_ms, std::span<const char> header,
+                           uint64_t upload_id, uint64_t data_bytes) {
+  flatbuffers::FlatBufferBuilder fbb(header.size() + participant.size() + 256);
+  auto bytes = create_aligned_bytes(fbb, header);
   auto name = fbb.CreateString(participant);
-  fbb.Finish(fb::CreateContributionRecord(fbb, name, received_at_ms, bytes), fb::ContributionRecordIdentifier());
+  fbb.Finish(fb::CreateContributionRecord(fbb, name, received_at_ms, bytes, upload_id, data_bytes),
+             fb::ContributionRecordIdentifier());
   return to_buffer(fbb);
 }
 
 const fb::ContributionRecord* verify_contribution_record(std::span<const char> data) {
-  return verified<fb::ContributionRecord>(data, fb::ContributionRecordIdentifier(), "contribution record");
+  const auto* r = verified<fb::ContributionRecord>(data, fb::ContributionRecordIdentifier(), "contribution record");
+  // The generated verifier checks the nested header's structure, not its
+  // identifier.
+  std::string why;
+  if (!verify_root<fb::Contribution>(as_span(r->header()), fb::ContributionIdentifier(), &why))
+    throw RequestError(ErrorCode::internal, "stored contribution record is damaged: its header: " + why);
+  return r;
+}
+
+Buffer upload_record(const std::string& participant, uint64_t base_version, uint64_t started_at_ms,
+                     uint64_t data_bytes) {
+  flatbuffers::FlatBufferBuilder fbb(participant.size() + 128);
+  auto name = fbb.CreateString(participant);
+  fbb.Finish(fb::CreateUploadRecord(fbb, name, base_version, started_at_ms, data_bytes), fb::UploadRecordIdentifier());
+  return to_buffer(fbb);
+}
+
+const fb::UploadRecord* verify_upload_record(std::span<const char> data) {
+  return verified<fb::UploadRecord>(data, fb::UploadRecordIdentifier(), "upload record");
 }
 
 Buffer contribution_summary(const fb::ContributionSummaryT& summary) {

@@ -1,5 +1,6 @@
 #include "messages/requests.hpp"
 
+#include "messages/checksum.hpp"
 #include "messages/contribution.hpp"
 #include "messages/errors.hpp"
 #include "messages/tensors.hpp"
@@ -10,7 +11,7 @@ namespace {
 
 template <class Make>
 Buffer envelope(const std::string& key, size_t size_hint, Make make) {
-  flatbuffers::FlatBufferBuilder fbb(size_hint + 1024);
+  flatbuffers::FlatBufferBuilder fbb(size_hint + key.size() + 1024);
   auto [type, body] = make(fbb);
   auto k = fbb.CreateString(key);
   fbb.Finish(fb::CreateRequestEnvelope(fbb, k, type, body), fb::RequestEnvelopeIdentifier());
@@ -18,6 +19,20 @@ Buffer envelope(const std::string& key, size_t size_hint, Make make) {
 }
 
 using Body = std::pair<fb::Request, flatbuffers::Offset<void>>;
+
+[[noreturn]] void fail(ErrorCode code, const std::string& problem) { throw RequestError(code, "request: " + problem); }
+
+void check_part(const fb::UploadPart& p) {
+  const auto data = as_span(p.data());
+  if (p.offset() % sizeof(float) != 0 || data.size() % sizeof(float) != 0)
+    fail(ErrorCode::bad_request, "an upload part must hold whole float32 values: offset " + std::to_string(p.offset()) +
+                                     " and length " + std::to_string(data.size()) + " must be multiples of 4");
+  const uint64_t got = data_hash(data);
+  if (got != p.hash())
+    fail(ErrorCode::bad_checksum, "the upload part at offset " + std::to_string(p.offset()) + " hashes to " +
+                                      hash_to_string(got) + ", it says " + hash_to_string(p.hash()) +
+                                      ": send it again");
+}
 
 }  // namespace
 
@@ -33,9 +48,37 @@ Buffer download(const std::string& key, const std::string& model, int64_t versio
   });
 }
 
-Buffer upload(const std::string& key, std::span<const char> contribution) {
-  return envelope(key, contribution.size(), [&](auto& fbb) {
-    return Body{fb::Request::Upload, fb::CreateUpload(fbb, create_aligned_bytes(fbb, contribution)).Union()};
+Buffer upload_begin(const std::string& key, std::span<const char> header) {
+  return envelope(key, header.size(), [&](auto& fbb) {
+    return Body{fb::Request::UploadBegin, fb::CreateUploadBegin(fbb, create_aligned_bytes(fbb, header)).Union()};
+  });
+}
+
+Buffer upload_part(const std::string& key, const std::string& model, uint64_t upload_id, uint64_t offset,
+                   std::span<const char> data) {
+  const uint64_t hash = data_hash(data);
+  return envelope(key, data.size() + model.size(), [&](auto& fbb) {
+    auto bytes = create_aligned_bytes(fbb, data);
+    auto m = fbb.CreateString(model);
+    return Body{fb::Request::UploadPart, fb::CreateUploadPart(fbb, m, upload_id, offset, bytes, hash).Union()};
+  });
+}
+
+Buffer upload_commit(const std::string& key, const std::string& model, uint64_t upload_id) {
+  return envelope(key, 0, [&](auto& fbb) {
+    return Body{fb::Request::UploadCommit, fb::CreateUploadCommit(fbb, fbb.CreateString(model), upload_id).Union()};
+  });
+}
+
+Buffer upload_resume(const std::string& key, const std::string& model, uint64_t upload_id) {
+  return envelope(key, 0, [&](auto& fbb) {
+    return Body{fb::Request::UploadResume, fb::CreateUploadResume(fbb, fbb.CreateString(model), upload_id).Union()};
+  });
+}
+
+Buffer upload_abort(const std::string& key, const std::string& model, uint64_t upload_id) {
+  return envelope(key, 0, [&](auto& fbb) {
+    return Body{fb::Request::UploadAbort, fb::CreateUploadAbort(fbb, fbb.CreateString(model), upload_id).Union()};
   });
 }
 
@@ -51,13 +94,13 @@ Buffer merge(const std::string& key, const std::string& model, uint64_t base_ver
   });
 }
 
-Buffer create_model(const std::string& key, const fb::ModelSpecT& spec, const Weights& initial,
-                    const std::string& policy_json) {
-  return envelope(key, static_cast<size_t>(parameter_count(initial)) * 4, [&](auto& fbb) {
-    auto tensors = build_tensors(fbb, initial);
+Buffer create_model(const std::string& key, const fb::ModelSpecT& spec, std::span<const float> initial,
+                    uint64_t init_seed, const std::string& policy_json) {
+  return envelope(key, initial.size_bytes(), [&](auto& fbb) {
+    auto weights = initial.empty() ? 0 : create_aligned_bytes(fbb, data_bytes(initial));
     auto s = fb::CreateModelSpec(fbb, &spec);
     auto policy = policy_json.empty() ? 0 : fbb.CreateString(policy_json);
-    return Body{fb::Request::CreateModel, fb::CreateCreateModel(fbb, s, tensors, policy).Union()};
+    return Body{fb::Request::CreateModel, fb::CreateCreateModel(fbb, s, policy, weights, init_seed).Union()};
   });
 }
 
@@ -104,9 +147,33 @@ Buffer policy(const std::string& key, const std::string& model, const std::strin
 const fb::RequestEnvelope* verify(std::span<const char> data) {
   std::string why;
   const auto* r = verify_root<fb::RequestEnvelope>(data, fb::RequestEnvelopeIdentifier(), &why);
-  if (!r) throw RequestError(ErrorCode::bad_request, "request: " + why);
-  if (r->request_type() == fb::Request::NONE)
-    throw RequestError(ErrorCode::bad_request, "request: unknown request type (is the client newer than the hub?)");
+  if (!r) fail(ErrorCode::bad_request, why);
+  const fb::Request type = r->request_type();
+  if (type == fb::Request::NONE || *fb::EnumNameRequest(type) == '\0')
+    fail(ErrorCode::bad_request, "unknown request type " + std::to_string(static_cast<int>(type)) +
+                                     " (are the client and the hub of different releases?)");
+  switch (type) {
+    case fb::Request::UploadBegin: {
+      try {
+        verify_contribution_header(as_span(r->request_as_UploadBegin()->contribution()));
+      } catch (const RequestError& e) {
+        throw RequestError(e.code(), std::string("request: UploadBegin: ") + e.what());
+      }
+      break;
+    }
+    case fb::Request::UploadPart:
+      check_part(*r->request_as_UploadPart());
+      break;
+    case fb::Request::CreateModel: {
+      const auto weights = as_span(r->request_as_CreateModel()->initial_weights());
+      if (weights.size() % sizeof(float) != 0)
+        fail(ErrorCode::bad_request, "CreateModel's initial_weights hold " + std::to_string(weights.size()) +
+                                         " bytes, not whole float32 values");
+      break;
+    }
+    default:
+      break;
+  }
   return r;
 }
 
@@ -126,10 +193,18 @@ std::string model_of(const fb::RequestEnvelope& r) {
       return r.request_as_Unsubscribe()->model()->str();
     case fb::Request::Policy:
       return r.request_as_Policy()->model()->str();
-    case fb::Request::Upload: {
-      const auto* c = r.request_as_Upload()->contribution_nested_root();
+    case fb::Request::UploadBegin: {
+      const auto* c = r.request_as_UploadBegin()->contribution_nested_root();
       return c ? c->model()->str() : std::string();
     }
+    case fb::Request::UploadPart:
+      return r.request_as_UploadPart()->model()->str();
+    case fb::Request::UploadCommit:
+      return r.request_as_UploadCommit()->model()->str();
+    case fb::Request::UploadResume:
+      return r.request_as_UploadResume()->model()->str();
+    case fb::Request::UploadAbort:
+      return r.request_as_UploadAbort()->model()->str();
     default:
       return {};
   }

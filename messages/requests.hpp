@@ -3,6 +3,7 @@
 // RequestEnvelope buffer carrying the caller's API key.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 
@@ -15,11 +16,25 @@ namespace fedhub::requests {
 
 Buffer list_models(const std::string& key);
 Buffer download(const std::string& key, const std::string& model, int64_t version, uint64_t offset, uint64_t max_bytes);
-Buffer upload(const std::string& key, std::span<const char> contribution);
+
+// ---- uploads (schemas/request.fbs describes the session)
+// Begins an upload with a bare contribution header (contribution_header(),
+// or read_contribution(file).header_bytes).
+Buffer upload_begin(const std::string& key, std::span<const char> header);
+// Bytes [offset, offset + data.size()) of the data section; computes the
+// part's hash. The data is 16-byte aligned inside the request.
+Buffer upload_part(const std::string& key, const std::string& model, uint64_t upload_id, uint64_t offset,
+                   std::span<const char> data);
+Buffer upload_commit(const std::string& key, const std::string& model, uint64_t upload_id);
+Buffer upload_resume(const std::string& key, const std::string& model, uint64_t upload_id);
+Buffer upload_abort(const std::string& key, const std::string& model, uint64_t upload_id);
+
 Buffer status(const std::string& key, const std::string& model, int64_t version);
 Buffer merge(const std::string& key, const std::string& model, uint64_t base_version);
-Buffer create_model(const std::string& key, const fb::ModelSpecT& spec, const Weights& initial,
-                    const std::string& policy_json = {});
+// `initial`: every parameter in the architecture's order (a data section's
+// layout); empty: the hub initialises version 0 with init_seed.
+Buffer create_model(const std::string& key, const fb::ModelSpecT& spec, std::span<const float> initial,
+                    uint64_t init_seed = 1, const std::string& policy_json = {});
 Buffer add_key(const std::string& key, const std::string& name, fb::Role role);
 Buffer list_keys(const std::string& key);
 Buffer revoke_key(const std::string& key, const std::string& name);
@@ -29,11 +44,21 @@ Buffer whoami(const std::string& key);
 // Shows a model's merge policy, or changes the settings named in policy_json.
 Buffer policy(const std::string& key, const std::string& model, const std::string& policy_json = {});
 
-// Verifies a received request (including a nested contribution); throws
-// RequestError(bad_request) naming the defect.
+// Verifies a received request; throws RequestError naming the defect:
+//  - bad_request: the envelope or its body is malformed, the request type is
+//    unknown (a client of another release), UploadBegin's header is not a
+//    valid contribution header (verify_contribution_header: identifier,
+//    data_bytes against its tensors), an UploadPart's offset or length is
+//    not a multiple of 4 (parts hold whole float32 values), CreateModel's
+//    initial_weights length is not a multiple of 4;
+//  - bad_checksum: an UploadPart whose hash is not XXH3-64 of its data;
+//  - bad_shape: UploadBegin's header has a negative or overflowing shape.
+// What is left to the hub: everything that needs the model (names, shapes,
+// sizes against its layout, session state, finite values).
 const fb::RequestEnvelope* verify(std::span<const char> data);
 
-// The model a request is about, or "" for hub-wide requests.
+// The model a verified request is about (UploadBegin: its header's model),
+// or "" for hub-wide requests.
 std::string model_of(const fb::RequestEnvelope& request);
 
 }  // namespace fedhub::requests

@@ -1,6 +1,8 @@
 // Building responses (hub) and reading them (clients), schemas/response.fbs.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 
@@ -23,7 +25,18 @@ Buffer make(T body) {
 Buffer error(ErrorCode code, const std::string& message);
 Buffer ack(const std::string& message);
 
-// One byte range of a package buffer, without an intermediate copy.
+// One byte range of a version's package: bytes [offset, offset + length) of
+// a package of total_size bytes. The chunk's data vector is created
+// uninitialised (16-byte aligned in the response) and `fill` writes all of
+// its `length` bytes, e.g. straight from the store's pieces, so the bytes are
+// copied once into the message (and once more as the finished message is
+// taken out of the builder). Throws std::invalid_argument when the range is
+// not inside the package; whatever `fill` throws passes through.
+Buffer download_chunk(const std::string& model, uint64_t version, uint64_t total_size, uint64_t offset, uint64_t length,
+                      const std::function<void(std::span<char>)>& fill);
+
+// The same from a package held in memory: at most max_bytes from offset, cut
+// at its end (an offset past the end gives an empty chunk at the end).
 Buffer download_chunk(const std::string& model, uint64_t version, std::span<const char> package, uint64_t offset,
                       uint64_t max_bytes);
 
