@@ -1,4 +1,5 @@
-// download_chunk slicing, and buffer files (write_file_atomic, read_file).
+// download_chunk (from a fill callback and from memory), reading a package's
+// header from its first chunk, and buffer files (write_file_atomic, read_file).
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,9 +9,12 @@
 #include <limits>
 #include <random>
 
+#include "messages/contribution.hpp"
 #include "messages/files.hpp"
+#include "messages/framed.hpp"
 #include "messages/model_package.hpp"
 #include "messages/responses.hpp"
+#include "messages/tensors.hpp"
 #include "test_support.hpp"
 
 using namespace fedhub;
@@ -73,7 +77,7 @@ BOOST_AUTO_TEST_CASE(chunks_reassemble_a_real_package) {
   VersionMeta meta;
   meta.model = "tiny";
   meta.version = 2;
-  const Buffer pkg = build_model_package(tiny_spec(), build_model_version(meta, tiny_weights(0.5f)));
+  const Buffer pkg = build_model_package(tiny_spec(), meta, tiny_weights(0.5f));
   for (uint64_t step : {1u, 7u, 64u, 333u, 4096u}) {
     Buffer whole;
     uint64_t total = 0;
@@ -93,6 +97,92 @@ BOOST_AUTO_TEST_CASE(chunks_reassemble_a_real_package) {
     BOOST_TEST(m.version == 2u);
     BOOST_TEST(m.weights[1].values == tiny_weights(0.5f)[1].values, boost::test_tools::per_element());
   }
+}
+
+BOOST_AUTO_TEST_CASE(fill_writes_the_chunk_in_place) {
+  const Buffer source = patterned(10000);
+  for (uint64_t length : {0u, 1u, 15u, 16u, 17u, 4096u, 9000u}) {
+    const uint64_t offset = 1000;
+    int calls = 0;
+    const Buffer response = responses::download_chunk("big", 9, 10000, offset, length, [&](std::span<char> out) {
+      ++calls;
+      BOOST_TEST(out.size() == length);
+      std::memcpy(out.data(), source.data() + offset, out.size());
+    });
+    BOOST_TEST_CONTEXT("length " << length) {
+      BOOST_TEST(calls == (length ? 1 : 0));
+      const Chunk c = read_chunk(response);
+      BOOST_TEST(c.model == "big");
+      BOOST_TEST(c.version == 9u);
+      BOOST_TEST(c.total_size == 10000u);
+      BOOST_TEST(c.offset == offset);
+      BOOST_TEST_REQUIRE(c.data.size() == length);
+      if (length) BOOST_TEST(c.aligned);
+      BOOST_TEST(c.data == Buffer(source.begin() + 1000, source.begin() + 1000 + static_cast<long>(length)),
+                 boost::test_tools::per_element());
+    }
+  }
+  // The last byte and the whole package.
+  auto copy_from = [&](uint64_t offset) {
+    return [&source, offset](std::span<char> out) { std::memcpy(out.data(), source.data() + offset, out.size()); };
+  };
+  BOOST_TEST(read_chunk(responses::download_chunk("m", 0, 10000, 9999, 1, copy_from(9999))).data ==
+             Buffer(1, source[9999]));
+  BOOST_TEST(read_chunk(responses::download_chunk("m", 0, 10000, 0, 10000, copy_from(0))).data == source);
+}
+
+BOOST_AUTO_TEST_CASE(fill_ranges_outside_the_package_are_programming_errors) {
+  auto never = [](std::span<char>) { BOOST_ERROR("fill must not be called"); };
+  BOOST_CHECK_THROW(responses::download_chunk("m", 0, 100, 101, 0, never), std::invalid_argument);
+  BOOST_CHECK_THROW(responses::download_chunk("m", 0, 100, 50, 51, never), std::invalid_argument);
+  BOOST_CHECK_THROW(responses::download_chunk("m", 0, 100, 1, std::numeric_limits<uint64_t>::max(), never),
+                    std::invalid_argument);
+  BOOST_CHECK_THROW(
+      responses::download_chunk("m", 0, std::numeric_limits<uint64_t>::max(), 0, uint64_t{1} << 40, never),
+      std::invalid_argument);
+  BOOST_CHECK_NO_THROW(responses::download_chunk("m", 0, 100, 100, 0, never));
+  // What fill throws reaches the caller (e.g. a damaged store).
+  BOOST_CHECK_THROW(
+      responses::download_chunk("m", 0, 100, 0, 10, [](std::span<char>) { throw std::runtime_error("piece missing"); }),
+      std::runtime_error);
+}
+
+BOOST_AUTO_TEST_CASE(the_header_from_a_partial_first_chunk) {
+  // A client reads the package header (spec, version, tensors) from the first
+  // chunk, before the weights arrive, and learns the total size.
+  VersionMeta meta;
+  meta.model = "tiny";
+  meta.version = 11;
+  meta.aggregator = "fedyogi";
+  const Buffer pkg = build_model_package(tiny_spec(), meta, tiny_weights(3.0f));
+  const uint64_t prefix = *frame_prefix_size(pkg);
+  const uint64_t header_end = 8 + read_frame_prefix(pkg).header.size();
+  BOOST_TEST_REQUIRE(header_end < prefix);  // there is padding to cut into
+  for (uint64_t first :
+       {uint64_t{8}, header_end - 1, header_end, prefix - 1, prefix, prefix + 10, uint64_t{pkg.size()}}) {
+    const Chunk c = read_chunk(responses::download_chunk("tiny", 11, pkg, 0, first));
+    BOOST_TEST_CONTEXT("first chunk of " << first << " bytes") {
+      const auto need = frame_prefix_size(c.data);
+      BOOST_TEST_REQUIRE(need.has_value());
+      BOOST_TEST(*need == prefix);
+      if (c.data.size() < header_end) {
+        // The header is not complete yet.
+        check_error([&] { read_package_header(c.data); }, ErrorCode::bad_request, "ends past the end");
+        continue;
+      }
+      const PackageHeader h = read_package_header(c.data);
+      BOOST_TEST(h.total_size == pkg.size());
+      BOOST_TEST(h.data_offset == prefix);
+      BOOST_TEST(h.root->version()->version() == 11u);
+      BOOST_TEST(h.root->version()->aggregator()->str() == "fedyogi");
+      BOOST_TEST(h.root->spec()->name()->str() == "tiny");
+      BOOST_TEST(h.root->data_bytes() == 36u);
+    }
+  }
+  // Fewer than 8 bytes: not enough to know.
+  const Chunk tiny_first = read_chunk(responses::download_chunk("tiny", 11, pkg, 0, 5));
+  BOOST_TEST(!frame_prefix_size(tiny_first.data).has_value());
+  check_error([&] { read_package_header(tiny_first.data); }, ErrorCode::bad_request, "too short");
 }
 
 BOOST_AUTO_TEST_CASE(empty_package) {
@@ -177,10 +267,20 @@ BOOST_AUTO_TEST_CASE(a_round_trip_through_a_file_keeps_a_buffer_valid) {
   TempDir dir;
   VersionMeta meta;
   meta.model = "tiny";
-  const Buffer pkg = build_model_package(tiny_spec(), build_model_version(meta, tiny_weights(-1.0f)));
+  const Buffer pkg = build_model_package(tiny_spec(), meta, tiny_weights(-1.0f));
   write_file_atomic(dir / "p.fhmp", pkg);
   const Buffer back = read_file(dir / "p.fhmp");
   BOOST_TEST(read_model_package(back).weights[0].values == tiny_weights(-1.0f)[0].values,
+             boost::test_tools::per_element());
+  ContributionMeta cmeta;
+  cmeta.model = "tiny";
+  cmeta.num_samples = 5;
+  const Buffer file = build_contribution(cmeta, tiny_weights(2.0f));
+  write_file_atomic(dir / "c.fhct", file);
+  const Buffer cback = read_file(dir / "c.fhct");
+  const ContributionView v = read_contribution(cback);
+  BOOST_TEST(v.header->num_samples() == 5u);
+  BOOST_TEST(weights_from_data(tiny_layout(), v.data)[1].values == tiny_weights(2.0f)[1].values,
              boost::test_tools::per_element());
 }
 

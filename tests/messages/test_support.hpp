@@ -2,9 +2,6 @@
 // buffers placed at chosen alignments, and checks on RequestError codes.
 #pragma once
 
-#include "support/temp_dir.hpp"
-#include "support/tiny_model.hpp"
-
 #include <stdlib.h>
 
 #include <boost/test/unit_test.hpp>
@@ -23,8 +20,11 @@
 #include "messages/event_generated.h"
 #include "messages/model_spec_generated.h"
 #include "messages/request_generated.h"
+#include "messages/response_generated.h"
 #include "messages/tensor_generated.h"
 #include "model/tensor.hpp"
+#include "support/temp_dir.hpp"
+#include "support/tiny_model.hpp"
 
 // Printable enums for BOOST_TEST's messages (found by ADL).
 namespace fedhub::fb {
@@ -34,10 +34,12 @@ inline std::ostream& operator<<(std::ostream& o, Response r) { return o << "Resp
 inline std::ostream& operator<<(std::ostream& o, EventBody e) { return o << "EventBody::" << EnumNameEventBody(e); }
 inline std::ostream& operator<<(std::ostream& o, Role r) { return o << "Role::" << EnumNameRole(r); }
 inline std::ostream& operator<<(std::ostream& o, DType d) { return o << "DType::" << EnumNameDType(d); }
+inline std::ostream& operator<<(std::ostream& o, Availability a) {
+  return o << "Availability::" << EnumNameAvailability(a);
+}
 }  // namespace fedhub::fb
 
 namespace fedhub::test {
-
 
 // Weights of tiny_layout: kernel[i] = offset + 0.5 i - 1, bias = offset + {0.25, -0.5, 1.5}.
 inline Weights tiny_weights(float offset = 0.0f) {
@@ -45,6 +47,20 @@ inline Weights tiny_weights(float offset = 0.0f) {
   for (int i = 0; i < 6; ++i) w[0].values.push_back(offset + 0.5f * static_cast<float>(i) - 1.0f);
   for (auto& v : w[1].values) v += offset;
   return w;
+}
+
+// Same names, shapes and value bits (so -0.0 differs from 0.0).
+inline void check_weights_identical(const Weights& got, const Weights& want) {
+  BOOST_TEST_REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    BOOST_TEST_CONTEXT("tensor " << i) {
+      BOOST_TEST(got[i].name == want[i].name);
+      BOOST_TEST(got[i].shape == want[i].shape, boost::test_tools::per_element());
+      BOOST_TEST_REQUIRE(got[i].values.size() == want[i].values.size());
+      if (!got[i].values.empty())
+        BOOST_TEST(std::memcmp(got[i].values.data(), want[i].values.data(), got[i].values.size() * sizeof(float)) == 0);
+    }
+  }
 }
 
 using TempDir = fedhub::testing::TempDir;
