@@ -1,9 +1,11 @@
 #include "apps/cli.hpp"
 
 #include <malloc.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 
 #include "messages/errors.hpp"
 
@@ -51,6 +53,28 @@ std::string read_key(const po::variables_map& vm) {
   }
   if (const char* env = std::getenv("FEDHUB_KEY"); env && *env) return env;
   throw UsageError("no API key: pass --key KEY or --key-file FILE (or set FEDHUB_KEY)");
+}
+
+uint64_t whole(const po::variables_map& vm, const char* option, uint64_t lo, uint64_t hi) {
+  const int64_t v = vm[option].as<int64_t>();
+  if (v < 0 || static_cast<uint64_t>(v) < lo || static_cast<uint64_t>(v) > hi)
+    throw UsageError("--" + std::string(option) + " must be a whole number from " + std::to_string(lo) + " to " +
+                     std::to_string(hi) + ", not " + std::to_string(v));
+  return static_cast<uint64_t>(v);
+}
+
+std::function<void(uint64_t, uint64_t)> transfer_progress(const std::string& what) {
+  const bool tty = isatty(2);
+  auto last = std::make_shared<int>(-1);
+  return [what, tty, last](uint64_t done, uint64_t total) {
+    if (total < (16u << 20)) return;  // small transfers end before progress matters
+    const int percent = total == 0 ? 100 : static_cast<int>(done * 100 / total);
+    const int step = tty ? percent : percent / 25 * 25;
+    if (step == *last) return;
+    *last = step;
+    std::cerr << (tty ? "\r" : "") << what << " " << step << "% (" << done / (1 << 20) << " of " << total / (1 << 20)
+              << " MiB)" << (tty && done < total ? "" : "\n") << std::flush;
+  };
 }
 
 void add_hub_options(po::options_description& d) {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <cstdint>
+#include <functional>
 #include <iostream>
 #include <string>
 
@@ -33,6 +35,16 @@ int run_guarded(const char* program, int (*body)(int, char**), int argc, char** 
 // The key from --key, or the first line of --key-file, or the FEDHUB_KEY
 // environment variable. Throws UsageError when none is given.
 std::string read_key(const po::variables_map& vm);
+
+// The value of an integer option declared as po::value<int64_t>(), checked
+// to lie in [lo, hi]: UsageError naming the option and the range otherwise
+// (unsigned options would silently turn "-3" into 4294967293).
+uint64_t whole(const po::variables_map& vm, const char* option, uint64_t lo, uint64_t hi);
+
+// A progress printer for a transfer ("uploading", "downloading") on stderr:
+// on a terminal one line rewritten in place, otherwise a line at every
+// quarter (logs stay short); nothing for transfers under 16 MiB.
+std::function<void(uint64_t done, uint64_t total)> transfer_progress(const std::string& what);
 
 // Adds --hub, --key, --key-file and --timeout to a description.
 void add_hub_options(po::options_description& d);

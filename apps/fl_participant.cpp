@@ -101,7 +101,7 @@ std::unique_ptr<HubClient> connect(caf::actor_system& system, const po::variable
 // Streams a training result to the hub; with a ticket, an upload cut by a
 // lost connection resumes where the hub's copy ends.
 fb::UploadReceiptT upload(HubClient& client, const Buffer& contribution, UploadTicket* ticket = nullptr) {
-  return client.upload(contribution, ticket);
+  return client.upload(contribution, ticket, cli::transfer_progress("uploading"));
 }
 
 void print_receipt(const fb::UploadReceiptT& r, bool as_json) {
@@ -120,7 +120,8 @@ void print_receipt(const fb::UploadReceiptT& r, bool as_json) {
 int cmd_download(caf::actor_system& system, const Options& o) {
   const auto out = need(o.vm, "out", "download");
   auto client = connect(system, o.vm);
-  Buffer raw = client->download_package(need(o.vm, "model", "download"), o.vm["version"].as<int64_t>());
+  Buffer raw = client->download_package(need(o.vm, "model", "download"), o.vm["version"].as<int64_t>(), 0,
+                                        cli::transfer_progress("downloading"));
   auto m = read_model_package(raw);
   write_file_atomic(out, raw);
   if (o.json_output)
@@ -240,7 +241,7 @@ int cmd_run(caf::actor_system& system, const Options& o) {
   const auto model = need(o.vm, "model", "run");
   const auto source = cli::sources_of(o.vm, "data", "run");
   if (!o.vm.count("rounds")) throw cli::UsageError("run needs --rounds N");
-  const auto rounds = o.vm["rounds"].as<uint64_t>();
+  const auto rounds = cli::whole(o.vm, "rounds", 1, 1000000000);
   const auto reconnect_for = std::chrono::duration<double>(o.vm["reconnect"].as<double>());
   RunState st;
   cli::with_reconnect(reconnect_for, [&](const std::function<void()>& connected) {
@@ -261,7 +262,7 @@ int participant_main(int argc, char** argv) {
       "weights", po::value<std::string>(), "training result file to upload")(
       "data", po::value<std::vector<std::string>>()->composing(), "local data source (repeat to join several)")(
       "data-labels", po::value<std::string>()->default_value(""), "class names of an index-labelled source")(
-      "rounds", po::value<uint64_t>(), "results to contribute (run)")(
+      "rounds", po::value<int64_t>(), "results to contribute (run)")(
       "reconnect", po::value<double>()->default_value(300),
       "run: seconds to keep reconnecting to a lost hub (0: give up at once)")(
       "seed", po::value<uint64_t>(), "training seed (default: the recipe's, else random)");

@@ -1,5 +1,6 @@
 // Commands about merging: merge, watch (event-driven merges and evaluations),
 // policy.
+#include <cstdint>
 #include <iomanip>
 #include <iostream>
 
@@ -14,13 +15,13 @@ namespace fedhub::manager {
 
 int cmd_merge(Session& s, const Args& args) {
   po::options_description o("merge");
-  o.add_options()("name", po::value<std::string>())("base", po::value<uint64_t>());
+  o.add_options()("name", po::value<std::string>())("base", po::value<int64_t>());
   po::positional_options_description pos;
   pos.add("name", 1);
   auto vm = parse(args, o, &pos);
   if (!vm.count("base"))
     throw cli::UsageError("merge needs --base V (the version the contributions were trained from)");
-  print_merge(s, merge(s, need(vm, "name", "merge"), vm["base"].as<uint64_t>()));
+  print_merge(s, merge(s, need(vm, "name", "merge"), cli::whole(vm, "base", 0, INT64_MAX)));
   return cli::kOk;
 }
 
@@ -76,15 +77,15 @@ void print_version(const Session& s, const fb::VersionPublished& v) {
 // hub by reconnecting (--reconnect seconds).
 int cmd_watch(Session& s, const Args& args) {
   po::options_description o("watch");
-  o.add_options()("name", po::value<std::string>())("merge-at", po::value<uint32_t>()->default_value(0))(
-      "versions", po::value<uint64_t>()->default_value(0))("data", po::value<std::vector<std::string>>()->composing())(
+  o.add_options()("name", po::value<std::string>())("merge-at", po::value<int64_t>()->default_value(0))(
+      "versions", po::value<int64_t>()->default_value(0))("data", po::value<std::vector<std::string>>()->composing())(
       "data-labels", po::value<std::string>()->default_value(""))("reconnect", po::value<double>()->default_value(300));
   po::positional_options_description pos;
   pos.add("name", 1);
   auto vm = parse(args, o, &pos);
   const auto name = need(vm, "name", "watch");
-  const uint32_t merge_at = vm["merge-at"].as<uint32_t>();
-  const uint64_t max_versions = vm["versions"].as<uint64_t>();
+  const auto merge_at = static_cast<uint32_t>(cli::whole(vm, "merge-at", 0, 1000000));
+  const uint64_t max_versions = cli::whole(vm, "versions", 0, INT64_MAX);
 
   std::optional<datasets::Dataset> data;
   std::optional<uint64_t> reported;  // the last version evaluated

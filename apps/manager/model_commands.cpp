@@ -18,7 +18,7 @@ int cmd_create(Session& s, const Args& args) {
                                                                   "label file, one per line")(
       "recipe", po::value<std::string>(), "recipe JSON file")("seed", po::value<uint64_t>()->default_value(1),
                                                               "seed of the initial weights")(
-      "min-contributions", po::value<uint32_t>()->default_value(1), "contributions a merge needs")(
+      "min-contributions", po::value<int64_t>()->default_value(1), "contributions a merge needs (1-1000000)")(
       "aggregator", po::value<std::string>()->default_value("fedavg"), "fedavg (by samples) or mean (the paper's)");
   po::positional_options_description pos;
   pos.add("name", 1);
@@ -28,7 +28,7 @@ int cmd_create(Session& s, const Args& args) {
   spec.architecture_json = read_text(need(vm, "arch", "create"), "architecture");
   spec.labels = read_labels_file(need(vm, "labels", "create"));
   spec.recipe_json = read_text(need(vm, "recipe", "create"), "recipe");
-  spec.min_contributions = vm["min-contributions"].as<uint32_t>();
+  spec.min_contributions = static_cast<uint32_t>(cli::whole(vm, "min-contributions", 1, 1000000));
   // Check locally first: the same rules the hub applies.
   auto parsed = make_model_spec(spec.name, spec.architecture_json, spec.labels, spec.recipe_json);
   spec.architecture_json = parsed.architecture.to_json();

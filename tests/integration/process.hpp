@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,9 @@ class Child {
   void signal(int sig);
   // Waits for the process to end; returns its exit code (or 128 + signal).
   int wait();
+  // The same, but gives up after `limit` (a failure guard: the process is
+  // then SIGKILLed and std::runtime_error says it did not end).
+  int wait_at_most(std::chrono::milliseconds limit);
   pid_t pid() const { return pid_; }
 
  private:
