@@ -71,7 +71,7 @@ BOOST_AUTO_TEST_CASE(prefix_layout) {
       BOOST_TEST(*frame_prefix_size(p) == p.size());
       const FramePrefix fp = read_frame_prefix(p);
       BOOST_TEST(fp.data_offset == p.size());
-      BOOST_TEST(fp.header.data() == p.data() + 8);
+      BOOST_TEST(same_address(fp.header.data(), p.data() + 8));
       BOOST_TEST(fp.header.size() == n);
     }
   }
@@ -98,7 +98,7 @@ BOOST_AUTO_TEST_CASE(make_frame_is_prefix_then_data) {
     BOOST_TEST(f.header.size() == 44u);
     BOOST_TEST(f.data.size() == n);
     if (n) {
-      BOOST_TEST(f.data.data() == whole.data() + 64);
+      BOOST_TEST(same_address(f.data.data(), whole.data() + 64));
       BOOST_TEST(is_aligned(f.data.data(), 16));  // a std::vector's memory is 16-aligned
     }
     BOOST_TEST(Buffer(f.data.begin(), f.data.end()) == data, boost::test_tools::per_element());

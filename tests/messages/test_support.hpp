@@ -82,6 +82,9 @@ class PlacedCopy {
   std::span<const char> view_;
 };
 
+// Pointer identity (BOOST_TEST compares two char pointers as C strings).
+inline bool same_address(const void* a, const void* b) { return a == b; }
+
 inline bool is_aligned(const void* p, size_t alignment) { return reinterpret_cast<uintptr_t>(p) % alignment == 0; }
 
 // Runs `f` and checks that it throws RequestError with `code` and a message
