@@ -64,7 +64,8 @@ Buffer make_frame(std::span<const char> flatbuffer, std::span<const char> data);
 
 // How many bytes the prefix (magic, size, header, padding) of a framed buffer
 // takes, from its first bytes: nullopt when fewer than 8 bytes are given (read
-// more), else frame_data_offset(H). Lets a downloader know how much it needs
+// more; a start that cannot be the magic is refused at once), else
+// frame_data_offset(H). Lets a downloader know how much it needs
 // before it can read the header. Throws RequestError(bad_request) on a wrong
 // magic or a header size out of range.
 std::optional<uint64_t> frame_prefix_size(std::span<const char> first_bytes, std::string_view what = "framed buffer");
