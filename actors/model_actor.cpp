@@ -28,7 +28,7 @@ caf::behavior unavailable(self_ptr self);
 Buffer error_response(const RequestError& e) { return responses::error(e.code(), e.what()); }
 
 void log(const model_state& st, const std::string& what) {
-  std::cerr << "fl-hub: model '" << st.name << "': " << what << std::endl;
+  std::cerr << "fl-hub: model '" << st.model_name << "': " << what << std::endl;
 }
 
 ModelCore& core(self_ptr self) { return *self->state.core; }
@@ -89,11 +89,11 @@ caf::result<Buffer> download(self_ptr self, const fb::Download& d) {
   const uint64_t length = std::min(max, total - d.offset());
   if (v == c.current_version()) {
     const auto& image = c.published();
-    return responses::download_chunk(st.name, v, total, d.offset(), length,
+    return responses::download_chunk(st.model_name, v, total, d.offset(), length,
                                      [&](std::span<char> out) { image->copy(d.offset(), out); });
   }
   auto rp = self->make_response_promise();
-  self->request(reader(self), st.options.request_timeout, chunk_atom::value, st.name, v, total, d.offset(), length)
+  self->request(reader(self), st.options.request_timeout, chunk_atom::value, st.model_name, v, total, d.offset(), length)
       .then([rp](Buffer& chunk) mutable { rp.deliver(std::move(chunk)); }, fail_into(rp, "a reader"));
   return rp;
 }
@@ -122,7 +122,7 @@ caf::result<Buffer> status(self_ptr self, const fb::Status& s) {
   // An old version: its contributions are in the store only.
   auto rp = self->make_response_promise();
   auto shared = std::make_shared<fb::ModelStatusT>(std::move(out));
-  self->request(reader(self), self->state.options.request_timeout, notes_atom::value, self->state.name, v)
+  self->request(reader(self), self->state.options.request_timeout, notes_atom::value, self->state.model_name, v)
       .then(
           [rp, shared](std::vector<Buffer>& records) mutable {
             try {
@@ -140,7 +140,7 @@ caf::result<Buffer> status(self_ptr self, const fb::Status& s) {
 
 Buffer session_response(const model_state& st, const UploadSession& s) {
   fb::UploadSessionT out;
-  out.model = st.name;
+  out.model = st.model_name;
   out.upload_id = s.id;
   out.received = s.stored;
   out.part_bytes = st.options.limits.part_bytes;
@@ -200,7 +200,7 @@ caf::result<Buffer> upload_part(self_ptr self, Buffer& request, const std::strin
             auto& c = core(self);
             c.part_stored(id, size);
             fb::UploadProgressT out;
-            out.model = self->state.name;
+            out.model = self->state.model_name;
             out.upload_id = id;
             const auto* s = c.find_session(id);
             out.received = s ? s->stored : 0;
@@ -253,18 +253,18 @@ void accept(self_ptr self, uint64_t id, caf::response_promise rp) {
   }
   const auto& s = c.session(id, note.participant);
   StoreBatch batch;
-  batch.put_contribution(st.name, note.base_version, note.participant,
+  batch.put_contribution(st.model_name, note.base_version, note.participant,
                          stored::contribution_record(note, s.header, s.data_bytes), stored::contribution_summary(note),
                          note.seq);
-  batch.erase_upload(st.name, id);
+  batch.erase_upload(st.model_name, id);
   self->request(st.journal, st.options.request_timeout, commit_atom::value, std::move(batch))
       .then(
           [self, rp, id, note](caf::unit_t) mutable {
             auto& st = self->state;
             const uint32_t count = core(self).commit_durable(id);
             tell_merger(self, committed_atom::value, id, note);
-            rp.deliver(wire::upload_receipt(st.name, note, count));
-            broadcast(self, wire::contribution_accepted(st.name, note, count));
+            rp.deliver(wire::upload_receipt(st.model_name, note, count));
+            broadcast(self, wire::contribution_accepted(st.model_name, note, count));
             try_merge(self);
           },
           [self, rp, id](caf::error& e) mutable {
@@ -311,8 +311,8 @@ void try_merge(self_ptr self) {
       .then(
           [self, base](MergeOutcome& out) {
             auto& st = self->state;
-            const Buffer receipt = wire::merge_receipt(st.name, out);
-            const Buffer event = wire::version_published(st.name, out);
+            const Buffer receipt = wire::merge_receipt(st.model_name, out);
+            const Buffer event = wire::version_published(st.model_name, out);
             core(self).merge_done(std::move(out));
             answer_waiters(self, base, receipt);
             broadcast(self, event);
@@ -358,7 +358,7 @@ Buffer policy_info(const std::string& model, const MergePolicy& p) {
 caf::result<Buffer> policy(self_ptr self, const fb::Policy& p) {
   auto& st = self->state;
   auto& c = core(self);
-  if (!p.policy_json() || p.policy_json()->size() == 0) return policy_info(st.name, c.policy());
+  if (!p.policy_json() || p.policy_json()->size() == 0) return policy_info(st.model_name, c.policy());
   MergePolicy next;
   try {
     next = c.policy().patched(p.policy_json()->str());
@@ -366,7 +366,7 @@ caf::result<Buffer> policy(self_ptr self, const fb::Policy& p) {
     throw RequestError(ErrorCode::bad_request, e.what());
   }
   StoreBatch batch;
-  batch.put_model(st.name, stored::model_record(c.definition(), next));
+  batch.put_model(st.model_name, stored::model_record(c.definition(), next));
   auto rp = self->make_response_promise();
   self->request(st.journal, st.options.request_timeout, commit_atom::value, std::move(batch))
       .then(
@@ -380,7 +380,7 @@ caf::result<Buffer> policy(self_ptr self, const fb::Policy& p) {
             tell_merger(self, policy_atom::value, next.to_json());
             ++st.tick_generation;
             schedule_tick(self);
-            rp.deliver(policy_info(st.name, next));
+            rp.deliver(policy_info(st.model_name, next));
             try_merge(self);
           },
           fail_into(rp, "the journal"));
@@ -401,7 +401,7 @@ Buffer subscribe(self_ptr self, bool on) {
     self->demonitor(sender);
     subs.erase(it);
   }
-  return responses::ack(std::string(on ? "subscribed to '" : "unsubscribed from '") + self->state.name + "'");
+  return responses::ack(std::string(on ? "subscribed to '" : "unsubscribed from '") + self->state.model_name + "'");
 }
 
 caf::result<Buffer> handle(self_ptr self, Buffer& request, const std::string& caller) {
@@ -443,7 +443,7 @@ void become_unavailable(self_ptr self, std::string problem) {
   st.problem = std::move(problem);
   log(st, "unavailable: " + st.problem);
   const Buffer err = responses::error(ErrorCode::model_unavailable,
-                                      "model '" + st.name + "' is unavailable: " + st.problem);
+                                      "model '" + st.model_name + "' is unavailable: " + st.problem);
   for (auto& [base, rp] : st.merge_waiters) rp.deliver(err);
   st.merge_waiters.clear();
   self->become(unavailable(self));
@@ -482,12 +482,12 @@ caf::behavior unavailable(self_ptr self) {
   return {
       [self](model_atom, Buffer&, std::string&) -> Buffer {
         return responses::error(ErrorCode::model_unavailable,
-                                "model '" + self->state.name + "' is unavailable: " + self->state.problem);
+                                "model '" + self->state.model_name + "' is unavailable: " + self->state.problem);
       },
       [self](summary_atom) -> Buffer {
         auto& st = self->state;
         return wire::pack_summary(st.core ? wire::summary(st.core->summary(), fb::Availability::unavailable, st.problem)
-                                          : wire::summary_of_absent(st.name, fb::Availability::unavailable, st.problem));
+                                          : wire::summary_of_absent(st.model_name, fb::Availability::unavailable, st.problem));
       },
       [](tick_atom, uint64_t) {},
       [](sweep_atom) {},
@@ -508,7 +508,7 @@ caf::behavior loading(self_ptr self) {
       [self](load_fail_atom, std::string& reason) { become_unavailable(self, reason); },
       [](model_atom, Buffer&, std::string&) -> caf::result<Buffer> { return caf::skip; },
       [self](summary_atom) -> Buffer {
-        return wire::pack_summary(wire::summary_of_absent(self->state.name, fb::Availability::loading, ""));
+        return wire::pack_summary(wire::summary_of_absent(self->state.model_name, fb::Availability::loading, ""));
       },
   };
 }
@@ -519,7 +519,7 @@ caf::behavior model_actor(self_ptr self, std::shared_ptr<Store> store, std::stri
                           caf::actor journal, std::vector<caf::actor> readers,
                           std::optional<LoadedModelState> created) {
   auto& st = self->state;
-  st.name = name;
+  st.model_name = name;
   st.options = options;
   st.journal = std::move(journal);
   st.readers = std::move(readers);

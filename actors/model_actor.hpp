@@ -38,7 +38,7 @@
 namespace fedhub {
 
 struct model_state {
-  std::string name;
+  std::string model_name;
   HubOptions options;
   std::optional<ModelCore> core;
   caf::actor merger;

@@ -14,7 +14,7 @@
 //     assemble mode the upload's delta is kept whole until its commit.
 //
 // Every part is checked once, in one pass (finite, |value| <= the policy's
-// max_abs_value, its hash) while its delta is computed, and staged in the
+// max_abs_value) while its delta is computed, and staged in the
 // store (chunks, unsynced; the commit's synced batch makes it durable).
 // Nothing of a contribution is read back from the store on this path; the
 // store is read only for contributions that are not in memory: after a
@@ -59,10 +59,12 @@ class MergeEngine {
   // A new upload; its data is checked against the weights of its base (read
   // from the store when not in memory: unknown_version if pruned).
   void begin(const UploadSession& session);
-  // Checks one part (its hash: bad_checksum; values: non_finite,
-  // magnitude_exceeded naming tensor and index), computes its delta, folds
-  // or keeps it, and stages it. On a refusal the upload is dropped here.
-  void part(uint64_t upload_id, uint64_t offset, std::span<const char> bytes, uint64_t hash);
+  // Checks one part (its values: non_finite, magnitude_exceeded naming
+  // tensor and index; its hash was checked with its request), computes its
+  // delta, folds or keeps it, and stages it. On a refusal the upload is
+  // dropped here; a part that does not follow (bad_request) is refused
+  // without dropping it.
+  void part(uint64_t upload_id, uint64_t offset, std::span<const char> bytes);
   struct Finalized {
     bool clipped = false;
     double norm = 0;

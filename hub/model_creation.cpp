@@ -7,6 +7,7 @@
 #include "messages/checksum.hpp"
 #include "messages/errors.hpp"
 #include "messages/model_package.hpp"
+#include "messages/tensors.hpp"
 #include "model/flat.hpp"
 #include "training/trainer.hpp"
 

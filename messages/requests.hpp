@@ -1,6 +1,4 @@
-// Building requests (clients) and verifying them (hub). One function per
-// request type of schemas/request.fbs; each returns a complete
-// RequestEnvelope buffer carrying the caller's API key.
+// Verifying requests (the hub). Clients build them with client/requests.hpp.
 #pragma once
 
 #include <cstdint>
@@ -13,36 +11,6 @@
 #include "model/tensor.hpp"
 
 namespace fedhub::requests {
-
-Buffer list_models(const std::string& key);
-Buffer download(const std::string& key, const std::string& model, int64_t version, uint64_t offset, uint64_t max_bytes);
-
-// ---- uploads (schemas/request.fbs describes the session)
-// Begins an upload with a bare contribution header (contribution_header(),
-// or read_contribution(file).header_bytes).
-Buffer upload_begin(const std::string& key, std::span<const char> header);
-// Bytes [offset, offset + data.size()) of the data section; computes the
-// part's hash. The data is 16-byte aligned inside the request.
-Buffer upload_part(const std::string& key, const std::string& model, uint64_t upload_id, uint64_t offset,
-                   std::span<const char> data);
-Buffer upload_commit(const std::string& key, const std::string& model, uint64_t upload_id);
-Buffer upload_resume(const std::string& key, const std::string& model, uint64_t upload_id);
-Buffer upload_abort(const std::string& key, const std::string& model, uint64_t upload_id);
-
-Buffer status(const std::string& key, const std::string& model, int64_t version);
-Buffer merge(const std::string& key, const std::string& model, uint64_t base_version);
-// `initial`: every parameter in the architecture's order (a data section's
-// layout); empty: the hub initialises version 0 with init_seed.
-Buffer create_model(const std::string& key, const fb::ModelSpecT& spec, std::span<const float> initial,
-                    uint64_t init_seed = 1, const std::string& policy_json = {});
-Buffer add_key(const std::string& key, const std::string& name, fb::Role role);
-Buffer list_keys(const std::string& key);
-Buffer revoke_key(const std::string& key, const std::string& name);
-Buffer subscribe(const std::string& key, const std::string& model);
-Buffer unsubscribe(const std::string& key, const std::string& model);
-Buffer whoami(const std::string& key);
-// Shows a model's merge policy, or changes the settings named in policy_json.
-Buffer policy(const std::string& key, const std::string& model, const std::string& policy_json = {});
 
 // Verifies a received request; throws RequestError naming the defect:
 //  - bad_request: the envelope or its body is malformed, the request type is

@@ -1,5 +1,5 @@
-// Helpers of the hub tests: a store in a temporary directory, a tiny model
-// created through a real CreateModel request, contributions, error checks.
+// Helpers of the hub tests: a store in a temporary directory that can be
+// reopened, the tiny model's weights, error checks.
 #pragma once
 
 #include "support/temp_dir.hpp"
@@ -15,10 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "hub/model_state.hpp"
 #include "messages/contribution.hpp"
 #include "messages/errors.hpp"
-#include "messages/requests.hpp"
 #include "persistence/store.hpp"
 
 namespace fedhub::fb {
@@ -57,28 +55,6 @@ struct StoreFixture {
   }
 };
 
-// Runs create_model on a CreateModel request built (and verified) as a
-// client would send it.
-inline ModelState create_from_request(Store& store, const fb::ModelSpecT& spec, const Weights& initial,
-                                      const std::string& policy_json = {}) {
-  const Buffer request = requests::create_model("manager-key", spec, initial, policy_json);
-  const auto* env = requests::verify(request);
-  return create_model(store, *env->request_as_CreateModel());
-}
-
-inline Buffer contribution(const std::string& model, uint64_t base, uint64_t samples, const Weights& w,
-                           const std::string& claimed_name = "claimed") {
-  ContributionMeta meta;
-  meta.model = model;
-  meta.base_version = base;
-  meta.participant = claimed_name;
-  meta.num_samples = samples;
-  meta.metrics = {{"loss", 0.5}, {"accuracy", 0.75}};
-  return build_contribution(meta, w);
-}
-
-// Runs `f` and checks that it throws RequestError with `code` and a message
-// containing `needle`.
 inline void check_error(const std::function<void()>& f, ErrorCode code, const std::string& needle = {}) {
   try {
     f();

@@ -35,6 +35,20 @@ bool any_file_contains(const std::string& dir, const std::string& needle) {
   return false;
 }
 
+// A key change as the hub makes it: prepared, written, then applied.
+std::string add(Store& store, KeyRegistry& reg, const std::string& name, Role role) {
+  auto change = reg.prepare_add(name, role);
+  store.commit(change.batch);
+  reg.apply(change);
+  return change.key;
+}
+
+void revoke(Store& store, KeyRegistry& reg, const std::string& name) {
+  auto change = reg.prepare_revoke(name);
+  store.commit(change.batch);
+  reg.apply(change);
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(api_key_helpers)
@@ -79,13 +93,13 @@ BOOST_FIXTURE_TEST_SUITE(key_registry, StoreFixture)
 
 BOOST_AUTO_TEST_CASE(add_and_authenticate) {
   KeyRegistry reg(*store);
-  const std::string alice = reg.add("alice", fb::Role::participant);
-  const std::string boss = reg.add("boss", fb::Role::manager);
+  const std::string alice = add(*store, reg, "alice", Role::participant);
+  const std::string boss = add(*store, reg, "boss", Role::manager);
   BOOST_TEST(is_key_format(alice));
   BOOST_TEST(alice != boss);
   const Identity a = reg.authenticate(alice);
   BOOST_TEST(a.name == "alice");
-  BOOST_TEST(a.role == fb::Role::participant);
+  BOOST_TEST(a.role == Role::participant);
   BOOST_TEST(!a.is_manager());
   const Identity b = reg.authenticate(boss);
   BOOST_TEST(b.name == "boss");
@@ -94,7 +108,7 @@ BOOST_AUTO_TEST_CASE(add_and_authenticate) {
 
 BOOST_AUTO_TEST_CASE(unknown_and_missing_keys) {
   KeyRegistry reg(*store);
-  const std::string alice = reg.add("alice", fb::Role::participant);
+  const std::string alice = add(*store, reg, "alice", Role::participant);
   check_error([&] { reg.authenticate(""); }, ErrorCode::unauthorized, "no API key");
   check_error([&] { reg.authenticate("fhk_000000000000000000000000000000000000000000000000"); },
               ErrorCode::unauthorized, "not known");
@@ -105,26 +119,26 @@ BOOST_AUTO_TEST_CASE(unknown_and_missing_keys) {
 
 BOOST_AUTO_TEST_CASE(duplicate_and_bad_names) {
   KeyRegistry reg(*store);
-  reg.add("alice", fb::Role::participant);
-  check_error([&] { reg.add("alice", fb::Role::manager); }, ErrorCode::key_exists, "'alice'");
-  check_error([&] { reg.add("", fb::Role::participant); }, ErrorCode::bad_request);
-  check_error([&] { reg.add("two words", fb::Role::participant); }, ErrorCode::bad_request, "'two words'");
-  check_error([&] { reg.add(std::string(65, 'x'), fb::Role::participant); }, ErrorCode::bad_request);
+  add(*store, reg, "alice", Role::participant);
+  check_error([&] { add(*store, reg, "alice", Role::manager); }, ErrorCode::key_exists, "'alice'");
+  check_error([&] { add(*store, reg, "", Role::participant); }, ErrorCode::bad_request);
+  check_error([&] { add(*store, reg, "two words", Role::participant); }, ErrorCode::bad_request, "'two words'");
+  check_error([&] { add(*store, reg, std::string(65, 'x'), Role::participant); }, ErrorCode::bad_request);
   BOOST_TEST(store->keys().size() == 1u);  // refused adds store nothing
   BOOST_TEST(reg.list().size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(revoke) {
   KeyRegistry reg(*store);
-  const std::string alice = reg.add("alice", fb::Role::participant);
-  const std::string bob = reg.add("bob", fb::Role::participant);
-  reg.revoke("alice");
+  const std::string alice = add(*store, reg, "alice", Role::participant);
+  const std::string bob = add(*store, reg, "bob", Role::participant);
+  revoke(*store, reg, "alice");
   check_error([&] { reg.authenticate(alice); }, ErrorCode::unauthorized, "revoked");
   BOOST_TEST(reg.authenticate(bob).name == "bob");
-  BOOST_CHECK_NO_THROW(reg.revoke("alice"));  // again: nothing changes
-  check_error([&] { reg.revoke("carol"); }, ErrorCode::unknown_key, "'carol'");
+  BOOST_CHECK_NO_THROW(revoke(*store, reg, "alice"));  // again: nothing changes
+  check_error([&] { revoke(*store, reg, "carol"); }, ErrorCode::unknown_key, "'carol'");
   // Names are never reused, even after a revocation.
-  check_error([&] { reg.add("alice", fb::Role::participant); }, ErrorCode::key_exists);
+  check_error([&] { add(*store, reg, "alice", Role::participant); }, ErrorCode::key_exists);
   const auto list = reg.list();
   BOOST_TEST_REQUIRE(list.size() == 2u);
   BOOST_TEST(list[0].name == "alice");
@@ -136,14 +150,14 @@ BOOST_AUTO_TEST_CASE(revoke) {
 BOOST_AUTO_TEST_CASE(list_is_ordered_with_roles_and_times) {
   KeyRegistry reg(*store);
   const uint64_t before = now_ms();
-  reg.add("zed", fb::Role::participant);
-  reg.add("amy", fb::Role::manager);
-  reg.add("Max", fb::Role::participant);
+  add(*store, reg, "zed", Role::participant);
+  add(*store, reg, "amy", Role::manager);
+  add(*store, reg, "Max", Role::participant);
   const auto list = reg.list();
   BOOST_TEST_REQUIRE(list.size() == 3u);
   BOOST_TEST(list[0].name == "Max");
   BOOST_TEST(list[1].name == "amy");
-  BOOST_TEST(list[1].role == fb::Role::manager);
+  BOOST_TEST(list[1].role == Role::manager);
   BOOST_TEST(list[2].name == "zed");
   for (const auto& k : list) {
     BOOST_TEST(k.created_at_ms >= before);
@@ -155,27 +169,34 @@ BOOST_AUTO_TEST_CASE(ensure_manager_key_only_once) {
   std::string manager_key;
   {
     KeyRegistry reg(*store);
-    reg.add("someone", fb::Role::participant);  // a participant key does not count
-    const auto k = reg.ensure_manager_key();
+    add(*store, reg, "someone", Role::participant);  // a participant key does not count
+    const auto k = reg.ensure_manager_key(*store);
     BOOST_TEST_REQUIRE(k.has_value());
     manager_key = *k;
     const Identity id = reg.authenticate(manager_key);
     BOOST_TEST(id.name == "manager");
     BOOST_TEST(id.is_manager());
-    BOOST_TEST(!reg.ensure_manager_key().has_value());
-    BOOST_TEST(!reg.ensure_manager_key("other").has_value());
+    BOOST_TEST(!reg.ensure_manager_key(*store).has_value());
+    BOOST_TEST(!reg.ensure_manager_key(*store, "other").has_value());
   }
   reopen();
   {
     KeyRegistry reg(*store);
-    BOOST_TEST(!reg.ensure_manager_key().has_value());  // the stored one counts
+    BOOST_TEST(!reg.ensure_manager_key(*store).has_value());  // the stored one counts
     BOOST_TEST(reg.authenticate(manager_key).is_manager());
-    // With the only manager key revoked, a new one is made under a free name.
-    reg.revoke("manager");
-    const auto k2 = reg.ensure_manager_key();
+  }
+  {
+    // A store whose only manager key is revoked (the hub refuses that
+    // revocation, but the record may come from elsewhere) gets a new one
+    // under a free name.
+    StoreBatch b;
+    b.put_key("manager", records::key_record("manager", fb::Role::manager, hash_api_key(manager_key), 1, true));
+    store->commit(b);
+    KeyRegistry reg(*store);
+    const auto k2 = reg.ensure_manager_key(*store);
     BOOST_TEST_REQUIRE(k2.has_value());
     BOOST_TEST(reg.authenticate(*k2).name == "manager-1");
-    BOOST_TEST(!reg.ensure_manager_key().has_value());
+    BOOST_TEST(!reg.ensure_manager_key(*store).has_value());
     check_error([&] { reg.authenticate(manager_key); }, ErrorCode::unauthorized);
   }
 }
@@ -184,10 +205,10 @@ BOOST_AUTO_TEST_CASE(survives_reopening) {
   std::string alice, boss;
   {
     KeyRegistry reg(*store);
-    alice = reg.add("alice", fb::Role::participant);
-    boss = reg.add("boss", fb::Role::manager);
-    reg.add("gone", fb::Role::participant);
-    reg.revoke("gone");
+    alice = add(*store, reg, "alice", Role::participant);
+    boss = add(*store, reg, "boss", Role::manager);
+    add(*store, reg, "gone", Role::participant);
+    revoke(*store, reg, "gone");
   }
   reopen();
   KeyRegistry reg(*store);
@@ -196,17 +217,17 @@ BOOST_AUTO_TEST_CASE(survives_reopening) {
   const auto list = reg.list();
   BOOST_TEST_REQUIRE(list.size() == 3u);
   BOOST_TEST(list[1].name == "boss");
-  BOOST_TEST(list[1].role == fb::Role::manager);
+  BOOST_TEST(list[1].role == Role::manager);
   BOOST_TEST(list[2].name == "gone");
   BOOST_TEST(list[2].revoked);
-  check_error([&] { reg.add("gone", fb::Role::participant); }, ErrorCode::key_exists);
+  check_error([&] { add(*store, reg, "gone", Role::participant); }, ErrorCode::key_exists);
 }
 
 BOOST_AUTO_TEST_CASE(only_the_hash_is_stored) {
   std::string key;
   {
     KeyRegistry reg(*store);
-    key = reg.add("alice-the-participant", fb::Role::participant);
+    key = add(*store, reg, "alice-the-participant", Role::participant);
     const auto rec = store->key("alice-the-participant");
     BOOST_TEST_REQUIRE(rec.has_value());
     const auto* r = records::verify_key_record(*rec);
@@ -228,8 +249,31 @@ BOOST_AUTO_TEST_CASE(only_the_hash_is_stored) {
   reopen();
 }
 
+BOOST_AUTO_TEST_CASE(a_change_takes_effect_only_when_applied) {
+  KeyRegistry reg(*store);
+  auto change = reg.prepare_add("late", Role::participant);
+  check_error([&] { reg.authenticate(change.key); }, ErrorCode::unauthorized);  // not written yet
+  BOOST_TEST(store->keys().empty());
+  store->commit(change.batch);
+  reg.apply(change);
+  BOOST_TEST(reg.authenticate(change.key).name == "late");
+}
+
+BOOST_AUTO_TEST_CASE(the_last_manager_key_cannot_be_revoked) {
+  KeyRegistry reg(*store);
+  const auto first = reg.ensure_manager_key(*store);
+  BOOST_TEST_REQUIRE(first.has_value());
+  check_error([&] { reg.prepare_revoke("manager"); }, ErrorCode::bad_request, "last manager key");
+  add(*store, reg, "second", Role::manager);
+  revoke(*store, reg, "manager");  // another manager key remains
+  check_error([&] { reg.prepare_revoke("second"); }, ErrorCode::bad_request, "last manager key");
+  check_error([&] { reg.authenticate(*first); }, ErrorCode::unauthorized, "revoked");
+}
+
 BOOST_AUTO_TEST_CASE(a_damaged_key_record_is_an_error) {
-  store->put_key("broken", std::span<const char>("not a flatbuffer", 16));
+  StoreBatch b;
+  b.put_key("broken", std::span<const char>("not a flatbuffer", 16));
+  store->commit(b);
   check_error([&] { KeyRegistry reg(*store); }, ErrorCode::internal, "key record");
 }
 

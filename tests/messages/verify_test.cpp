@@ -16,6 +16,7 @@
 #include "messages/framed.hpp"
 #include "messages/model_package.hpp"
 #include "messages/records.hpp"
+#include "client/requests.hpp"
 #include "messages/requests.hpp"
 #include "messages/responses.hpp"
 #include "messages/tensors.hpp"
