@@ -1,305 +1,525 @@
-// Store on RocksDB: one column family per record kind, synced WriteBatches.
+// Store on RocksDB: one column family per record kind, weights in blob files,
+// every commit one WriteBatch (RocksDB groups concurrent writers' batches
+// into one log write and one fsync).
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/snapshot.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
+#include <array>
 #include <cstring>
 #include <filesystem>
-#include <map>
 
+#include "persistence/keys.hpp"
 #include "persistence/store.hpp"
 
 namespace fedhub {
 
-std::string version_key(std::string_view model, uint64_t version) {
-  std::string k;
-  k.reserve(model.size() + 9);
-  k.append(model);
-  k.push_back('\0');
-  for (int shift = 56; shift >= 0; shift -= 8) k.push_back(static_cast<char>((version >> shift) & 0xff));
-  return k;
-}
-
-std::string contribution_key(std::string_view model, uint64_t base, std::string_view participant) {
-  std::string k = version_key(model, base);
-  k.append(participant);
-  return k;
+void Store::commit(const StoreBatch& batch, bool sync) {
+  const StoreBatch* one[] = {&batch};
+  commit(std::span<const StoreBatch* const>(one), sync);
 }
 
 namespace {
 
-const std::vector<std::string> kFamilies = {rocksdb::kDefaultColumnFamilyName,
-                                            "meta",
-                                            "models",
-                                            "versions",
-                                            "version_info",
-                                            "contributions",
-                                            "filter",
-                                            "pending",
-                                            "keys"};
+constexpr const char* kSchema = "2";
+constexpr size_t kFamilyCount = static_cast<size_t>(Family::meta) + 1;
+
+// The RocksDB names of the families, in the order of enum Family.
+constexpr std::array<const char*, kFamilyCount> kFamilyNames = {
+    "models", "versions", "version_info", "server_state", "contributions", "chunks",
+    "filter", "pending",  "uploads",      "keys",         "meta"};
+
+// Families whose values are weights (large, written once, deleted whole):
+// they go to blob files so that compaction moves only their small keys.
+constexpr bool holds_weights(Family f) {
+  return f == Family::versions || f == Family::chunks || f == Family::server_state;
+}
+
+const char* family_name(Family f) { return kFamilyNames[static_cast<size_t>(f)]; }
 
 void check(const rocksdb::Status& s, const std::string& what) {
   if (!s.ok()) throw StoreError(what + ": " + s.ToString());
 }
 
-uint64_t seq_of(const rocksdb::Slice& key, size_t prefix_size) {
-  uint64_t v = 0;
-  for (size_t i = prefix_size; i < key.size() && i < prefix_size + 8; ++i)
-    v = (v << 8) | static_cast<unsigned char>(key[i]);
-  return v;
+Buffer copy_of(const rocksdb::Slice& s) { return Buffer(s.data(), s.data() + s.size()); }
+rocksdb::Slice slice(std::span<const char> s) { return {s.data(), s.size()}; }
+std::string_view view(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+
+std::string describe_bytes(uint64_t n) {
+  if (n < (1u << 20)) return std::to_string(n) + " bytes";
+  return std::to_string(n >> 20) + " MiB";
 }
 
-Buffer to_buffer(const rocksdb::Slice& s) { return Buffer(s.data(), s.data() + s.size()); }
+rocksdb::ColumnFamilyOptions family_options(Family f, const StoreOptions& o) {
+  rocksdb::ColumnFamilyOptions cf;
+  cf.write_buffer_size = o.write_buffer_bytes;
+  if (holds_weights(f) && o.min_blob_bytes > 0) {
+    cf.enable_blob_files = true;
+    cf.min_blob_size = o.min_blob_bytes;
+    // Each flush writes its blobs into files of at most this size; a file is
+    // deleted once every blob in it is garbage, so smaller files free disk
+    // sooner after uploads are merged, larger ones mean fewer files.
+    cf.blob_file_size = std::max<uint64_t>(o.write_buffer_bytes, 64ull << 20);
+    cf.blob_compression_type = rocksdb::kNoCompression;  // weights do not compress
+    cf.enable_blob_garbage_collection = true;            // relocate the few live blobs of old files
+    cf.blob_garbage_collection_age_cutoff = 0.25;
+  }
+  return cf;
+}
 
-rocksdb::Slice slice(std::span<const char> s) { return {s.data(), s.size()}; }
+// A snapshot released when it goes out of scope.
+class Snapshot {
+ public:
+  explicit Snapshot(rocksdb::DB* db) : db_(db), snap_(db->GetSnapshot()) {}
+  ~Snapshot() { db_->ReleaseSnapshot(snap_); }
+  Snapshot(const Snapshot&) = delete;
+  Snapshot& operator=(const Snapshot&) = delete;
+  const rocksdb::Snapshot* get() const { return snap_; }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snap_;
+};
 
 class RocksStore final : public Store {
  public:
-  RocksStore(const std::string& dir) : dir_(dir) {
+  RocksStore(const std::string& dir, const StoreOptions& options) : dir_(dir) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
-    if (ec) throw StoreError("cannot create data directory '" + dir + "': " + ec.message());
-    rocksdb::DBOptions options;
-    options.create_if_missing = true;
-    options.create_missing_column_families = true;
-    options.max_background_jobs = 2;
-    options.keep_log_file_num = 4;
-    options.max_total_wal_size = 512 << 20;
-    rocksdb::ColumnFamilyOptions cf;
-    cf.write_buffer_size = 64 << 20;
-    cf.enable_blob_files = false;
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const auto& name : kFamilies) descriptors.emplace_back(name, cf);
-    // Open with every family we know plus any a newer hub may have added.
-    std::vector<std::string> existing;
-    if (rocksdb::DB::ListColumnFamilies(options, dir, &existing).ok())
-      for (const auto& name : existing)
-        if (std::find(kFamilies.begin(), kFamilies.end(), name) == kFamilies.end()) descriptors.emplace_back(name, cf);
-    rocksdb::DB* db = nullptr;
-    auto s = rocksdb::DB::Open(options, dir, descriptors, &handles_, &db);
-    if (!s.ok())
-      throw StoreError(
-          "cannot open the hub's data directory '" + dir + "': " + s.ToString() +
-          (s.IsIOError() && s.ToString().find("lock") != std::string::npos ? " (is another fl-hub using it?)" : ""));
-    db_.reset(db);
-    for (size_t i = 0; i < descriptors.size(); ++i) cf_[descriptors[i].name] = handles_[i];
+    if (ec) throw StoreError("cannot create the hub's data directory '" + dir + "': " + ec.message());
+    open_db(options);
     try {
       check_schema();
+      create_missing_families(options);
     } catch (...) {
       close();  // the handles must go before the database
       throw;
     }
   }
 
-  void check_schema() {
-    std::string schema;
-    auto g = db_->Get(rocksdb::ReadOptions(), cf_.at("meta"), "schema", &schema);
-    if (g.IsNotFound()) {
-      rocksdb::WriteOptions w;
-      w.sync = true;
-      check(db_->Put(w, cf_.at("meta"), "schema", "1"), "write schema version");
-    } else {
-      check(g, "read schema version");
-      if (schema != "1")
-        throw StoreError("data directory '" + dir_ + "' has storage schema " + schema + "; this hub reads schema 1");
+  ~RocksStore() override { close(); }
+
+  // ---- writing
+
+  void commit(std::span<const StoreBatch* const> batches, bool sync) override {
+    rocksdb::WriteBatch wb;
+    size_t ops = 0;
+    uint64_t bytes = 0;
+    for (const StoreBatch* batch : batches) {
+      if (!batch) continue;
+      for (const auto& op : batch->ops()) {
+        add_op(wb, op, ops);
+        ++ops;
+        bytes += op.key.size() + op.value.size();
+      }
     }
+    if (ops == 0) return;
+    rocksdb::WriteOptions w;
+    w.sync = sync;
+    check(db_->Write(w, &wb), "cannot commit " + std::to_string(ops) + " operations (" + describe_bytes(bytes) +
+                                  ") to the hub's data directory '" + dir_ + "'");
+  }
+
+  void sync_wal() override { check(db_->SyncWAL(), "cannot sync the log of '" + dir_ + "'"); }
+
+  // ---- models
+
+  std::optional<Buffer> model(const std::string& name) const override { return get(Family::models, name); }
+
+  std::vector<Buffer> models() const override { return values(Family::models, ""); }
+
+  // ---- versions
+
+  std::optional<uint64_t> latest_version(const std::string& name) const override {
+    return last_number(Family::version_info, name);
+  }
+
+  std::vector<Buffer> version_infos(const std::string& name) const override {
+    return values(Family::version_info, keys::name_prefix(name));
+  }
+
+  std::vector<uint64_t> stored_versions(const std::string& name) const override {
+    // One seek per version (to its piece 0): in RocksDB 7.8 an iterator
+    // reads the blob of every entry it stops at, so the pieces in between
+    // are skipped, not walked.
+    std::vector<uint64_t> out;
+    const auto prefix = keys::name_prefix(name);
+    const auto end = *keys::prefix_end(prefix);
+    rocksdb::Slice upper(end);
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;
+    ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(Family::versions)));
+    for (it->Seek(prefix); it->Valid();) {
+      const auto key = view(it->key());
+      if (key.size() != prefix.size() + 12) throw damaged("a versions key of '" + name + "' has the wrong length");
+      const uint64_t v = keys::read_be(key, prefix.size(), 8);
+      if (keys::read_be(key, prefix.size() + 8, 4) == 0) out.push_back(v);
+      if (v == UINT64_MAX) break;
+      it->Seek(keys::numbered(name, v + 1));
+    }
+    check(it->status(), "cannot list the stored versions of '" + name + "' in '" + dir_ + "'");
+    return out;
+  }
+
+  bool read_version(const std::string& name, uint64_t version, uint64_t offset, std::span<char> out) const override {
+    const std::string what = "version " + std::to_string(version) + " of '" + name + "' in '" + dir_ + "'";
+    if (out.size() > UINT64_MAX - offset) throw StoreError("cannot read " + what + ": the range overflows");
+    Snapshot snap(db_.get());
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snap.get();
+    ro.fill_cache = false;
+    if (out.empty()) return has_piece0(ro, name, version);
+    // The pieces that cover [offset, offset + size).
+    const uint64_t first = offset / kPieceBytes;
+    const uint64_t last = (offset + out.size() - 1) / kPieceBytes;
+    if (last > UINT32_MAX) throw StoreError("cannot read " + what + ": the range is beyond any stored package");
+    rocksdb::PinnableSlice piece;
+    size_t copied = 0;
+    for (uint64_t p = first; p <= last; ++p) {
+      piece.Reset();
+      auto s = db_->Get(ro, cf(Family::versions), keys::piece_key(name, version, static_cast<uint32_t>(p)), &piece);
+      if (s.IsNotFound()) {
+        if (p == 0 || !has_piece0(ro, name, version)) return false;
+        throw damaged(what + " lacks piece " + std::to_string(p) + " (reading bytes " + std::to_string(offset) +
+                      " to " + std::to_string(offset + out.size()) + ")");
+      }
+      check(s, "cannot read " + what);
+      if (piece.size() > kPieceBytes)
+        throw damaged(what + " has a piece " + std::to_string(p) + " of " + std::to_string(piece.size()) + " bytes");
+      const uint64_t piece_begin = p * kPieceBytes;
+      const uint64_t from = std::max(offset, piece_begin) - piece_begin;
+      const uint64_t to = std::min<uint64_t>(offset + out.size(), piece_begin + kPieceBytes) - piece_begin;
+      if (piece.size() < to)
+        throw damaged(what + ": piece " + std::to_string(p) + " has " + std::to_string(piece.size()) +
+                      " bytes, the range read (bytes " + std::to_string(offset) + " to " +
+                      std::to_string(offset + out.size()) + ") needs " + std::to_string(to) +
+                      " (a short piece before the end, or a range past the package's end)");
+      std::memcpy(out.data() + copied, piece.data() + from, to - from);
+      copied += to - from;
+    }
+    return true;
+  }
+
+  // ---- server state
+
+  std::optional<Buffer> server_state(const std::string& name) const override {
+    const auto prefix = keys::name_prefix(name);
+    Buffer out;
+    uint64_t expected = 0;
+    size_t last_size = kPieceBytes;
+    for_each(Family::server_state, prefix, nullptr, [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
+      const uint64_t p = keys::read_be(view(key), prefix.size(), 4);
+      if (key.size() != prefix.size() + 4 || p != expected || last_size != kPieceBytes || value.size() > kPieceBytes)
+        throw damaged("the server state of '" + name + "' in '" + dir_ +
+                      "' has a missing or short piece before piece " + std::to_string(p));
+      out.insert(out.end(), value.data(), value.data() + value.size());
+      last_size = value.size();
+      ++expected;
+    });
+    if (expected == 0) return std::nullopt;
+    return out;
+  }
+
+  // ---- contributions
+
+  std::optional<Buffer> contribution(const std::string& name, uint64_t base,
+                                     const std::string& participant) const override {
+    return get(Family::contributions, contribution_key(name, base, participant));
+  }
+
+  uint64_t for_each_chunk(const std::string& name, uint64_t upload_id,
+                          const std::function<void(uint64_t, std::span<const char>)>& visit) const override {
+    const auto prefix = keys::numbered(name, upload_id);
+    Snapshot snap(db_.get());
+    // One chunk in memory at a time: a reused buffer, its data 16-byte
+    // aligned whatever the allocator's alignment (the sanitizers' may be 8).
+    Buffer buffer;
+    uint64_t total = 0;
+    for_each(Family::chunks, prefix, snap.get(), [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
+      if (key.size() != prefix.size() + 8)
+        throw damaged("a chunk key of upload " + std::to_string(upload_id) + " of '" + name + "' has the wrong length");
+      if (buffer.size() < value.size() + 15) buffer.resize(value.size() + 15);
+      char* p = buffer.data() + ((16 - reinterpret_cast<uintptr_t>(buffer.data()) % 16) % 16);
+      std::memcpy(p, value.data(), value.size());
+      visit(keys::read_be(view(key), prefix.size(), 8), std::span<const char>(p, value.size()));
+      total += value.size();
+    });
+    return total;
+  }
+
+  std::vector<std::pair<uint64_t, Buffer>> pending(const std::string& name) const override {
+    return numbered_values(Family::pending, name);
+  }
+
+  uint64_t next_pending_seq(const std::string& name) const override {
+    const auto last = last_number(Family::pending, name);
+    return last ? *last + 1 : 0;
+  }
+
+  std::vector<Buffer> contribution_summaries(const std::string& name, uint64_t base) const override {
+    return values(Family::filter, keys::numbered(name, base));
+  }
+
+  std::vector<std::pair<uint64_t, Buffer>> summaries_from(const std::string& name, uint64_t first_base) const override {
+    std::vector<std::pair<uint64_t, Buffer>> out;
+    const auto prefix = keys::name_prefix(name);
+    for_each(
+        Family::filter, prefix, nullptr,
+        [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
+          out.emplace_back(keys::read_be(view(key), prefix.size(), 8), copy_of(value));
+        },
+        keys::numbered(name, first_base));
+    return out;
+  }
+
+  std::vector<std::pair<uint64_t, Buffer>> uploads(const std::string& name) const override {
+    return numbered_values(Family::uploads, name);
+  }
+
+  // ---- API keys
+
+  std::optional<Buffer> key(const std::string& key_name) const override { return get(Family::keys, key_name); }
+
+  std::vector<Buffer> keys() const override { return values(Family::keys, ""); }
+
+ private:
+  // ---- opening
+
+  void open_db(const StoreOptions& options) {
+    rocksdb::DBOptions db;
+    db.create_if_missing = true;
+    db.max_background_jobs = 2;  // the machine's cores; flushes and compactions
+    db.keep_log_file_num = 4;    // RocksDB's info LOG files
+    db.max_total_wal_size = 512ull << 20;
+    // A fresh directory costs what it holds: by default RocksDB fallocates
+    // 1.1 x write_buffer_size for the live log and 4 MiB for the MANIFEST
+    // (70 MB in an empty store). Measured on ext4, preallocation made no
+    // difference to synced large writes (tests/persistence/store_throughput.cpp).
+    db.allow_fallocate = false;
+    db.manifest_preallocation_size = 64 << 10;
+    db.max_manifest_file_size = 64ull << 20;
+    // Large background writes (flushed blob and table files) go to disk as
+    // they are written rather than in one burst at their fsync.
+    db.bytes_per_sync = 1ull << 20;
+
+    std::vector<std::string> existing;
+    const bool fresh = !rocksdb::DB::ListColumnFamilies(db, dir_, &existing).ok();
+    // A fresh store is made with every family. An existing one opens with
+    // the families it has (ours and any a newer hub added), so that a
+    // directory refused for its schema is left as it was; ours that are
+    // missing are created after the schema check.
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
+    if (fresh) {
+      db.create_missing_column_families = true;
+      for (size_t i = 0; i < kFamilyCount; ++i)
+        descriptors.emplace_back(kFamilyNames[i], family_options(static_cast<Family>(i), options));
+    } else {
+      for (const auto& name : existing) {
+        if (name == rocksdb::kDefaultColumnFamilyName) continue;
+        const auto known = std::find(kFamilyNames.begin(), kFamilyNames.end(), name);
+        descriptors.emplace_back(name,
+                                 known == kFamilyNames.end()
+                                     ? rocksdb::ColumnFamilyOptions()
+                                     : family_options(static_cast<Family>(known - kFamilyNames.begin()), options));
+      }
+    }
+    rocksdb::DB* raw = nullptr;
+    auto s = rocksdb::DB::Open(db, dir_, descriptors, &handles_, &raw);
+    if (!s.ok()) {
+      const auto msg = s.ToString();
+      throw StoreError(
+          "cannot open the hub's data directory '" + dir_ + "': " + msg +
+          (s.IsIOError() && msg.find("lock") != std::string::npos ? " (is another fl-hub using it?)" : ""));
+    }
+    db_.reset(raw);
+    for (size_t i = 0; i < descriptors.size(); ++i) {
+      const auto known = std::find(kFamilyNames.begin(), kFamilyNames.end(), descriptors[i].name);
+      if (known != kFamilyNames.end()) cf_[known - kFamilyNames.begin()] = handles_[i];
+    }
+  }
+
+  void check_schema() {
+    auto* meta = cf_[static_cast<size_t>(Family::meta)];
+    std::string schema;
+    if (meta) {
+      auto g = db_->Get(rocksdb::ReadOptions(), meta, "schema", &schema);
+      if (!g.IsNotFound()) {
+        check(g, "cannot read the storage schema of '" + dir_ + "'");
+        if (schema == "1")
+          throw StoreError("the hub's data directory '" + dir_ +
+                           "' was made by an older fedhub (storage schema 1, this hub reads schema 2) and must be "
+                           "recreated: remove it or start the hub with another --data-dir");
+        if (schema != kSchema)
+          throw StoreError("the hub's data directory '" + dir_ + "' has storage schema " + schema +
+                           "; this hub reads schema " + kSchema);
+        return;
+      }
+    }
+    // A directory without a schema holds nothing of ours (a first open that
+    // did not finish): it gets this hub's layout.
+    for (size_t i = 0; i < kFamilyCount; ++i) {
+      if (cf_[i] && i != static_cast<size_t>(Family::meta) && !family_is_empty(cf_[i]))
+        throw StoreError("the hub's data directory '" + dir_ + "' holds records but no storage schema");
+    }
+    if (!meta) return;  // written once the family exists
+    write_schema();
+  }
+
+  bool family_is_empty(rocksdb::ColumnFamilyHandle* h) const {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), h));
+    it->SeekToFirst();
+    check(it->status(), "cannot read '" + dir_ + "'");
+    return !it->Valid();
+  }
+
+  void write_schema() {
+    rocksdb::WriteOptions w;
+    w.sync = true;
+    check(db_->Put(w, cf_[static_cast<size_t>(Family::meta)], "schema", kSchema),
+          "cannot write the storage schema of '" + dir_ + "'");
+  }
+
+  void create_missing_families(const StoreOptions& options) {
+    bool created_meta = false;
+    for (size_t i = 0; i < kFamilyCount; ++i) {
+      if (cf_[i]) continue;
+      rocksdb::ColumnFamilyHandle* h = nullptr;
+      check(db_->CreateColumnFamily(family_options(static_cast<Family>(i), options), kFamilyNames[i], &h),
+            std::string("cannot create the column family '") + kFamilyNames[i] + "' in '" + dir_ + "'");
+      handles_.push_back(h);
+      cf_[i] = h;
+      created_meta |= i == static_cast<size_t>(Family::meta);
+    }
+    if (created_meta) write_schema();
   }
 
   void close() {
     if (!db_) return;
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
     handles_.clear();
-    cf_.clear();
+    cf_.fill(nullptr);
     db_->Close();
     db_.reset();
   }
 
-  ~RocksStore() override { close(); }
+  // ---- writing
 
-  void create_model(const std::string& name, std::span<const char> model_record, std::span<const char> version0,
-                    std::span<const char> version0_info) override {
-    rocksdb::WriteBatch b;
-    check(b.Put(cf_.at("models"), name, slice(model_record)), "batch");
-    check(b.Put(cf_.at("versions"), version_key(name, 0), slice(version0)), "batch");
-    check(b.Put(cf_.at("version_info"), version_key(name, 0), slice(version0_info)), "batch");
-    write(b, "create model '" + name + "'");
+  void add_op(rocksdb::WriteBatch& wb, const StoreBatch::Op& op, size_t index) const {
+    const auto invalid = [&](const std::string& why) {
+      return StoreError("cannot commit to '" + dir_ + "': operation " + std::to_string(index) + " is invalid (" + why +
+                        "); nothing was written");
+    };
+    const auto f = static_cast<size_t>(op.family);
+    if (f >= kFamilyCount) throw invalid("unknown column family " + std::to_string(f));
+    if (op.family == Family::meta && op.key == "schema") throw invalid("the storage schema is the store's own");
+    auto* h = cf_[f];
+    const std::string what = std::string("cannot add operation ") + std::to_string(index) + " on '" +
+                             family_name(op.family) + "' to a batch for '" + dir_ + "'";
+    switch (op.kind) {
+      case StoreBatch::Kind::put:
+        check(wb.Put(h, op.key, slice(op.value)), what);
+        return;
+      case StoreBatch::Kind::erase:
+        check(wb.Delete(h, op.key), what);
+        return;
+      case StoreBatch::Kind::erase_range: {
+        const rocksdb::Slice begin(op.key), end(op.value.data(), op.value.size());
+        const int order = begin.compare(end);
+        if (order > 0) throw invalid(std::string("a range on '") + family_name(op.family) + "' ends before it begins");
+        if (order < 0) check(wb.DeleteRange(h, begin, end), what);  // an empty range deletes nothing
+        return;
+      }
+    }
+    throw invalid("unknown kind " + std::to_string(static_cast<int>(op.kind)));
   }
 
-  std::optional<Buffer> model(const std::string& name) const override { return get("models", name); }
+  // ---- reading
 
-  std::vector<Buffer> models() const override { return scan("models", ""); }
+  rocksdb::ColumnFamilyHandle* cf(Family f) const { return cf_[static_cast<size_t>(f)]; }
 
-  std::optional<Buffer> version(const std::string& name, uint64_t v) const override {
-    return get("versions", version_key(name, v));
+  StoreError damaged(const std::string& what) const {
+    return StoreError("the store is damaged: " + what +
+                      (what.find(dir_) == std::string::npos ? " in '" + dir_ + "'" : ""));
   }
 
-  std::vector<uint64_t> stored_versions(const std::string& name) const override {
-    std::vector<uint64_t> out;
-    const auto prefix = name + std::string(1, '\0');
-    rocksdb::ReadOptions ro;
-    ro.fill_cache = false;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_.at("versions")));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
-      out.push_back(seq_of(it->key(), prefix.size()));
-    check(it->status(), "scan versions");
-    return out;
-  }
-
-  std::vector<Buffer> version_infos(const std::string& name) const override {
-    return scan("version_info", name + std::string(1, '\0'));
-  }
-
-  void commit_version(const std::string& name, uint64_t v, std::span<const char> version_record,
-                      std::span<const char> info, std::span<const char> model_record,
-                      const MergeCleanup& cleanup) override {
-    rocksdb::WriteBatch b;
-    for (auto seq : cleanup.pending_seqs) check(b.Delete(cf_.at("pending"), version_key(name, seq)), "batch");
-    for (const auto& [base, participant] : cleanup.contributions)
-      check(b.Delete(cf_.at("contributions"), contribution_key(name, base, participant)), "batch");
-    for (auto old : cleanup.pruned_versions) check(b.Delete(cf_.at("versions"), version_key(name, old)), "batch");
-    check(b.Put(cf_.at("versions"), version_key(name, v), slice(version_record)), "batch");
-    check(b.Put(cf_.at("version_info"), version_key(name, v), slice(info)), "batch");
-    check(b.Put(cf_.at("models"), name, slice(model_record)), "batch");
-    write(b, "store version " + std::to_string(v) + " of '" + name + "'");
-  }
-
-  void update_model(const std::string& name, std::span<const char> model_record) override {
-    rocksdb::WriteBatch b;
-    check(b.Put(cf_.at("models"), name, slice(model_record)), "batch");
-    write(b, "update model '" + name + "'");
-  }
-
-  void remove_pending(const std::string& name, uint64_t seq, uint64_t base, const std::string& participant) override {
-    rocksdb::WriteBatch b;
-    check(b.Delete(cf_.at("pending"), version_key(name, seq)), "batch");
-    check(b.Delete(cf_.at("contributions"), contribution_key(name, base, participant)), "batch");
-    write(b, "drop the contribution of '" + participant + "' to '" + name + "'");
-  }
-
-  std::optional<Buffer> contribution(const std::string& name, uint64_t base,
-                                     const std::string& participant) const override {
-    return get("contributions", contribution_key(name, base, participant));
-  }
-
-  std::vector<std::pair<uint64_t, Buffer>> pending(const std::string& name) const override {
-    std::vector<std::pair<uint64_t, Buffer>> out;
-    const auto prefix = name + std::string(1, '\0');
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_.at("pending")));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
-      out.emplace_back(seq_of(it->key(), prefix.size()), to_buffer(it->value()));
-    check(it->status(), "scan pending");
-    return out;
-  }
-
-  uint64_t next_pending_seq(const std::string& name) const override {
-    const auto prefix = name + std::string(1, '\0');
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_.at("pending")));
-    it->SeekForPrev(version_key(name, UINT64_MAX));
-    check(it->status(), "scan pending");
-    if (!it->Valid() || !it->key().starts_with(prefix)) return 0;
-    return seq_of(it->key(), prefix.size()) + 1;
-  }
-
-  bool has_contribution(const std::string& name, uint64_t base, const std::string& participant) const override {
-    std::string value;
-    auto s = db_->Get(rocksdb::ReadOptions(), cf_.at("filter"), contribution_key(name, base, participant), &value);
+  bool has_piece0(const rocksdb::ReadOptions& ro, const std::string& name, uint64_t version) const {
+    rocksdb::PinnableSlice piece;
+    auto s = db_->Get(ro, cf(Family::versions), keys::piece_key(name, version, 0), &piece);
     if (s.IsNotFound()) return false;
-    check(s, "read filter state");
+    check(s, "cannot read version " + std::to_string(version) + " of '" + name + "' in '" + dir_ + "'");
     return true;
   }
 
-  void put_contribution(const std::string& name, uint64_t base, const std::string& participant,
-                        std::span<const char> record, std::span<const char> summary,
-                        std::optional<uint64_t> pending_seq) override {
-    const auto key = contribution_key(name, base, participant);
-    rocksdb::WriteBatch b;
-    check(b.Put(cf_.at("contributions"), key, slice(record)), "batch");
-    check(b.Put(cf_.at("filter"), key, slice(summary)), "batch");
-    if (pending_seq) check(b.Put(cf_.at("pending"), version_key(name, *pending_seq), slice(summary)), "batch");
-    write(b, "store the contribution of '" + participant + "' to '" + name + "'");
+  std::optional<Buffer> get(Family f, const std::string& key) const {
+    rocksdb::PinnableSlice value;
+    auto s = db_->Get(rocksdb::ReadOptions(), cf(f), key, &value);
+    if (s.IsNotFound()) return std::nullopt;
+    check(s, std::string("cannot read '") + family_name(f) + "' in '" + dir_ + "'");
+    return copy_of(value);
   }
 
-  std::vector<Buffer> contribution_summaries(const std::string& name, uint64_t base) const override {
-    return scan("filter", version_key(name, base));
-  }
-
-  uint32_t count_contributions(const std::string& name, uint64_t base) const override {
-    uint32_t n = 0;
-    const auto prefix = version_key(name, base);
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_.at("filter")));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) ++n;
-    check(it->status(), "count contributions");
-    return n;
-  }
-
-  size_t for_each_contribution(const std::string& name, uint64_t base,
-                               const std::function<void(std::span<const char>)>& visit) const override {
-    const auto prefix = version_key(name, base);
-    const rocksdb::Snapshot* snap = db_->GetSnapshot();
+  // Calls visit(key, value) for the keys that start with `prefix` (all keys
+  // for ""), from `from` (default: the prefix) on, in key order.
+  template <class Visit>
+  void for_each(Family f, const std::string& prefix, const rocksdb::Snapshot* snap, Visit&& visit,
+                const std::string& from = {}) const {
+    const auto end = keys::prefix_end(prefix);
+    rocksdb::Slice upper(end ? rocksdb::Slice(*end) : rocksdb::Slice());
     rocksdb::ReadOptions ro;
     ro.snapshot = snap;
-    ro.fill_cache = false;
-    size_t n = 0;
-    try {
-      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_.at("contributions")));
-      Buffer record;  // reused: one record in memory at a time, 16-byte aligned
-      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-        record.assign(it->value().data(), it->value().data() + it->value().size());
-        visit(record);
-        ++n;
-      }
-      check(it->status(), "read contributions");
-    } catch (...) {
-      db_->ReleaseSnapshot(snap);
-      throw;
-    }
-    db_->ReleaseSnapshot(snap);
-    return n;
+    if (holds_weights(f)) ro.fill_cache = false;  // streamed once; keep the cache for records
+    if (end) ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(f)));
+    const auto& start = from.empty() ? prefix : from;
+    for (start.empty() ? it->SeekToFirst() : it->Seek(start); it->Valid(); it->Next()) visit(it->key(), it->value());
+    check(it->status(), std::string("cannot read '") + family_name(f) + "' in '" + dir_ + "'");
   }
 
-  void put_key(const std::string& key_name, std::span<const char> record) override {
-    rocksdb::WriteBatch b;
-    check(b.Put(cf_.at("keys"), key_name, slice(record)), "batch");
-    write(b, "store key '" + key_name + "'");
-  }
-
-  std::optional<Buffer> key(const std::string& key_name) const override { return get("keys", key_name); }
-
-  std::vector<Buffer> keys() const override { return scan("keys", ""); }
-
- private:
-  void write(rocksdb::WriteBatch& b, const std::string& what) {
-    rocksdb::WriteOptions w;
-    w.sync = true;
-    check(db_->Write(w, &b), "cannot " + what + " in '" + dir_ + "'");
-  }
-
-  std::optional<Buffer> get(const std::string& family, const std::string& key) const {
-    rocksdb::PinnableSlice value;
-    auto s = db_->Get(rocksdb::ReadOptions(), cf_.at(family), key, &value);
-    if (s.IsNotFound()) return std::nullopt;
-    check(s, "read " + family);
-    return to_buffer(value);
-  }
-
-  std::vector<Buffer> scan(const std::string& family, const std::string& prefix) const {
+  std::vector<Buffer> values(Family f, const std::string& prefix) const {
     std::vector<Buffer> out;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_.at(family)));
-    for (prefix.empty() ? it->SeekToFirst() : it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
-         it->Next())
-      out.push_back(to_buffer(it->value()));
-    check(it->status(), "scan " + family);
+    for_each(f, prefix, nullptr,
+             [&](const rocksdb::Slice&, const rocksdb::Slice& value) { out.push_back(copy_of(value)); });
     return out;
+  }
+
+  // (n, value) of the keys name 0x00 be64(n).
+  std::vector<std::pair<uint64_t, Buffer>> numbered_values(Family f, const std::string& name) const {
+    std::vector<std::pair<uint64_t, Buffer>> out;
+    const auto prefix = keys::name_prefix(name);
+    for_each(f, prefix, nullptr, [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
+      out.emplace_back(keys::read_be(view(key), prefix.size(), 8), copy_of(value));
+    });
+    return out;
+  }
+
+  // The highest n of the keys name 0x00 be64(n)..., or nothing.
+  std::optional<uint64_t> last_number(Family f, const std::string& name) const {
+    const auto prefix = keys::name_prefix(name);
+    rocksdb::Slice lower(prefix);
+    rocksdb::ReadOptions ro;
+    ro.iterate_lower_bound = &lower;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(f)));
+    // The last key with this prefix: the greatest key below the prefix's end.
+    it->SeekForPrev(keys::numbered(name, UINT64_MAX) + std::string(16, '\xff'));
+    check(it->status(), std::string("cannot read '") + family_name(f) + "' in '" + dir_ + "'");
+    if (!it->Valid() || !it->key().starts_with(prefix)) return std::nullopt;
+    return keys::read_be(view(it->key()), prefix.size(), 8);
   }
 
   std::string dir_;
   std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-  std::map<std::string, rocksdb::ColumnFamilyHandle*> cf_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // every open family, the default and unknown ones too
+  std::array<rocksdb::ColumnFamilyHandle*, kFamilyCount> cf_{};
 };
 
 }  // namespace
 
-std::unique_ptr<Store> Store::open(const std::string& dir) { return std::make_unique<RocksStore>(dir); }
+std::unique_ptr<Store> Store::open(const std::string& dir, const StoreOptions& options) {
+  return std::make_unique<RocksStore>(dir, options);
+}
 
 }  // namespace fedhub

@@ -18,7 +18,8 @@
 //   uploads       name 0x00 be64(upload)            -> UploadRecord: an upload session in progress
 //                                                      (its chunks are garbage after a restart)
 //   keys          key name                          -> KeyRecord (SHA-256 only)
-//   meta          "schema"                          -> "2"
+//   meta          "schema"                          -> "2" (a directory of schema "1", the layout
+//                                                      before pieces and chunks, is refused)
 //
 // Crash guarantee: a commit() with sync = true returns only after its one
 // WriteBatch is synced to the write-ahead log. A batch is atomic: after a
@@ -73,7 +74,8 @@ inline constexpr uint32_t kPieceBytes = 4u << 20;
 
 // A set of writes applied atomically by Store::commit(). Plain data (it is
 // sent between actors): every operation carries its own key and value. The
-// typed methods build the keys of the layout above.
+// typed methods build the keys of the layout above; operations apply in
+// order (a put after an erase_range of its key stays).
 class StoreBatch {
  public:
   enum class Kind : uint8_t { put, erase, erase_range };
@@ -87,14 +89,18 @@ class StoreBatch {
   // ---- models
   void put_model(const std::string& name, std::span<const char> record);
   // ---- versions
-  // The whole framed package of `version`, split into kPieceBytes pieces.
+  // The whole framed package of `version`, split into kPieceBytes pieces
+  // (piece i holds bytes [i * kPieceBytes, min((i + 1) * kPieceBytes, size));
+  // an empty package is one empty piece, so it counts as stored).
   void put_version(const std::string& name, uint64_t version, std::span<const char> package);
   // One piece (callers that produce a package piecewise); `piece` counts from 0.
   void put_version_piece(const std::string& name, uint64_t version, uint32_t piece, std::span<const char> bytes);
   void put_version_info(const std::string& name, uint64_t version, std::span<const char> info);
   // Deletes the weights (every piece) of a version; its info stays.
   void erase_version_pieces(const std::string& name, uint64_t version);
-  // ---- server state: replaces the whole record (pieces of kPieceBytes).
+  // ---- server state: replaces the whole record (pieces of kPieceBytes; the
+  // old pieces are erased first, so none of a longer old record remains; an
+  // empty state is stored as one empty piece).
   void put_server_state(const std::string& name, std::span<const char> state);
   // ---- contributions
   // The contribution record and its filter summary, and (with pending_seq)
@@ -116,7 +122,8 @@ class StoreBatch {
   // Appends another batch's operations.
   void append(StoreBatch&& other);
   bool empty() const { return ops_.empty(); }
-  // Bytes of keys and values (a measure of the write's size).
+  // Bytes of keys and values added by the methods above (a measure of the
+  // write's size; edits through ops() are not counted).
   uint64_t bytes() const { return bytes_; }
   const std::vector<Op>& ops() const { return ops_; }
   std::vector<Op>& ops() { return ops_; }
@@ -141,7 +148,9 @@ class Store {
   // Opens the store in `dir`, creating it (and missing parent directories)
   // when needed, and recovers from the write-ahead log after a crash.
   // Throws StoreError naming the directory (e.g. held by another hub, or a
-  // schema this hub does not read).
+  // schema this hub does not read: a directory of schema "1" was made by an
+  // older fedhub and must be recreated). Families a newer hub added are
+  // opened and left alone.
   static std::unique_ptr<Store> open(const std::string& dir, const StoreOptions& options = {});
   virtual ~Store() = default;
 
@@ -149,6 +158,9 @@ class Store {
   // Applies every batch, in order, as ONE atomic RocksDB WriteBatch (group
   // commit: several callers' writes share one fsync). With sync, returns
   // after the log is synced. Throws StoreError; nothing is written then.
+  // An operation the store cannot apply (an unknown family or kind, an
+  // erase_range whose end is before its begin, a write of meta "schema")
+  // fails the whole commit; an erase_range with end == begin does nothing.
   virtual void commit(std::span<const StoreBatch* const> batches, bool sync = true) = 0;
   void commit(const StoreBatch& batch, bool sync = true);
   // Syncs everything written so far (sync = false writes included).
@@ -167,12 +179,16 @@ class Store {
   // The versions of a model whose weights (piece 0) are stored, ascending.
   virtual std::vector<uint64_t> stored_versions(const std::string& name) const = 0;
   // Copies bytes [offset, offset + out.size()) of a stored version's package
-  // into `out`, reading only the pieces that cover the range. Returns false
-  // when the version's weights are not stored; throws StoreError when a
-  // piece is missing or short (a damaged store).
+  // into `out`, reading only the pieces that cover the range (an empty range
+  // reads piece 0). Returns false when the version's weights are not stored
+  // (piece 0 is absent; it is looked up only when a piece of the range is
+  // missing). Throws StoreError ("damaged") when a piece of the range is
+  // missing while piece 0 is there, or too short for the range: a damaged
+  // store, or a range past the package's end (callers know its size).
   virtual bool read_version(const std::string& name, uint64_t version, uint64_t offset, std::span<char> out) const = 0;
 
-  // ---- server state (pieces joined), or nothing.
+  // ---- server state (pieces joined), or nothing. Throws StoreError when a
+  // piece is missing or short (a damaged store).
   virtual std::optional<Buffer> server_state(const std::string& name) const = 0;
 
   // ---- contributions
@@ -180,9 +196,12 @@ class Store {
                                              const std::string& participant) const = 0;
   // Calls visit(offset, bytes) for each stored chunk of an upload in offset
   // order, one chunk in memory at a time (the span lives during the call,
-  // 16-byte aligned). Returns the number of bytes visited.
-  virtual uint64_t for_each_chunk(const std::string& name, uint64_t upload_id,
-                                  const std::function<void(uint64_t offset, std::span<const char> bytes)>& visit) const = 0;
+  // 16-byte aligned), all from one snapshot (commits made meanwhile, even by
+  // visit, are not seen). Returns the number of bytes visited. An exception
+  // from visit ends the walk and propagates.
+  virtual uint64_t for_each_chunk(
+      const std::string& name, uint64_t upload_id,
+      const std::function<void(uint64_t offset, std::span<const char> bytes)>& visit) const = 0;
   // The pending entries of a model (sequence number, ContributionSummary), in
   // sequence order.
   virtual std::vector<std::pair<uint64_t, Buffer>> pending(const std::string& name) const = 0;

@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "persistence/store.hpp"
@@ -19,30 +21,6 @@
 extern char** environ;
 
 namespace fedhub::test {
-
-Buffer tagged_value(const std::string& tag, uint64_t index, size_t size) {
-  std::string head = tag + "#" + std::to_string(index) + "|";
-  Buffer b(std::max(size, head.size()));
-  std::memcpy(b.data(), head.data(), head.size());
-  for (size_t i = head.size(); i < b.size(); ++i) b[i] = static_cast<char>((index * 31 + i * 7) % 251);
-  return b;
-}
-
-std::string participant_name(uint32_t i) {
-  char name[32];
-  std::snprintf(name, sizeof name, "p%06u", i);
-  return name;
-}
-
-size_t record_size(uint32_t i) { return 512 + (i * 977) % 24000; }
-
-void write_iteration(Store& store, uint32_t i) {
-  store.put_contribution("m", 0, participant_name(i), tagged_value("record", i, record_size(i)),
-                         tagged_value("summary", i, 64));
-  if (i % 3 == 0)
-    store.commit_version("m", i, tagged_value("version", i, 4096), tagged_value("info", i, 48),
-                         tagged_value("model", i, 80));
-}
 
 namespace {
 
@@ -59,29 +37,47 @@ void send_all(int fd, const void* p, size_t n) {
 
 }  // namespace
 
-[[noreturn]] void run_child(const std::string& mode, const std::string& dir, int fd, int n) {
-  if (mode == "open") {  // reports the outcome of one open on the pipe
-    std::string outcome;
-    try {
-      Store::open(dir);
-      outcome = "opened";
-    } catch (const StoreError& e) {
-      outcome = std::string("StoreError: ") + e.what();
-    } catch (const std::exception& e) {
-      outcome = std::string("other exception: ") + e.what();
-    }
-    send_all(fd, outcome.data(), outcome.size());
-    ::_exit(0);
+bool read_exact(int fd, void* p, size_t n) {
+  char* c = static_cast<char*>(p);
+  while (n > 0) {
+    ssize_t r = ::read(fd, c, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    c += r;
+    n -= static_cast<size_t>(r);
   }
+  return true;
+}
+
+[[noreturn]] void run_child(const std::string& mode, const std::string& dir, int fd, int n) {
   try {
     auto store = Store::open(dir);
     if (mode == "write") {
       for (uint32_t i = 0; i < static_cast<uint32_t>(n); ++i) {
         write_iteration(*store, i);
-        send_all(fd, &i, sizeof i);  // acknowledged: the writes returned
+        send_all(fd, &i, sizeof i);  // acknowledged: the commit returned
       }
       const uint32_t done = 0xffffffffu;
       send_all(fd, &done, sizeof done);
+    } else if (mode == "unsynced") {
+      for (uint32_t i = 0; i < static_cast<uint32_t>(n); ++i)
+        commit_one(
+            *store, [&](StoreBatch& b) { b.put_key(named("u", i), tagged_value("u", i, 100 + i)); }, false);
+      store->sync_wal();
+      send_all(fd, "S", 1);
+    } else if (mode == "threads") {
+      std::mutex pipe;  // one 8-byte message at a time
+      std::vector<std::thread> threads;
+      for (int t = 0; t < kThreads; ++t)
+        threads.emplace_back([&, t] {
+          for (uint32_t i = 0; i < static_cast<uint32_t>(n); ++i) {
+            store->commit(thread_batch(t, i), true);
+            const uint32_t msg[2] = {static_cast<uint32_t>(t), i};
+            std::lock_guard<std::mutex> lock(pipe);
+            send_all(fd, msg, sizeof msg);
+          }
+        });
+      for (auto& th : threads) th.join();
     } else if (mode == "hold") {
       send_all(fd, "R", 1);
     } else {

@@ -1,13 +1,12 @@
 // What survives: a reopened store holds everything; a store killed (SIGKILL)
-// in the middle of synced writes holds every acknowledged write and each
-// batch entirely or not at all; a directory is used by one hub at a time.
-#include <rocksdb/db.h>
+// in the middle of synced commits holds every commit that returned and each
+// commit entirely or not at all; a directory is used by one hub at a time,
+// and only by a hub that reads its schema.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
-#include <cerrno>
 #include <fstream>
 #include <set>
 
@@ -17,22 +16,6 @@ using namespace fedhub;
 using namespace fedhub::test;
 
 namespace {
-
-std::string as_string(const std::optional<Buffer>& b) { return b ? std::string(b->begin(), b->end()) : "<none>"; }
-std::span<const char> bytes(const std::string& s) { return {s.data(), s.size()}; }
-
-// Reads exactly n bytes; false at end of file.
-bool read_exact(int fd, void* p, size_t n) {
-  char* c = static_cast<char*>(p);
-  while (n > 0) {
-    ssize_t r = ::read(fd, c, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    c += r;
-    n -= static_cast<size_t>(r);
-  }
-  return true;
-}
 
 void check_store_error(const std::function<void()>& f, const std::vector<std::string>& needles) {
   try {
@@ -45,6 +28,17 @@ void check_store_error(const std::function<void()>& f, const std::vector<std::st
   }
 }
 
+// Kills the child once `enough` acknowledgements arrived, collects the ones
+// already in the pipe, and returns the wait status.
+int kill_after(Child& child, const std::function<bool()>& enough, const std::function<bool()>& read_one) {
+  while (!enough() && read_one()) {
+  }
+  ::kill(child.pid, SIGKILL);
+  while (read_one()) {
+  }
+  return kill_child(child);
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(durability)
@@ -52,107 +46,129 @@ BOOST_AUTO_TEST_SUITE(durability)
 BOOST_AUTO_TEST_CASE(reopening_sees_everything) {
   TempDir dir;
   const std::string path = dir / "nested/dirs/db";  // parents are created
+  const Buffer package = tagged_value("package", 1, kPieceBytes + 5);
   {
     auto store = Store::open(path);
-    store->create_model("m", bytes("rec0"), bytes("w0"), bytes("i0"));
-    store->commit_version("m", 1, bytes("w1"), bytes("i1"), bytes("rec1"));
-    store->create_model("n", bytes("n-rec"), bytes("n-w0"), bytes("n-i0"));
-    store->put_contribution("m", 1, "alice", bytes("r-alice"), bytes("s-alice"));
-    store->put_contribution("m", 1, "bob", bytes("r-bob"), bytes("s-bob"));
-    store->put_key("alice", bytes("k-alice"));
+    StoreBatch b;
+    b.put_model("m", bytes("rec1"));
+    b.put_version("m", 1, package);
+    b.put_version_info("m", 1, bytes("i1"));
+    b.put_server_state("m", bytes("state"));
+    b.put_contribution("m", 1, "alice", bytes("r-alice"), bytes("s-alice"), 0);
+    b.put_chunk("m", 4, 0, bytes("chunk"));
+    b.put_upload("m", 4, bytes("upload"));
+    b.put_key("alice", bytes("k-alice"));
+    store->commit(b);
   }
   for (int round = 0; round < 2; ++round) {  // twice: the second open replays nothing new
     auto store = Store::open(path);
     BOOST_TEST(as_string(store->model("m")) == "rec1");
-    BOOST_TEST(as_string(store->model("n")) == "n-rec");
-    BOOST_TEST(store->models().size() == 2u);
-    BOOST_TEST(as_string(store->version("m", 0)) == "w0");
-    BOOST_TEST(as_string(store->version("m", 1)) == "w1");
-    BOOST_TEST(store->version_infos("m").size() == 2u);
-    BOOST_TEST(store->count_contributions("m", 1) == 2u);
-    BOOST_TEST(store->has_contribution("m", 1, "bob"));
-    std::vector<std::string> records;
-    store->for_each_contribution("m", 1, [&](std::span<const char> r) { records.emplace_back(r.begin(), r.end()); });
-    BOOST_TEST(records == (std::vector<std::string>{"r-alice", "r-bob"}), boost::test_tools::per_element());
+    BOOST_TEST((read_whole_version(*store, "m", 1, package.size()) == package));
+    BOOST_TEST((store->latest_version("m") == 1u));
+    BOOST_TEST(as_string(store->server_state("m")) == "state");
+    BOOST_TEST(as_string(store->contribution("m", 1, "alice")) == "r-alice");
+    BOOST_TEST(store->pending("m").size() == 1u);
+    BOOST_TEST(store->contribution_summaries("m", 1).size() == 1u);
+    BOOST_TEST(store->for_each_chunk("m", 4, [](uint64_t, std::span<const char>) {}) == 5u);
+    BOOST_TEST(store->uploads("m").size() == 1u);
     BOOST_TEST(as_string(store->key("alice")) == "k-alice");
   }
 }
 
-BOOST_AUTO_TEST_CASE(kill_during_synced_writes) {
+BOOST_AUTO_TEST_CASE(kill_during_synced_commits) {
   TempDir dir;
   const std::string path = dir / "db";
   const int n = 4000;
   Child child = spawn_child("write", path, n);
-  // Block on the pipe until some writes are acknowledged, then kill.
   std::set<uint32_t> acked;
-  uint32_t i = 0;
-  const size_t kill_after = 60;
-  while (acked.size() < kill_after && read_exact(child.fd, &i, sizeof i) && i != 0xffffffffu) acked.insert(i);
-  BOOST_TEST_REQUIRE(acked.size() == kill_after, "the child stopped early");
-  ::kill(child.pid, SIGKILL);
-  // Acknowledgements already in the pipe count too.
   bool finished = false;
-  while (read_exact(child.fd, &i, sizeof i)) {
-    if (i == 0xffffffffu)
-      finished = true;
-    else
-      acked.insert(i);
-  }
-  const int status = kill_child(child);
+  const size_t kill_after_acks = 60;
+  const int status = kill_after(
+      child, [&] { return acked.size() >= kill_after_acks; },
+      [&] {
+        uint32_t i = 0;
+        if (!read_exact(child.fd, &i, sizeof i)) return false;
+        if (i == 0xffffffffu)
+          finished = true;
+        else
+          acked.insert(i);
+        return true;
+      });
   BOOST_TEST((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL), "child status " << status);
+  BOOST_TEST_REQUIRE(acked.size() >= kill_after_acks, "the child stopped early");
   BOOST_TEST(!finished, "the child finished all writes before the kill");
   const uint32_t max_acked = *acked.rbegin();
   BOOST_TEST(acked.size() == max_acked + 1u, "acknowledgements arrive in order without gaps");
   BOOST_TEST_MESSAGE("killed after " << acked.size() << " acknowledged iterations");
 
   auto store = Store::open(path);  // recovers from the write-ahead log
-  // Contributions: both halves of each batch (record and filter summary) or neither.
-  std::set<uint32_t> with_record;
-  store->for_each_contribution("m", 0, [&](std::span<const char> r) {
-    const std::string head(r.data(), std::min<size_t>(r.size(), 20));
-    const auto hash = head.find('#'), bar = head.find('|');
-    BOOST_TEST_REQUIRE((hash != std::string::npos && bar != std::string::npos));
-    const auto idx = static_cast<uint32_t>(std::stoul(head.substr(hash + 1, bar - hash - 1)));
-    BOOST_TEST((Buffer(r.begin(), r.end()) == tagged_value("record", idx, record_size(idx))), "record " << idx);
-    with_record.insert(idx);
-  });
-  std::set<uint32_t> with_summary;
-  for (uint32_t k = 0; k < static_cast<uint32_t>(n); ++k)
-    if (store->has_contribution("m", 0, participant_name(k))) with_summary.insert(k);
-  BOOST_TEST((with_record == with_summary), "a contribution batch was applied in part");
-  BOOST_TEST(store->count_contributions("m", 0) == with_record.size());
-  for (uint32_t k : acked) BOOST_TEST(with_record.count(k) == 1u, "acknowledged contribution " << k << " is lost");
-  // Nothing beyond the iteration in flight at the kill.
-  BOOST_TEST(*with_record.rbegin() <= max_acked + 1);
-  BOOST_TEST(with_record.size() == static_cast<size_t>(*with_record.rbegin()) + 1u, "writes applied out of order");
+  // The last iteration applied: the newest filter summary (every iteration writes one).
+  const auto summaries = store->summaries_from("m", 0);
+  BOOST_TEST_REQUIRE(!summaries.empty());
+  const int64_t last = static_cast<int64_t>(summaries.size()) - 1;
+  BOOST_TEST(last >= static_cast<int64_t>(max_acked), "an acknowledged commit is lost");
+  BOOST_TEST(last <= static_cast<int64_t>(max_acked) + 1, "more than the commit in flight was applied");
+  // Exactly the state after iterations 0..last: each commit entirely or not at all.
+  const auto diffs = check_state_after(*store, last);
+  for (const auto& d : diffs) BOOST_ERROR("after " << last << " iterations: " << d);
+  BOOST_TEST(diffs.empty());
+}
 
-  // Versions: weights, info and model record of one commit together.
-  uint64_t newest = 0;
-  size_t versions = 0;
-  for (uint32_t k = 0; k <= max_acked + 3; ++k) {
-    const auto v = store->version("m", k);
-    if (k % 3 != 0) {
-      BOOST_TEST(!v);
-      continue;
-    }
-    if (k <= max_acked) BOOST_TEST(v.has_value(), "acknowledged version " << k << " is lost");
-    if (v) {
-      BOOST_TEST((*v == tagged_value("version", k, 4096)));
-      newest = k;
-      ++versions;
-    }
+BOOST_AUTO_TEST_CASE(unsynced_commits_survive_after_sync_wal) {
+  TempDir dir;
+  const std::string path = dir / "db";
+  const int n = 300;
+  Child child = spawn_child("unsynced", path, n);
+  char synced = 0;
+  BOOST_TEST_REQUIRE(read_exact(child.fd, &synced, 1));
+  BOOST_TEST(synced == 'S');
+  kill_child(child);
+  auto store = Store::open(path);
+  BOOST_TEST(store->keys().size() == size_t{n});
+  for (uint32_t i = 0; i < static_cast<uint32_t>(n); ++i)
+    BOOST_TEST((store->key(named("u", i)) == tagged_value("u", i, 100 + i)), "unsynced commit " << i);
+}
+
+BOOST_AUTO_TEST_CASE(kill_during_concurrent_synced_commits) {
+  TempDir dir;
+  const std::string path = dir / "db";
+  Child child = spawn_child("threads", path, 100000);
+  std::vector<std::set<uint32_t>> acked(kThreads);
+  size_t total = 0;
+  const int status = kill_after(
+      child, [&] { return total >= 400; },
+      [&] {
+        uint32_t msg[2];
+        if (!read_exact(child.fd, msg, sizeof msg)) return false;
+        BOOST_TEST_REQUIRE(msg[0] < static_cast<uint32_t>(kThreads));
+        acked[msg[0]].insert(msg[1]);
+        ++total;
+        return true;
+      });
+  BOOST_TEST(WIFSIGNALED(status));
+  BOOST_TEST_REQUIRE(total >= 400u);
+  auto store = Store::open(path);
+  for (int t = 0; t < kThreads; ++t) {
+    // Each thread's commits are sequential: what survives is 0..k, with every
+    // acknowledged one, at most one more, and the model record of k.
+    uint32_t k = 0;
+    while (store->key(thread_key(t, k))) ++k;
+    BOOST_TEST_REQUIRE(k > 0u, "thread " << t << " lost everything");
+    const uint32_t max_acked = acked[t].empty() ? 0 : *acked[t].rbegin();
+    BOOST_TEST(k >= max_acked + 1, "thread " << t << ": acknowledged commit " << max_acked << " is lost");
+    BOOST_TEST(k <= max_acked + 2, "thread " << t);
+    for (uint32_t i = 0; i < k; ++i)
+      BOOST_TEST((store->key(thread_key(t, i)) == tagged_value(thread_key(t, i), i, 100 + i % 900)));
+    BOOST_TEST(!store->key(thread_key(t, k + 1)), "thread " << t << " has a gap");
+    BOOST_TEST(as_string(store->model(named("t", t))) == named("t", t) + ":" + std::to_string(k - 1));
   }
-  const auto infos = store->version_infos("m");
-  BOOST_TEST_REQUIRE(infos.size() == versions, "version infos and versions disagree");
-  for (size_t j = 0; j < infos.size(); ++j) BOOST_TEST((infos[j] == tagged_value("info", 3 * j, 48)));
-  BOOST_TEST((*store->model("m") == tagged_value("model", newest, 80)), "the model record is not the newest commit's");
 }
 
 BOOST_AUTO_TEST_CASE(a_second_open_in_the_same_process_fails) {
   TempDir dir;
   const std::string path = dir / "db";
   auto first = Store::open(path);
-  first->put_key("k", bytes("v"));
+  commit_one(*first, [](StoreBatch& b) { b.put_key("k", bytes("v")); });
   check_store_error([&] { Store::open(path); }, {path, "another fl-hub"});
   // The first handle still works, and the directory opens again once it is closed.
   BOOST_TEST(as_string(first->key("k")) == "v");
@@ -182,55 +198,63 @@ BOOST_AUTO_TEST_CASE(unusable_directories) {
   check_store_error([&] { Store::open(dir / "file/db"); }, {dir / "file/db"});
 }
 
-BOOST_AUTO_TEST_CASE(a_newer_schema_is_refused) {
+BOOST_AUTO_TEST_CASE(a_fresh_store_has_schema_2) {
+  TempDir dir;
+  Store::open(dir / "db").reset();
+  RawDb raw(dir / "db");
+  BOOST_TEST((raw.get("meta", "schema") == std::optional<std::string>("2")));
+  for (const char* f : {"models", "versions", "version_info", "server_state", "contributions", "chunks", "filter",
+                        "pending", "uploads", "keys", "meta"})
+    BOOST_TEST(raw.has_family(f), f);
+}
+
+BOOST_AUTO_TEST_CASE(a_schema_1_directory_is_refused_and_left_alone) {
+  // The layout of the hubs before pieces and chunks.
   TempDir dir;
   const std::string path = dir / "db";
-  Store::open(path).reset();
   {
-    // Mark the directory as written by a future hub (schema 2).
     rocksdb::DBOptions options;
-    std::vector<std::string> families;
-    BOOST_TEST_REQUIRE(rocksdb::DB::ListColumnFamilies(options, path, &families).ok());
+    options.create_if_missing = true;
+    options.create_missing_column_families = true;
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const auto& f : families) descriptors.emplace_back(f, rocksdb::ColumnFamilyOptions());
+    for (const char* f :
+         {"default", "meta", "models", "versions", "version_info", "contributions", "filter", "pending", "keys"})
+      descriptors.emplace_back(f, rocksdb::ColumnFamilyOptions());
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
     BOOST_TEST_REQUIRE(rocksdb::DB::Open(options, path, descriptors, &handles, &db).ok());
-    size_t meta = 0;
-    while (meta < families.size() && families[meta] != "meta") ++meta;
-    BOOST_TEST_REQUIRE(meta < families.size());
-    std::string schema;
-    BOOST_TEST(db->Get(rocksdb::ReadOptions(), handles[meta], "schema", &schema).ok());
-    BOOST_TEST(schema == "1");
-    BOOST_TEST(db->Put(rocksdb::WriteOptions(), handles[meta], "schema", "2").ok());
+    BOOST_TEST(db->Put(rocksdb::WriteOptions(), handles[1], "schema", "1").ok());
+    BOOST_TEST(db->Put(rocksdb::WriteOptions(), handles[2], "m", "an old model record").ok());
     for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
     db->Close();
     delete db;
   }
-  // Regression (fixed; persistence/rocksdb_store.cpp, RocksStore::RocksStore, the schema
-  // check after DB::Open): when the constructor throws after the DB is open
-  // (a schema other than "1", or a failed read/write of the schema key), the
-  // column family handles in handles_ are never destroyed before db_ deletes
-  // the DB (the destructor does not run for a throwing constructor). Debian's
-  // RocksDB is built with assertions: the process aborts in
-  // ColumnFamilySet::~ColumnFamilySet ("Assertion `last_ref' failed") instead
-  // of reporting the StoreError. So the open runs in a child process.
-  Child child = spawn_child("open", path);
-  std::string outcome;
-  char buf[512];
-  for (ssize_t r; (r = ::read(child.fd, buf, sizeof buf)) > 0;) outcome.append(buf, static_cast<size_t>(r));
-  int status = 0;
-  ::waitpid(child.pid, &status, 0);
-  child.pid = -1;
-  kill_child(child);
-  if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-    // (Boost.Test's monitor in the child turns the abort into an exit code.)
-    BOOST_ERROR("opening a store of schema 2 crashed the process (wait status " << status << ")");
-  } else {
-    BOOST_TEST(outcome.find("StoreError: ") == 0u, outcome);
-    BOOST_TEST(outcome.find(path) != std::string::npos, outcome);
-    BOOST_TEST(outcome.find("schema 2") != std::string::npos, outcome);
+  for (int attempt = 0; attempt < 2; ++attempt)
+    check_store_error([&] { Store::open(path); }, {path, "older fedhub", "recreated"});
+  RawDb raw(path);
+  BOOST_TEST((raw.get("meta", "schema") == std::optional<std::string>("1")));
+  BOOST_TEST(!raw.has_family("chunks"), "the refused directory got new families");
+  BOOST_TEST(raw.family_names().size() == 9u);
+}
+
+BOOST_AUTO_TEST_CASE(a_newer_schema_is_refused) {
+  TempDir dir;
+  const std::string path = dir / "db";
+  Store::open(path).reset();
+  RawDb(path).put("meta", "schema", "3");
+  check_store_error([&] { Store::open(path); }, {path, "schema 3", "reads schema 2"});
+}
+
+BOOST_AUTO_TEST_CASE(records_without_a_schema_are_refused) {
+  TempDir dir;
+  const std::string path = dir / "db";
+  Store::open(path).reset();
+  {
+    RawDb raw(path);
+    raw.put("keys", "k", "v");
+    raw.erase("meta", "schema");
   }
+  check_store_error([&] { Store::open(path); }, {path, "no storage schema"});
 }
 
 BOOST_AUTO_TEST_CASE(unknown_column_families_are_kept) {
@@ -239,26 +263,38 @@ BOOST_AUTO_TEST_CASE(unknown_column_families_are_kept) {
   const std::string path = dir / "db";
   {
     auto s = Store::open(path);
-    s->put_key("k", bytes("v"));
+    commit_one(*s, [](StoreBatch& b) { b.put_key("k", bytes("v")); });
   }
   {
-    rocksdb::DBOptions options;
-    std::vector<std::string> families;
-    BOOST_TEST_REQUIRE(rocksdb::DB::ListColumnFamilies(options, path, &families).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const auto& f : families) descriptors.emplace_back(f, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* db = nullptr;
-    BOOST_TEST_REQUIRE(rocksdb::DB::Open(options, path, descriptors, &handles, &db).ok());
-    rocksdb::ColumnFamilyHandle* extra = nullptr;
-    BOOST_TEST_REQUIRE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "from_the_future", &extra).ok());
-    handles.push_back(extra);
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-    db->Close();
-    delete db;
+    RawDb raw(path);
+    raw.create_family("from_the_future");
+    raw.put("from_the_future", "x", "y");
+  }
+  {
+    auto s = Store::open(path);
+    BOOST_TEST(as_string(s->key("k")) == "v");
+    commit_one(*s, [](StoreBatch& b) { b.put_key("k2", bytes("v2")); });
+  }
+  RawDb raw(path);
+  BOOST_TEST((raw.get("from_the_future", "x") == std::optional<std::string>("y")));
+  BOOST_TEST((raw.get("keys", "k2") == std::optional<std::string>("v2")));
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_family_of_ours_is_created) {
+  // As if a hub of this schema had been started before `uploads` existed.
+  TempDir dir;
+  const std::string path = dir / "db";
+  Store::open(path).reset();
+  {
+    RawDb raw(path);
+    BOOST_TEST_REQUIRE(raw.db().DropColumnFamily(raw.family("uploads")).ok());
+  }
+  {
+    auto s = Store::open(path);
+    commit_one(*s, [](StoreBatch& b) { b.put_upload("m", 1, bytes("u")); });
   }
   auto s = Store::open(path);
-  BOOST_TEST(as_string(s->key("k")) == "v");
+  BOOST_TEST(s->uploads("m").size() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

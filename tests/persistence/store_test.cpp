@@ -1,10 +1,8 @@
-// The RocksDB store: records in, the same records out, in the documented
-// order, without leaks between models or base versions.
+// The RocksDB store's reads after its typed writes: values in, the same
+// values out, in the documented order, without leaks between models whose
+// names are prefixes of each other, versions, bases or uploads.
 #include <boost/test/unit_test.hpp>
 #include <map>
-#include <optional>
-#include <set>
-#include <thread>
 
 #include "store_support.hpp"
 
@@ -13,275 +11,470 @@ using namespace fedhub::test;
 
 namespace {
 
-std::string as_string(const std::optional<Buffer>& b) { return b ? std::string(b->begin(), b->end()) : "<none>"; }
-std::string as_string(const Buffer& b) { return std::string(b.begin(), b.end()); }
-std::span<const char> bytes(const std::string& s) { return {s.data(), s.size()}; }
-
 std::vector<std::string> strings(const std::vector<Buffer>& v) {
   std::vector<std::string> out;
   for (const auto& b : v) out.push_back(as_string(b));
   return out;
 }
 
+template <class N>
+std::vector<std::pair<N, std::string>> strings(const std::vector<std::pair<N, Buffer>>& v) {
+  std::vector<std::pair<N, std::string>> out;
+  for (const auto& [n, b] : v) out.emplace_back(n, as_string(b));
+  return out;
+}
+
+// A small memtable, so that the multi-MiB values of these tests are flushed
+// into blob and table files and read back from them, not only from memory.
+StoreOptions small_options() {
+  StoreOptions o;
+  o.write_buffer_bytes = 1 << 20;
+  o.min_blob_bytes = 64 << 10;
+  return o;
+}
+
 struct StoreFixture {
   TempDir dir;
-  std::unique_ptr<Store> store = Store::open(dir / "db");
+  std::unique_ptr<Store> store = Store::open(dir / "db", small_options());
 
   void reopen() {
     store.reset();
-    store = Store::open(dir / "db");
+    store = Store::open(dir / "db", small_options());
   }
-  void put(const std::string& model, uint64_t base, const std::string& participant) {
+  template <class Fill>
+  void commit(Fill&& fill) {
+    commit_one(*store, fill);
+  }
+  void contribute(const std::string& model, uint64_t base, const std::string& participant,
+                  std::optional<uint64_t> seq = std::nullopt) {
     const std::string tag = model + "/" + std::to_string(base) + "/" + participant;
-    store->put_contribution(model, base, participant, bytes("record:" + tag), bytes("summary:" + tag));
+    commit([&](StoreBatch& b) {
+      b.put_contribution(model, base, participant, bytes("record:" + tag), bytes("summary:" + tag), seq);
+    });
+  }
+  std::vector<std::pair<uint64_t, std::string>> chunks(const std::string& model, uint64_t upload) {
+    std::vector<std::pair<uint64_t, std::string>> out;
+    store->for_each_chunk(model, upload, [&](uint64_t offset, std::span<const char> b) {
+      out.emplace_back(offset, std::string(b.begin(), b.end()));
+    });
+    return out;
+  }
+  // The StoreError message of f(), or "" when it does not throw one.
+  template <class F>
+  std::string store_error(F&& f) {
+    try {
+      f();
+    } catch (const StoreError& e) {
+      return e.what();
+    }
+    return "";
+  }
+  // Damages a version by erasing or replacing one piece directly.
+  void erase_piece(const std::string& model, uint64_t version, uint32_t piece) {
+    StoreBatch b;
+    b.ops().push_back(
+        {StoreBatch::Kind::erase, Family::versions, version_key(model, version) + std::string(4, '\0'), {}});
+    b.ops().back().key.back() = static_cast<char>(piece);  // pieces < 256 here
+    store->commit(b);
   }
 };
 
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(keys_layout)
+BOOST_FIXTURE_TEST_SUITE(reads, StoreFixture)
 
-BOOST_AUTO_TEST_CASE(version_key_bytes) {
-  const std::string k = version_key("mdl", 0x0102030405060708ull);
-  const std::string want = std::string("mdl") + '\0' + std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8);
-  BOOST_TEST(k == want);
-  BOOST_TEST(version_key("a", 0) == std::string("a\0\0\0\0\0\0\0\0\0", 10));
-  BOOST_TEST(version_key("a", 256) == std::string("a\0\0\0\0\0\0\0\x01\0", 10));
-  BOOST_TEST(contribution_key("a", 1, "bob") == std::string("a\0\0\0\0\0\0\0\0\x01", 10) + "bob");
-}
-
-BOOST_AUTO_TEST_CASE(version_keys_sort_numerically) {
-  // Big-endian: byte-wise order (RocksDB's comparator, std::string's) is
-  // numeric order. (Parenthesised: BOOST_TEST would compare the strings
-  // element by element as signed chars.)
-  const uint64_t versions[] = {0, 1, 2, 127, 128, 255, 256, 257, 65535, 65536, 1ull << 32, (1ull << 63) + 5, ~0ull};
-  for (size_t i = 0; i + 1 < std::size(versions); ++i)
-    BOOST_TEST((version_key("m", versions[i]) < version_key("m", versions[i + 1])),
-               versions[i] << " must sort before " << versions[i + 1]);
-  // A model's keys never interleave with another's that extends its name.
-  BOOST_TEST((version_key("a", ~0ull) < version_key("ab", 0)));
-  BOOST_TEST(version_key("a", ~0ull).compare(0, 2, version_key("ab", 0), 0, 2) != 0);
-}
-
-BOOST_AUTO_TEST_SUITE_END()
-
-BOOST_FIXTURE_TEST_SUITE(models_and_versions, StoreFixture)
-
-BOOST_AUTO_TEST_CASE(create_and_read_a_model) {
+BOOST_AUTO_TEST_CASE(an_empty_store_has_nothing) {
   BOOST_TEST(!store->model("m"));
-  BOOST_TEST(!store->version("m", 0));
   BOOST_TEST(store->models().empty());
+  BOOST_TEST(!store->latest_version("m"));
   BOOST_TEST(store->version_infos("m").empty());
-  store->create_model("m", bytes("record-m"), bytes("weights-0"), bytes("info-0"));
-  BOOST_TEST(as_string(store->model("m")) == "record-m");
-  BOOST_TEST(as_string(store->version("m", 0)) == "weights-0");
-  BOOST_TEST(!store->version("m", 1));
-  BOOST_TEST(strings(store->version_infos("m")) == std::vector<std::string>{"info-0"},
-             boost::test_tools::per_element());
-  BOOST_TEST(strings(store->models()) == std::vector<std::string>{"record-m"}, boost::test_tools::per_element());
+  BOOST_TEST(store->stored_versions("m").empty());
+  char out[4];
+  BOOST_TEST(!store->read_version("m", 0, 0, out));
+  BOOST_TEST(!store->read_version("m", 0, 0, std::span<char>()));
+  BOOST_TEST(!store->read_version("m", 3, 5 * uint64_t{kPieceBytes}, out));  // a piece other than 0
+  BOOST_TEST(!store->server_state("m"));
+  BOOST_TEST(!store->contribution("m", 0, "alice"));
+  BOOST_TEST(store->for_each_chunk("m", 0, [](uint64_t, std::span<const char>) { BOOST_ERROR("a chunk"); }) == 0u);
+  BOOST_TEST(store->pending("m").empty());
+  BOOST_TEST(store->next_pending_seq("m") == 0u);
+  BOOST_TEST(store->contribution_summaries("m", 0).empty());
+  BOOST_TEST(store->summaries_from("m", 0).empty());
+  BOOST_TEST(store->uploads("m").empty());
+  BOOST_TEST(!store->key("k"));
+  BOOST_TEST(store->keys().empty());
 }
 
-BOOST_AUTO_TEST_CASE(models_are_ordered_by_name) {
+BOOST_AUTO_TEST_CASE(models_are_replaced_and_ordered_by_name) {
   for (const char* name : {"zeta", "Alpha", "beta", "b", "b.2", "0-first"})
-    store->create_model(name, bytes(std::string("rec:") + name), bytes("w"), bytes("i"));
-  const std::vector<std::string> want = {"rec:0-first", "rec:Alpha", "rec:b", "rec:b.2", "rec:beta", "rec:zeta"};
+    commit([&](StoreBatch& b) { b.put_model(name, bytes(std::string("rec:") + name)); });
+  commit([&](StoreBatch& b) { b.put_model("beta", bytes("rec:beta-2")); });
+  const std::vector<std::string> want = {"rec:0-first", "rec:Alpha", "rec:b", "rec:b.2", "rec:beta-2", "rec:zeta"};
   BOOST_TEST(strings(store->models()) == want, boost::test_tools::per_element());
+  BOOST_TEST(as_string(store->model("beta")) == "rec:beta-2");
+  BOOST_TEST(!store->model("bet"));
 }
 
-BOOST_AUTO_TEST_CASE(commit_versions) {
-  store->create_model("m", bytes("rec0"), bytes("w0"), bytes("i0"));
-  store->commit_version("m", 1, bytes("w1"), bytes("i1"), bytes("rec1"));
-  BOOST_TEST(as_string(store->version("m", 1)) == "w1");
-  BOOST_TEST(as_string(store->version("m", 0)) == "w0");
-  BOOST_TEST(as_string(store->model("m")) == "rec1");
-  BOOST_TEST(strings(store->version_infos("m")) == (std::vector<std::string>{"i0", "i1"}),
-             boost::test_tools::per_element());
+BOOST_AUTO_TEST_CASE(versions_of_every_size_round_trip) {
+  const size_t P = kPieceBytes;
+  const std::vector<size_t> sizes = {0, 1, 100, P - 1, P, P + 1, 2 * P - 1, 2 * P, 2 * P + 1};
+  for (size_t v = 0; v < sizes.size(); ++v)
+    commit([&](StoreBatch& b) { b.put_version("m", v, tagged_value("package", v, sizes[v])); });
+  for (int round = 0; round < 2; ++round) {  // from memory and blob files, then after a reopen
+    std::vector<uint64_t> want(sizes.size());
+    for (size_t v = 0; v < sizes.size(); ++v) want[v] = v;
+    BOOST_TEST(store->stored_versions("m") == want, boost::test_tools::per_element());
+    for (size_t v = 0; v < sizes.size(); ++v)
+      BOOST_TEST((read_whole_version(*store, "m", v, sizes[v]) == tagged_value("package", v, sizes[v])),
+                 "version " << v << " of " << sizes[v] << " bytes");
+    reopen();
+  }
+  // One byte more than stored is a range past the end.
+  BOOST_TEST(contains(store_error([&] { read_whole_version(*store, "m", 2, 101); }), "damaged"));
+  BOOST_TEST(contains(store_error([&] { read_whole_version(*store, "m", 4, P + 1); }), "damaged"));
 }
 
-BOOST_AUTO_TEST_CASE(version_infos_oldest_first_across_byte_boundaries) {
-  store->create_model("m", bytes("rec"), bytes("w0"), bytes("info:0"));
-  // Committed out of order; 256 must come after 255 (a little-endian or
-  // decimal key would put it first).
-  for (uint64_t v : {256ull, 2ull, 255ull, 1ull, 65536ull, 257ull, 10ull})
-    store->commit_version("m", v, bytes(std::string("w") += std::to_string(v)),
-                          bytes(std::string("info:") += std::to_string(v)), bytes("rec"));
+BOOST_AUTO_TEST_CASE(read_version_reads_ranges_across_pieces) {
+  const size_t P = kPieceBytes;
+  const Buffer package = tagged_value("package", 7, 3 * P + 1234);
+  commit([&](StoreBatch& b) { b.put_version("m", 7, package); });
+  const std::vector<std::pair<uint64_t, size_t>> ranges = {
+      {0, 0},     {0, 1},          {0, P},        {P - 1, 2},        {P - 10, P + 20},  {P, P},
+      {1, 3 * P}, {2 * P + 5, 17}, {3 * P, 1234}, {3 * P + 1233, 1}, {0, 3 * P + 1234}, {3 * P + 1234, 0}};
+  for (const auto& [offset, len] : ranges) {
+    Buffer out(len, 'x');
+    BOOST_TEST_REQUIRE(store->read_version("m", 7, offset, out), "offset " << offset << " length " << len);
+    BOOST_TEST((out == Buffer(package.begin() + offset, package.begin() + offset + len)),
+               "offset " << offset << " length " << len);
+  }
+  Buffer out(2);
+  BOOST_TEST(contains(store_error([&] { store->read_version("m", 7, 3 * P + 1233, out); }), "damaged"));
+  BOOST_TEST(contains(store_error([&] { store->read_version("m", 7, 9 * P, out); }), "damaged"));
+  BOOST_TEST(contains(store_error([&] { store->read_version("m", 7, ~0ull - 1, out); }), "overflows"));
+  // Version 8 does not exist, whatever the range.
+  BOOST_TEST(!store->read_version("m", 8, 2 * P, out));
+  BOOST_TEST(!store->read_version("m", 6, 0, out));
+}
+
+BOOST_AUTO_TEST_CASE(missing_or_short_pieces_are_damage) {
+  const size_t P = kPieceBytes;
+  for (uint64_t v = 1; v <= 3; ++v)
+    commit([&](StoreBatch& b) { b.put_version("m", v, tagged_value("package", v, 3 * P)); });
+  erase_piece("m", 1, 1);  // a hole in the middle
+  Buffer all(3 * P);
+  auto why = store_error([&] { store->read_version("m", 1, 0, all); });
+  BOOST_TEST(contains(why, "damaged"), why);
+  BOOST_TEST(contains(why, "piece 1"), why);
+  BOOST_TEST(contains(why, dir.path()), why);
+  Buffer head(P);  // piece 0 alone is intact
+  BOOST_TEST(store->read_version("m", 1, 0, head));
+  // A short piece before the last one.
+  commit([&](StoreBatch& b) { b.put_version_piece("m", 2, 1, bytes("short")); });
+  Buffer across(P + 10);  // pieces 1 and 2
+  why = store_error([&] { store->read_version("m", 2, P, across); });
+  BOOST_TEST(contains(why, "damaged"), why);
+  BOOST_TEST(contains(why, "piece 1"), why);
+  Buffer five(5);
+  BOOST_TEST(store->read_version("m", 2, P, five));  // the short piece's own bytes are readable
+  BOOST_TEST(as_string(five) == "short");
+  // Without piece 0 the version's weights are not stored: false, not damage,
+  // when a missing piece is met; its other pieces are not looked at.
+  erase_piece("m", 3, 0);
+  BOOST_TEST(!store->read_version("m", 3, 0, all));
+  BOOST_TEST(!store->read_version("m", 3, 0, std::span<char>()));
+  BOOST_TEST((store->stored_versions("m") == std::vector<uint64_t>{1, 2}));
+  reopen();
+  BOOST_TEST(contains(store_error([&] { store->read_version("m", 1, 0, all); }), "damaged"));
+}
+
+BOOST_AUTO_TEST_CASE(a_version_written_piece_by_piece) {
+  const size_t P = kPieceBytes;
+  const Buffer package = tagged_value("package", 4, 2 * P + 99);
+  commit([&](StoreBatch& b) {
+    for (uint32_t i = 0; i < 3; ++i)
+      b.put_version_piece("m", 4, i,
+                          std::span<const char>(package).subspan(i * P, std::min<size_t>(P, package.size() - i * P)));
+  });
+  BOOST_TEST((read_whole_version(*store, "m", 4, package.size()) == package));
+}
+
+BOOST_AUTO_TEST_CASE(latest_version_and_infos_in_numeric_order) {
+  BOOST_TEST(!store->latest_version("m"));
+  for (uint64_t v : {256ull, 2ull, 255ull, 1ull, 65536ull, 257ull, 0ull, 10ull})
+    commit([&](StoreBatch& b) { b.put_version_info("m", v, bytes("info:" + std::to_string(v))); });
   const std::vector<std::string> want = {"info:0",   "info:1",   "info:2",   "info:10",
                                          "info:255", "info:256", "info:257", "info:65536"};
   BOOST_TEST(strings(store->version_infos("m")) == want, boost::test_tools::per_element());
-  BOOST_TEST(as_string(store->version("m", 256)) == "w256");
-  BOOST_TEST(as_string(store->version("m", 65536)) == "w65536");
+  BOOST_TEST((store->latest_version("m") == 65536u));
+  // Neighbours on both sides of "m" do not count.
+  commit([&](StoreBatch& b) {
+    b.put_version_info("m2", 1ull << 40, bytes("m2"));
+    b.put_version_info("l", 99999999, bytes("l"));
+    b.put_version_info("m.", ~0ull, bytes("m."));
+  });
+  BOOST_TEST((store->latest_version("m") == 65536u));
+  BOOST_TEST((store->latest_version("m2") == 1ull << 40));
+  BOOST_TEST((store->latest_version("m.") == ~0ull));
+  BOOST_TEST(!store->latest_version(""));
+  BOOST_TEST(!store->latest_version("n"));
+  BOOST_TEST(store->version_infos("m").size() == want.size());
 }
 
-BOOST_AUTO_TEST_CASE(models_with_a_common_prefix_stay_apart) {
-  store->create_model("a", bytes("rec-a"), bytes("a-w0"), bytes("a-i0"));
-  store->create_model("ab", bytes("rec-ab"), bytes("ab-w0"), bytes("ab-i0"));
-  store->create_model("a.b", bytes("rec-a.b"), bytes("a.b-w0"), bytes("a.b-i0"));
-  store->commit_version("ab", 1, bytes("ab-w1"), bytes("ab-i1"), bytes("rec-ab1"));
-  BOOST_TEST(strings(store->version_infos("a")) == std::vector<std::string>{"a-i0"}, boost::test_tools::per_element());
-  BOOST_TEST(strings(store->version_infos("ab")) == (std::vector<std::string>{"ab-i0", "ab-i1"}),
-             boost::test_tools::per_element());
-  BOOST_TEST(!store->version("a", 1));
-  BOOST_TEST(as_string(store->model("a")) == "rec-a");
-  BOOST_TEST(!store->model("a."));
-  BOOST_TEST(strings(store->version_infos("")).empty());
-}
-
-BOOST_AUTO_TEST_CASE(large_values) {
-  const Buffer big = tagged_value("big", 1, 12 << 20);
-  store->create_model("big", bytes("rec"), big, bytes("i"));
-  BOOST_TEST((*store->version("big", 0) == big));
+BOOST_AUTO_TEST_CASE(erasing_a_version_keeps_its_info_and_its_neighbours) {
+  const size_t P = kPieceBytes;
+  for (const std::string model : {"m", "m2", "m.x"})
+    for (uint64_t v = 0; v < 3; ++v)
+      commit([&](StoreBatch& b) {
+        b.put_version(model, v, tagged_value(model, v, P + 10 * v));
+        b.put_version_info(model, v, bytes(model + "-info"));
+      });
+  commit([&](StoreBatch& b) { b.erase_version_pieces("m", 1); });
+  BOOST_TEST((store->stored_versions("m") == std::vector<uint64_t>{0, 2}));
+  BOOST_TEST((store->stored_versions("m2") == std::vector<uint64_t>{0, 1, 2}));
+  BOOST_TEST((store->stored_versions("m.x") == std::vector<uint64_t>{0, 1, 2}));
+  BOOST_TEST(!read_whole_version(*store, "m", 1, P + 10));
+  BOOST_TEST((read_whole_version(*store, "m", 0, P) == tagged_value("m", 0, P)));
+  BOOST_TEST((read_whole_version(*store, "m", 2, P + 20) == tagged_value("m", 2, P + 20)));
+  BOOST_TEST((read_whole_version(*store, "m2", 1, P + 10) == tagged_value("m2", 1, P + 10)));
+  BOOST_TEST(store->version_infos("m").size() == 3u);
+  BOOST_TEST((store->latest_version("m") == 2u));
+  commit([&](StoreBatch& b) {
+    b.erase_version_pieces("m", 0);
+    b.erase_version_pieces("m", 2);
+    b.erase_version_pieces("m", 5);  // nothing there
+  });
+  BOOST_TEST(store->stored_versions("m").empty());
+  BOOST_TEST((store->stored_versions("m2") == std::vector<uint64_t>{0, 1, 2}));
   reopen();
-  BOOST_TEST((*store->version("big", 0) == big));
+  BOOST_TEST(store->stored_versions("m").empty());
+  BOOST_TEST((store->stored_versions("m.x") == std::vector<uint64_t>{0, 1, 2}));
+}
+
+BOOST_AUTO_TEST_CASE(server_state_replacement_leaves_no_stale_pieces) {
+  const size_t P = kPieceBytes;
+  BOOST_TEST(!store->server_state("m"));
+  const Buffer big = tagged_value("state", 1, 3 * P - 7);  // three pieces
+  commit([&](StoreBatch& b) {
+    b.put_server_state("m", big);
+    b.put_server_state("m2", bytes("m2-state"));
+    b.put_server_state("m.", bytes("m.-state"));
+  });
+  BOOST_TEST((store->server_state("m") == big));
+  const Buffer small = tagged_value("state", 2, 100);  // one piece: pieces 1 and 2 must go
+  commit([&](StoreBatch& b) { b.put_server_state("m", small); });
+  BOOST_TEST((store->server_state("m") == small));
+  reopen();
+  BOOST_TEST((store->server_state("m") == small));
+  BOOST_TEST(as_string(store->server_state("m2")) == "m2-state");
+  BOOST_TEST(as_string(store->server_state("m.")) == "m.-state");
+  const Buffer two = tagged_value("state", 3, P + 1);
+  commit([&](StoreBatch& b) { b.put_server_state("m", two); });
+  BOOST_TEST((store->server_state("m") == two));
+  commit([&](StoreBatch& b) { b.put_server_state("m", {}); });  // empty, but present
+  BOOST_TEST_REQUIRE(store->server_state("m").has_value());
+  BOOST_TEST(store->server_state("m")->empty());
+  BOOST_TEST(as_string(store->server_state("m2")) == "m2-state");
+}
+
+BOOST_AUTO_TEST_CASE(a_damaged_server_state_is_an_error) {
+  const size_t P = kPieceBytes;
+  commit([&](StoreBatch& b) { b.put_server_state("m", tagged_value("state", 1, 2 * P + 1)); });
+  StoreBatch damage;  // piece 1 erased directly
+  damage.ops().push_back({StoreBatch::Kind::erase, Family::server_state, std::string("m\0\0\0\0\x01", 6), {}});
+  store->commit(damage);
+  const auto why = store_error([&] { store->server_state("m"); });
+  BOOST_TEST(contains(why, "damaged"), why);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_FIXTURE_TEST_SUITE(contributions, StoreFixture)
 
-BOOST_AUTO_TEST_CASE(put_has_count_summaries) {
-  BOOST_TEST(!store->has_contribution("m", 0, "alice"));
-  BOOST_TEST(store->count_contributions("m", 0) == 0u);
-  put("m", 0, "carol");
-  put("m", 0, "alice");
-  put("m", 0, "bob");
-  BOOST_TEST(store->has_contribution("m", 0, "alice"));
-  BOOST_TEST(store->has_contribution("m", 0, "bob"));
-  BOOST_TEST(!store->has_contribution("m", 0, "dave"));
-  BOOST_TEST(!store->has_contribution("m", 1, "alice"));
-  BOOST_TEST(!store->has_contribution("m", 0, "alic"));
-  BOOST_TEST(!store->has_contribution("m", 0, "alice2"));
-  BOOST_TEST(store->count_contributions("m", 0) == 3u);
-  BOOST_TEST(store->count_contributions("m", 1) == 0u);
-  const std::vector<std::string> want = {"summary:m/0/alice", "summary:m/0/bob", "summary:m/0/carol"};
-  BOOST_TEST(strings(store->contribution_summaries("m", 0)) == want, boost::test_tools::per_element());
+BOOST_AUTO_TEST_CASE(a_contribution_with_and_without_pending) {
+  contribute("m", 1, "alice", 0);
+  contribute("m", 1, "bob");
+  BOOST_TEST(as_string(store->contribution("m", 1, "alice")) == "record:m/1/alice");
+  BOOST_TEST(as_string(store->contribution("m", 1, "bob")) == "record:m/1/bob");
+  BOOST_TEST(!store->contribution("m", 0, "alice"));
+  BOOST_TEST(!store->contribution("m", 1, "ali"));
+  BOOST_TEST(!store->contribution("m2", 1, "alice"));
+  BOOST_TEST((strings(store->contribution_summaries("m", 1)) ==
+              std::vector<std::string>{"summary:m/1/alice", "summary:m/1/bob"}));
+  BOOST_TEST((strings(store->pending("m")) == std::vector<std::pair<uint64_t, std::string>>{{0, "summary:m/1/alice"}}));
+  BOOST_TEST(store->next_pending_seq("m") == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(no_leaks_between_models_bases_or_participants) {
-  put("a", 0, "p");
-  put("a", 1, "p");
-  put("a", 256, "q");
-  put("ab", 0, "p");
-  put("ab", 0, "p2");
-  put("a.", 0, "x");
-  BOOST_TEST(store->count_contributions("a", 0) == 1u);
-  BOOST_TEST(store->count_contributions("a", 1) == 1u);
-  BOOST_TEST(store->count_contributions("a", 256) == 1u);
-  BOOST_TEST(store->count_contributions("a", 255) == 0u);
-  BOOST_TEST(store->count_contributions("ab", 0) == 2u);
-  BOOST_TEST(strings(store->contribution_summaries("a", 0)) == std::vector<std::string>{"summary:a/0/p"},
-             boost::test_tools::per_element());
-  BOOST_TEST(strings(store->contribution_summaries("a", 256)) == std::vector<std::string>{"summary:a/256/q"},
-             boost::test_tools::per_element());
-  std::vector<std::string> seen;
-  BOOST_TEST(store->for_each_contribution(
-                 "a", 0, [&](std::span<const char> r) { seen.emplace_back(r.begin(), r.end()); }) == 1u);
-  BOOST_TEST(seen == std::vector<std::string>{"record:a/0/p"}, boost::test_tools::per_element());
-  seen.clear();
-  store->for_each_contribution("ab", 0, [&](std::span<const char> r) { seen.emplace_back(r.begin(), r.end()); });
-  BOOST_TEST(seen == (std::vector<std::string>{"record:ab/0/p", "record:ab/0/p2"}), boost::test_tools::per_element());
-  BOOST_TEST(!store->has_contribution("ab", 1, "p"));
-  BOOST_TEST(store->has_contribution("a.", 0, "x"));
-  BOOST_TEST(!store->has_contribution("a", 0, "x"));
+BOOST_AUTO_TEST_CASE(pending_in_sequence_order) {
+  for (uint64_t seq : {256ull, 3ull, 255ull, 65536ull, 0ull}) contribute("m", 0, named("p", seq), seq);
+  contribute("m2", 0, "other", 1ull << 50);
+  contribute("l", 0, "other", 7);
+  const std::vector<std::pair<uint64_t, std::string>> want = {{0, "summary:m/0/p0"},
+                                                              {3, "summary:m/0/p3"},
+                                                              {255, "summary:m/0/p255"},
+                                                              {256, "summary:m/0/p256"},
+                                                              {65536, "summary:m/0/p65536"}};
+  BOOST_TEST((strings(store->pending("m")) == want));
+  BOOST_TEST(store->next_pending_seq("m") == 65537u);
+  BOOST_TEST(store->next_pending_seq("m2") == (1ull << 50) + 1);
+  BOOST_TEST(store->next_pending_seq("l") == 8u);
+  BOOST_TEST(store->next_pending_seq("m.") == 0u);
+  // The highest one merged: next_pending_seq follows what is left.
+  commit([&](StoreBatch& b) { b.erase_merged("m", 0, "p65536", 65536, 1); });
+  BOOST_TEST(store->next_pending_seq("m") == 257u);
+  BOOST_TEST(store->pending("m").size() == 4u);
 }
 
-BOOST_AUTO_TEST_CASE(for_each_visits_in_participant_order_with_aligned_spans) {
-  std::vector<Buffer> want;
-  const std::vector<std::string> names = {"d", "a", "c", "b", "e"};
-  std::map<std::string, Buffer> by_name;
-  for (size_t i = 0; i < names.size(); ++i) {
-    // Sizes that are not multiples of anything, including a large one.
-    by_name[names[i]] = tagged_value("rec-" + names[i], i, i == 2 ? (3 << 20) + 5 : 1 + 37 * i);
-    store->put_contribution("m", 7, names[i], by_name[names[i]], bytes("s"));
+BOOST_AUTO_TEST_CASE(summaries_by_base_then_participant) {
+  for (uint64_t base : {2ull, 0ull, 256ull, 1ull})
+    for (const char* p : {"carol", "alice", "bob"}) contribute("m", base, p);
+  contribute("m2", 1, "zed");
+  contribute("m.", 300, "zed");
+  BOOST_TEST((strings(store->contribution_summaries("m", 1)) ==
+              std::vector<std::string>{"summary:m/1/alice", "summary:m/1/bob", "summary:m/1/carol"}));
+  BOOST_TEST(store->contribution_summaries("m", 3).empty());
+  const auto from2 = strings(store->summaries_from("m", 2));
+  const std::vector<std::pair<uint64_t, std::string>> want = {{2, "summary:m/2/alice"},   {2, "summary:m/2/bob"},
+                                                              {2, "summary:m/2/carol"},   {256, "summary:m/256/alice"},
+                                                              {256, "summary:m/256/bob"}, {256, "summary:m/256/carol"}};
+  BOOST_TEST((from2 == want));
+  BOOST_TEST(store->summaries_from("m", 0).size() == 12u);
+  BOOST_TEST(store->summaries_from("m", 257).empty());
+  BOOST_TEST((strings(store->summaries_from("m2", 0)) ==
+              std::vector<std::pair<uint64_t, std::string>>{{1, "summary:m2/1/zed"}}));
+  BOOST_TEST(store->summaries_from("m.", 301).empty());
+}
+
+BOOST_AUTO_TEST_CASE(chunks_in_offset_order_aligned_and_apart) {
+  // Out of order, across byte boundaries of the offset, sizes that grow and
+  // shrink (the reused buffer must not show old bytes).
+  const std::vector<uint64_t> offsets = {65536, 0, 256, 255, 1ull << 40, 70000};
+  std::map<uint64_t, Buffer> want;
+  for (size_t i = 0; i < offsets.size(); ++i) {
+    const size_t size = i % 2 ? 3 : (300000 >> i) + 1;
+    want[offsets[i]] = tagged_value("chunk", offsets[i], size);
+    commit([&](StoreBatch& b) { b.put_chunk("m", 1, offsets[i], want[offsets[i]]); });
   }
-  std::vector<std::string> order;
-  size_t visited = store->for_each_contribution("m", 7, [&](std::span<const char> r) {
-    BOOST_TEST(is_aligned_16(r.data()));
-    const std::string head(r.data(), std::min<size_t>(r.size(), 5));
-    const std::string name = head.substr(4, 1);
-    order.push_back(name);
-    BOOST_TEST((Buffer(r.begin(), r.end()) == by_name.at(name)), "record of " << name);
+  // Neighbours: upload 0 and 2, 256 (a byte boundary), the same upload of "m2" and "m.".
+  commit([&](StoreBatch& b) {
+    for (uint64_t upload : {0ull, 2ull, 256ull}) b.put_chunk("m", upload, 0, bytes("m-" + std::to_string(upload)));
+    b.put_chunk("m2", 1, 5, bytes("m2"));
+    b.put_chunk("m.", 1, 5, bytes("m."));
   });
-  BOOST_TEST(visited == 5u);
-  BOOST_TEST(order == (std::vector<std::string>{"a", "b", "c", "d", "e"}), boost::test_tools::per_element());
-  BOOST_TEST(store->for_each_contribution("m", 8, [](std::span<const char>) { BOOST_ERROR("nothing to visit"); }) ==
-             0u);
+  for (int round = 0; round < 2; ++round) {
+    std::vector<uint64_t> seen;
+    uint64_t total = 0;
+    const uint64_t n = store->for_each_chunk("m", 1, [&](uint64_t offset, std::span<const char> b) {
+      BOOST_TEST(is_aligned_16(b.data()));
+      BOOST_TEST((Buffer(b.begin(), b.end()) == want.at(offset)), "chunk at " << offset);
+      seen.push_back(offset);
+      total += b.size();
+    });
+    std::vector<uint64_t> sorted;
+    for (const auto& [offset, value] : want) sorted.push_back(offset);
+    BOOST_TEST(seen == sorted, boost::test_tools::per_element());
+    BOOST_TEST(n == total);
+    reopen();
+  }
+  BOOST_TEST((chunks("m", 2) == std::vector<std::pair<uint64_t, std::string>>{{0, "m-2"}}));
+  BOOST_TEST((chunks("m2", 1) == std::vector<std::pair<uint64_t, std::string>>{{5, "m2"}}));
+  commit([&](StoreBatch& b) { b.erase_chunks("m", 1); });
+  BOOST_TEST(chunks("m", 1).empty());
+  BOOST_TEST((chunks("m", 0) == std::vector<std::pair<uint64_t, std::string>>{{0, "m-0"}}));
+  BOOST_TEST((chunks("m", 2) == std::vector<std::pair<uint64_t, std::string>>{{0, "m-2"}}));
+  BOOST_TEST((chunks("m", 256) == std::vector<std::pair<uint64_t, std::string>>{{0, "m-256"}}));
+  BOOST_TEST((chunks("m2", 1) == std::vector<std::pair<uint64_t, std::string>>{{5, "m2"}}));
+  BOOST_TEST((chunks("m.", 1) == std::vector<std::pair<uint64_t, std::string>>{{5, "m."}}));
 }
 
-BOOST_AUTO_TEST_CASE(for_each_reads_from_a_snapshot) {
-  put("m", 0, "b");
-  put("m", 0, "d");
-  std::vector<std::string> seen;
-  const size_t n = store->for_each_contribution("m", 0, [&](std::span<const char> r) {
-    seen.emplace_back(r.begin(), r.end());
-    if (seen.size() == 1) {
-      put("m", 0, "c");  // after the current position
-      put("m", 0, "z");
-      put("m", 0, "a");  // before it
-      store->put_contribution("m", 0, "d", bytes("record:changed"), bytes("s"));
-    }
+BOOST_AUTO_TEST_CASE(for_each_chunk_reads_one_snapshot) {
+  commit([&](StoreBatch& b) {
+    b.put_chunk("m", 1, 0, bytes("a"));
+    b.put_chunk("m", 1, 10, bytes("b"));
   });
-  BOOST_TEST(n == 2u);
-  BOOST_TEST(seen == (std::vector<std::string>{"record:m/0/b", "record:m/0/d"}), boost::test_tools::per_element());
-  // Everything written during the visit is there afterwards.
-  BOOST_TEST(store->count_contributions("m", 0) == 5u);
-  seen.clear();
-  store->for_each_contribution("m", 0, [&](std::span<const char> r) { seen.emplace_back(r.begin(), r.end()); });
-  const std::vector<std::string> after = {"record:m/0/a", "record:m/0/b", "record:m/0/c", "record:changed",
-                                          "record:m/0/z"};
-  BOOST_TEST(seen == after, boost::test_tools::per_element());
+  std::vector<uint64_t> seen;
+  store->for_each_chunk("m", 1, [&](uint64_t offset, std::span<const char>) {
+    seen.push_back(offset);
+    if (offset == 0)  // written during the walk: not seen by it
+      commit([&](StoreBatch& b) {
+        b.put_chunk("m", 1, 5, bytes("new"));
+        b.erase_chunks("m", 1);
+      });
+  });
+  BOOST_TEST((seen == std::vector<uint64_t>{0, 10}));
+  BOOST_TEST(chunks("m", 1).empty());
 }
 
-BOOST_AUTO_TEST_CASE(an_exception_in_the_visitor_propagates) {
-  put("m", 0, "a");
-  put("m", 0, "b");
+BOOST_AUTO_TEST_CASE(an_exception_from_visit_propagates) {
+  commit([&](StoreBatch& b) {
+    for (uint64_t o = 0; o < 5; ++o) b.put_chunk("m", 1, o, bytes("x"));
+  });
   int calls = 0;
-  BOOST_CHECK_THROW(store->for_each_contribution("m", 0,
-                                                 [&](std::span<const char>) {
-                                                   ++calls;
-                                                   throw std::runtime_error("stop");
-                                                 }),
+  BOOST_CHECK_THROW(store->for_each_chunk("m", 1,
+                                          [&](uint64_t, std::span<const char>) {
+                                            if (++calls == 2) throw std::runtime_error("stop");
+                                          }),
                     std::runtime_error);
-  BOOST_TEST(calls == 1);
-  // The store is still usable (the snapshot was released).
-  put("m", 0, "c");
-  BOOST_TEST(store->count_contributions("m", 0) == 3u);
+  BOOST_TEST(calls == 2);
+  BOOST_TEST(chunks("m", 1).size() == 5u);  // the store still works
+  reopen();                                 // and closes (the snapshot was released: RocksDB asserts otherwise)
 }
 
-BOOST_AUTO_TEST_CASE(concurrent_writers) {
-  auto writer = [&](int t) {
-    for (int i = 0; i < 40; ++i) {
-      std::string name = "t";
-      name += std::to_string(t);
-      name += '-';
-      name += std::to_string(i);
-      put("m", 3, name);
-    }
-  };
-  std::thread a(writer, 0), b(writer, 1);
-  a.join();
-  b.join();
-  BOOST_TEST(store->count_contributions("m", 3) == 80u);
-  BOOST_TEST(store->contribution_summaries("m", 3).size() == 80u);
+BOOST_AUTO_TEST_CASE(erase_merged_removes_record_pending_and_chunks) {
+  contribute("m", 3, "alice", 10);
+  contribute("m", 3, "bob", 11);
+  contribute("m2", 3, "alice", 10);
+  commit([&](StoreBatch& b) {
+    b.put_chunk("m", 7, 0, bytes("alice-0"));
+    b.put_chunk("m", 7, 100, bytes("alice-1"));
+    b.put_chunk("m", 8, 0, bytes("bob-0"));
+    b.put_chunk("m2", 7, 0, bytes("m2-alice"));
+  });
+  commit([&](StoreBatch& b) { b.erase_merged("m", 3, "alice", 10, 7); });
+  BOOST_TEST(!store->contribution("m", 3, "alice"));
+  BOOST_TEST(chunks("m", 7).empty());
+  BOOST_TEST((strings(store->pending("m")) == std::vector<std::pair<uint64_t, std::string>>{{11, "summary:m/3/bob"}}));
+  // The filter summary stays (a duplicate is still refused).
+  BOOST_TEST((strings(store->contribution_summaries("m", 3)) ==
+              std::vector<std::string>{"summary:m/3/alice", "summary:m/3/bob"}));
+  // Nothing else moved.
+  BOOST_TEST(as_string(store->contribution("m", 3, "bob")) == "record:m/3/bob");
+  BOOST_TEST((chunks("m", 8) == std::vector<std::pair<uint64_t, std::string>>{{0, "bob-0"}}));
+  BOOST_TEST(as_string(store->contribution("m2", 3, "alice")) == "record:m2/3/alice");
+  BOOST_TEST((chunks("m2", 7) == std::vector<std::pair<uint64_t, std::string>>{{0, "m2-alice"}}));
+  BOOST_TEST(store->pending("m2").size() == 1u);
 }
 
-BOOST_AUTO_TEST_SUITE_END()
+BOOST_AUTO_TEST_CASE(upload_records) {
+  commit([&](StoreBatch& b) {
+    b.put_upload("m", 256, bytes("u256"));
+    b.put_upload("m", 2, bytes("u2"));
+    b.put_upload("m2", 2, bytes("m2-u2"));
+    b.put_upload("m", 0, bytes("u0"));
+  });
+  BOOST_TEST((strings(store->uploads("m")) ==
+              std::vector<std::pair<uint64_t, std::string>>{{0, "u0"}, {2, "u2"}, {256, "u256"}}));
+  commit([&](StoreBatch& b) {
+    b.erase_upload("m", 2);
+    b.put_upload("m", 0, bytes("u0-again"));
+  });
+  BOOST_TEST(
+      (strings(store->uploads("m")) == std::vector<std::pair<uint64_t, std::string>>{{0, "u0-again"}, {256, "u256"}}));
+  BOOST_TEST((strings(store->uploads("m2")) == std::vector<std::pair<uint64_t, std::string>>{{2, "m2-u2"}}));
+  BOOST_TEST(store->uploads("m.").empty());
+}
 
-BOOST_FIXTURE_TEST_SUITE(api_keys, StoreFixture)
-
-BOOST_AUTO_TEST_CASE(put_get_list) {
-  BOOST_TEST(!store->key("alice"));
-  BOOST_TEST(store->keys().empty());
-  store->put_key("bob", bytes("key-bob"));
-  store->put_key("alice", bytes("key-alice"));
-  store->put_key("alice", bytes("key-alice-revoked"));  // an update replaces
-  BOOST_TEST(as_string(store->key("alice")) == "key-alice-revoked");
-  BOOST_TEST(as_string(store->key("bob")) == "key-bob");
-  BOOST_TEST(!store->key("al"));
-  BOOST_TEST(strings(store->keys()) == (std::vector<std::string>{"key-alice-revoked", "key-bob"}),
-             boost::test_tools::per_element());
-  // Keys live in their own family: no model of that name appears.
-  BOOST_TEST(!store->model("alice"));
-  BOOST_TEST(store->models().empty());
+BOOST_AUTO_TEST_CASE(api_keys) {
+  commit([&](StoreBatch& b) {
+    b.put_key("org-2", bytes("k2"));
+    b.put_key("manager", bytes("km"));
+    b.put_key("org-1@x", bytes("k1"));
+  });
+  commit([&](StoreBatch& b) { b.put_key("org-2", bytes("k2-revoked")); });
+  BOOST_TEST(as_string(store->key("org-2")) == "k2-revoked");
+  BOOST_TEST(!store->key("org"));
+  BOOST_TEST((strings(store->keys()) == std::vector<std::string>{"km", "k1", "k2-revoked"}));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
