@@ -430,6 +430,8 @@ class RocksStore final : public Store {
         const rocksdb::Slice begin(op.key), end(op.value.data(), op.value.size());
         const int order = begin.compare(end);
         if (order > 0) throw invalid(std::string("a range on '") + family_name(op.family) + "' ends before it begins");
+        if (op.family == Family::meta && begin.compare("schema") <= 0 && end.compare("schema") > 0)
+          throw invalid("the storage schema is the store's own");
         if (order < 0) check(wb.DeleteRange(h, begin, end), what);  // an empty range deletes nothing
         return;
       }

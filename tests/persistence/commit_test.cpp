@@ -62,11 +62,12 @@ BOOST_AUTO_TEST_CASE(an_invalid_operation_writes_nothing) {
   good.put_key("before", bytes("v"));
   good.put_version("m", 1, tagged_value("package", 1, kPieceBytes + 1));
   good.put_model("m", bytes("rec"));
-  std::vector<StoreBatch> bad(4);
+  std::vector<StoreBatch> bad(5);
   bad[0].ops().push_back({Kind::put, static_cast<Family>(200), "k", Buffer{'v'}});
   bad[1].ops().push_back({static_cast<Kind>(9), Family::keys, "k", Buffer{'v'}});
   bad[2].ops().push_back({Kind::erase_range, Family::chunks, "z", Buffer{'a'}});  // ends before it begins
   bad[3].ops().push_back({Kind::put, Family::meta, "schema", Buffer{'1'}});
+  bad[4].ops().push_back({Kind::erase_range, Family::meta, "a", Buffer{'z'}});  // would erase the schema
   for (size_t i = 0; i < bad.size(); ++i) {
     StoreBatch after;
     after.put_key("after", bytes("v"));

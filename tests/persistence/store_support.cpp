@@ -13,7 +13,7 @@ namespace fedhub::test {
 Buffer tagged_value(const std::string& tag, uint64_t index, size_t size) {
   const std::string head = tag + "#" + std::to_string(index) + "|";
   Buffer b(size);
-  std::memcpy(b.data(), head.data(), std::min(size, head.size()));
+  if (size > 0) std::memcpy(b.data(), head.data(), std::min(size, head.size()));
   for (size_t i = head.size(); i < size; ++i) b[i] = static_cast<char>((index * 31 + i * 7 + i / 4093) % 251);
   return b;
 }
