@@ -394,7 +394,7 @@ int run(const Options& o) {
       "max_staleness 4, %.0f s; data under %s; load average %s\n",
       o.connections, o.processes, o.models, count_name(o.params).c_str(), o.k, o.seconds, o.dir.c_str(),
       load_average().c_str());
-  std::fprintf(stderr, "measuring synced 4 KiB writes in %s (2 s overwriting, 2 s appending)\n", o.dir.c_str());
+  progress("measuring synced 4 KiB writes in %s (2 s overwriting, 2 s appending)\n", o.dir.c_str());
   const SyncRate sync = fsync_rate(o.dir, 2.0);
   const double f_rate = sync.best();
   std::printf("limit: 4 KiB pwrite + fdatasync: %.0f/s overwriting one block, %.0f/s appending -> F = %.0f/s\n",
@@ -402,7 +402,7 @@ int run(const Options& o) {
 
   TempDir run(o.dir, "fedhub-bench-load.");
   const std::string data = run.path() + "/data";
-  std::fprintf(stderr, "starting fl-hub (data %s)\n", data.c_str());
+  progress("starting fl-hub (data %s)\n", data.c_str());
   HubProcess hub(hub_program, data, run.path() + "/hub.log");
   SystemConfig cfg(2);
   caf::actor_system system{cfg};
@@ -426,8 +426,8 @@ int run(const Options& o) {
                     ->key()
                     ->str());
     }
-    std::fprintf(stderr, "created %zu models and %zu keys (%.2f s for the keys); starting %zu participant processes\n",
-                 models.size(), keys.size(), seconds_since(tk), o.processes);
+    progress("created %zu models and %zu keys (%.2f s for the keys); starting %zu participant processes\n",
+             models.size(), keys.size(), seconds_since(tk), o.processes);
 
     std::string model_list;
     for (const auto& m : models) model_list += (model_list.empty() ? "" : ",") + m;
@@ -448,7 +448,7 @@ int run(const Options& o) {
       const auto w = next_report(c, std::chrono::seconds(120));
       if (w.empty() || w[0] != "ready") throw std::runtime_error("a participant process did not get ready");
     }
-    std::fprintf(stderr, "%zu connections ready; running for %.0f s\n", o.connections, o.seconds);
+    progress("%zu connections ready; running for %.0f s\n", o.connections, o.seconds);
     const double hub_cpu0 = hub.cpu_seconds();
     const auto io0 = hub.io();
     const auto t0 = Clock::now();
@@ -509,8 +509,8 @@ int run(const Options& o) {
     // Versions reached, then merge what is pending and list every version.
     std::vector<uint64_t> reached(models.size());
     for (size_t m = 0; m < models.size(); ++m) reached[m] = current_version(manager, models[m]);
-    std::fprintf(stderr, "run over (%llu acknowledged); merging what is pending and listing every version\n",
-                 static_cast<unsigned long long>(acks));
+    progress("run over (%llu acknowledged); merging what is pending and listing every version\n",
+             static_cast<unsigned long long>(acks));
     std::set<Triple> found;
     uint64_t listed = 0, merges_after = 0;
     for (size_t m = 0; m < models.size(); ++m) {

@@ -16,8 +16,11 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstdarg>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -28,6 +31,17 @@
 namespace fedhub::bench {
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+void progress(const char* format, ...) {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  char text[4096];
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(text, sizeof text, format, args);
+  va_end(args);
+  std::fprintf(stderr, "[t=%.3f] %s", static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9, text);
+}
 
 namespace {
 

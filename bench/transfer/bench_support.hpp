@@ -20,6 +20,11 @@ namespace fedhub::bench {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0);
 
+// A progress line on stderr, prefixed with CLOCK_MONOTONIC seconds
+// ("[t=1234.567] ..."), the clock `perf record -k CLOCK_MONOTONIC` stamps
+// samples with: `perf report --time A,B` then shows one step.
+void progress(const char* format, ...) __attribute__((format(printf, 1, 2)));
+
 // ---------------------------------------------------------------- clean-up
 
 // Installs handlers so that the tracked children are killed (SIGKILL) and

@@ -120,17 +120,28 @@ int participant_main(int argc, char** argv) {
 
     const double cpu0 = self_cpu_seconds();
     t0 = Clock::now();
-    const auto receipt = client.upload(file);
+    // When the last part was acknowledged: the rest is the commit (the
+    // whole-data checks and the synced write).
+    double parts_s = 0;
+    const auto receipt = client.upload(file, nullptr, [&](uint64_t done, uint64_t total) {
+      if (done == total) parts_s = seconds_since(t0);
+    });
     const double upload_s = seconds_since(t0);
     report("uploaded " + std::to_string(params * sizeof(float)) + " " + std::to_string(upload_s) + " " +
-           std::to_string(self_cpu_seconds() - cpu0) + " " + std::to_string(receipt.base_version));
+           std::to_string(self_cpu_seconds() - cpu0) + " " + std::to_string(receipt.base_version) + " " +
+           std::to_string(parts_s));
     Buffer().swap(file);  // sent: a participant keeps only the model it downloads next
 
     const auto cmd = in.next(kStepTimeout);
     if (!cmd || *cmd != "download") throw std::runtime_error("expected 'download' on stdin");
     const double cpu1 = self_cpu_seconds();
     t0 = Clock::now();
-    Buffer package = client.download_package(model, -1);
+    // The first progress call comes after the first chunk's round trip and
+    // the package's allocation.
+    double first_s = -1;
+    Buffer package = client.download_package(model, -1, 0, [&](uint64_t, uint64_t) {
+      if (first_s < 0) first_s = seconds_since(t0);
+    });
     const double download_s = seconds_since(t0);
     const double download_cpu = self_cpu_seconds() - cpu1;
     t0 = Clock::now();
@@ -140,7 +151,7 @@ int participant_main(int argc, char** argv) {
     const double hash_s = seconds_since(t0);
     report("downloaded " + std::to_string(package.size()) + " " + std::to_string(download_s) + " " +
            std::to_string(view.header.root->version()->version()) + " " + (hash_ok ? "1" : "0") + " " +
-           std::to_string(hash_s) + " " + std::to_string(download_cpu));
+           std::to_string(hash_s) + " " + std::to_string(download_cpu) + " " + std::to_string(first_s));
     report("peak " + std::to_string(proc_status_kb(getpid(), "VmHWM")) + " " + std::to_string(self_cpu_seconds()));
   } catch (const RequestError& e) {
     report("error " + e.describe());
@@ -159,6 +170,8 @@ struct SizeRun {
   uint64_t model_bytes = 0;
   double create_s = 0, build_s = 0;
   double upload_s = 0, upload_mb_s = 0, participant_upload_cpu = 0;
+  double parts_s = 0;        // until the last part was acknowledged (the rest: the commit)
+  double first_chunk_s = 0;  // until the first chunk was in the allocated package
   double merge_s = 0;
   double download_s = 0, download_mb_s = 0, hash_s = 0, participant_download_cpu = 0;
   uint64_t package_bytes = 0;
@@ -222,7 +235,7 @@ SizeRun run_size(caf::actor_system& system, const std::string& dir, const std::s
   const std::string name = count_name(params);
   TempDir run(dir, "fedhub-bench-transfer.");
   const std::string data = run.path() + "/data";
-  std::fprintf(stderr, "[%s] starting fl-hub (data %s)\n", name.c_str(), data.c_str());
+  progress("[%s] starting fl-hub (data %s)\n", name.c_str(), data.c_str());
   HubProcess hub(hub_program, data, run.path() + "/hub.log");
   try {
     HubClient manager(system, "127.0.0.1", hub.port(), hub.manager_key(), kStepTimeout);
@@ -231,8 +244,8 @@ SizeRun run_size(caf::actor_system& system, const std::string& dir, const std::s
     create_dense_model(manager, model, params);
     r.create_s = seconds_since(t0);
     r.hub_hwm_kb[0] = hub.peak_rss_kb();
-    std::fprintf(stderr, "[%s] created '%s' in %.2f s; hub peak %.0f MB\n", name.c_str(), model.c_str(), r.create_s,
-                 static_cast<double>(r.hub_hwm_kb[0]) / 1024);
+    progress("[%s] created '%s' in %.2f s; hub peak %.0f MB\n", name.c_str(), model.c_str(), r.create_s,
+             static_cast<double>(r.hub_hwm_kb[0]) / 1024);
     Buffer holder;
     const std::string key =
         manager
@@ -246,7 +259,7 @@ SizeRun run_size(caf::actor_system& system, const std::string& dir, const std::s
     LineReader out(p.out);
     write_all(p.in, key + "\n");
     r.build_s = std::stod(expect(out, "built").at(0));
-    std::fprintf(stderr, "[%s] participant built its contribution in %.2f s; uploading\n", name.c_str(), r.build_s);
+    progress("[%s] participant built its contribution in %.2f s; uploading\n", name.c_str(), r.build_s);
     double cpu0 = hub.cpu_seconds();
     IoCounters io0 = hub.io();
     auto up = expect(out, "uploaded");
@@ -254,9 +267,10 @@ SizeRun run_size(caf::actor_system& system, const std::string& dir, const std::s
     r.hub_io[0] = io_delta(io0, hub.io());
     r.upload_s = std::stod(up.at(1));
     r.participant_upload_cpu = std::stod(up.at(2));
+    r.parts_s = std::stod(up.at(4));
     r.upload_mb_s = mb(static_cast<double>(r.model_bytes)) / r.upload_s;
     r.hub_hwm_kb[1] = hub.peak_rss_kb();
-    std::fprintf(stderr, "[%s] uploaded in %.2f s (%.0f MB/s); merging\n", name.c_str(), r.upload_s, r.upload_mb_s);
+    progress("[%s] uploaded in %.2f s (%.0f MB/s); merging\n", name.c_str(), r.upload_s, r.upload_mb_s);
 
     cpu0 = hub.cpu_seconds();
     io0 = hub.io();
@@ -267,8 +281,8 @@ SizeRun run_size(caf::actor_system& system, const std::string& dir, const std::s
     r.hub_cpu[1] = hub.cpu_seconds() - cpu0;
     r.hub_io[1] = io_delta(io0, hub.io());
     r.hub_hwm_kb[2] = hub.peak_rss_kb();
-    std::fprintf(stderr, "[%s] merged into version %llu in %.2f s; downloading\n", name.c_str(),
-                 static_cast<unsigned long long>(r.new_version), r.merge_s);
+    progress("[%s] merged into version %llu in %.2f s; downloading\n", name.c_str(),
+             static_cast<unsigned long long>(r.new_version), r.merge_s);
 
     cpu0 = hub.cpu_seconds();
     io0 = hub.io();
@@ -283,6 +297,7 @@ SizeRun run_size(caf::actor_system& system, const std::string& dir, const std::s
     r.hash_ok = down.at(3) == "1";
     r.hash_s = std::stod(down.at(4));
     r.participant_download_cpu = std::stod(down.at(5));
+    r.first_chunk_s = std::stod(down.at(6));
     if (got_version != r.new_version)
       throw std::runtime_error("the participant downloaded version " + std::to_string(got_version) + ", not " +
                                std::to_string(r.new_version));
@@ -297,17 +312,16 @@ SizeRun run_size(caf::actor_system& system, const std::string& dir, const std::s
     r.participant_maxrss_kb = ru.ru_maxrss;
     r.hub_hwm_kb[3] = hub.peak_rss_kb();
     r.hub_rss_end_kb = hub.rss_kb();
-    std::fprintf(stderr, "[%s] downloaded %.0f MB in %.2f s (%.0f MB/s), hash %s\n", name.c_str(),
-                 mb(static_cast<double>(r.package_bytes)), r.download_s, r.download_mb_s,
-                 r.hash_ok ? "matches the header" : "DIFFERS from the header");
+    progress("[%s] downloaded %.0f MB in %.2f s (%.0f MB/s), hash %s\n", name.c_str(),
+             mb(static_cast<double>(r.package_bytes)), r.download_s, r.download_mb_s,
+             r.hash_ok ? "matches the header" : "DIFFERS from the header");
   } catch (...) {
-    std::fprintf(stderr, "[%s] failed; the hub's log ends:\n%s\n", name.c_str(), hub.log_tail().c_str());
+    progress("[%s] failed; the hub's log ends:\n%s\n", name.c_str(), hub.log_tail().c_str());
     throw;
   }
   r.disk_bytes = disk_usage(data);
   const int status = hub.stop();
-  if (status != 0)
-    std::fprintf(stderr, "[%s] note: fl-hub ended with %s\n", name.c_str(), describe_status(status).c_str());
+  if (status != 0) progress("[%s] note: fl-hub ended with %s\n", name.c_str(), describe_status(status).c_str());
   return r;
 }
 
@@ -350,10 +364,9 @@ int run(const std::vector<uint64_t>& sizes, const std::string& dir) {
     std::fprintf(stderr, "bench-transfer: warning: %.1f GB of memory available, the largest size may need %.1f GB\n",
                  static_cast<double>(avail_kb) / 1e6, 6.0 * static_cast<double>(largest) / 1e9);
 
-  std::fprintf(stderr, "measuring loopback TCP bandwidth (3 x 2 GB in 4 MiB writes)\n");
+  progress("measuring loopback TCP bandwidth (3 x 2 GB in 4 MiB writes)\n");
   const Rate loop = loopback_mb_s(2 * kGB, 4 * kMiB, 3);
-  std::fprintf(stderr, "measuring fdatasync bandwidth in %s (2 x 1 GB in 4 MiB writes, fdatasync every 64 MiB)\n",
-               dir.c_str());
+  progress("measuring fdatasync bandwidth in %s (2 x 1 GB in 4 MiB writes, fdatasync every 64 MiB)\n", dir.c_str());
   const Rate sync = fdatasync_mb_s(dir, kGB, 4 * kMiB, 64 * kMiB, 2);
   std::printf("limits: loopback TCP %.0f MB/s (best of 3 x 2 GB in 4 MiB writes; median %.0f)\n", loop.best,
               loop.median);
