@@ -140,7 +140,7 @@ caf::result<Buffer> change_key(self_ptr self, KeyRegistry::Change change, Buffer
   auto rp = self->make_response_promise();
   self->request(st.journal, st.options.request_timeout, commit_atom::value, std::move(batch))
       .then(
-          [self, rp, shared, answer](caf::unit_t) mutable {
+          [self, rp, shared, answer]() mutable {
             self->state.keys->apply(*shared);
             self->state.key_changes.erase(shared->info.name);
             rp.deliver(std::move(answer));

@@ -46,7 +46,7 @@ const caf::actor& reader(self_ptr self) {
 template <class... Ts>
 void tell_merger(self_ptr self, Ts&&... xs) {
   self->request(self->state.merger, self->state.options.request_timeout, std::forward<Ts>(xs)...)
-      .then([](caf::unit_t) {},
+      .then([]() {},
             [self](caf::error& e) { log(self->state, from_caf_error(e, "the merger").what()); });
 }
 
@@ -171,7 +171,7 @@ caf::result<Buffer> upload_begin(self_ptr self, const fb::UploadBegin& b, const 
   auto rp = self->make_response_promise();
   self->request(st.merger, st.options.request_timeout, begin_atom::value, session)
       .then(
-          [self, rp, id](caf::unit_t) mutable {
+          [self, rp, id]() mutable {
             const auto* s = core(self).find_session(id);
             if (!s) {
               rp.deliver(responses::error(ErrorCode::unknown_upload, "the upload ended while it began"));
@@ -196,7 +196,7 @@ caf::result<Buffer> upload_part(self_ptr self, Buffer& request, const std::strin
   auto rp = self->make_response_promise();
   self->request(st.merger, st.options.request_timeout, part_atom::value, id, offset, std::move(request))
       .then(
-          [self, rp, id, size](caf::unit_t) mutable {
+          [self, rp, id, size]() mutable {
             auto& c = core(self);
             c.part_stored(id, size);
             fb::UploadProgressT out;
@@ -209,6 +209,12 @@ caf::result<Buffer> upload_part(self_ptr self, Buffer& request, const std::strin
           [self, rp, id](caf::error& e) mutable {
             auto err = from_caf_error(e, "the merger");
             auto& c = core(self);
+            try {
+              c.check_not_doomed(id);  // a merge made it stale meanwhile: say so
+            } catch (const RequestError& stale) {
+              rp.deliver(error_response(stale));
+              return;
+            }
             if (err.code() == ErrorCode::bad_checksum || err.code() == ErrorCode::bad_request ||
                 err.code() == ErrorCode::internal)
               c.part_lost(id);  // the client resumes from what is stored
@@ -259,7 +265,7 @@ void accept(self_ptr self, uint64_t id, caf::response_promise rp) {
   batch.erase_upload(st.model_name, id);
   self->request(st.journal, st.options.request_timeout, commit_atom::value, std::move(batch))
       .then(
-          [self, rp, id, note](caf::unit_t) mutable {
+          [self, rp, id, note]() mutable {
             auto& st = self->state;
             const uint32_t count = core(self).commit_durable(id);
             tell_merger(self, committed_atom::value, id, note);
@@ -283,8 +289,14 @@ caf::result<Buffer> upload_commit(self_ptr self, const fb::UploadCommit& cm, con
   self->request(st.merger, st.options.request_timeout, finalize_atom::value, id)
       .then([self, rp, id](bool) { accept(self, id, rp); },
             [self, rp, id](caf::error& e) mutable {
+              auto err = from_caf_error(e, "the merger");
+              try {
+                core(self).check_not_doomed(id);  // a merge made it stale meanwhile: say so
+              } catch (const RequestError& stale) {
+                err = stale;
+              }
               core(self).end_session(id);
-              rp.deliver(error_response(from_caf_error(e, "the merger")));
+              rp.deliver(error_response(err));
             });
   return rp;
 }
@@ -370,7 +382,7 @@ caf::result<Buffer> policy(self_ptr self, const fb::Policy& p) {
   auto rp = self->make_response_promise();
   self->request(st.journal, st.options.request_timeout, commit_atom::value, std::move(batch))
       .then(
-          [self, rp, next](caf::unit_t) mutable {
+          [self, rp, next]() mutable {
             auto& st = self->state;
             auto& c = core(self);
             const bool ends_uploads = aggregation_changes(c.policy(), next);
@@ -506,10 +518,11 @@ caf::behavior loading(self_ptr self) {
         try_merge(self);  // contributions recovered may be due
       },
       [self](load_fail_atom, std::string& reason) { become_unavailable(self, reason); },
+      // Requests, summaries included, wait in the mailbox until the state is
+      // loaded (a listing then shows the model as it is, bounded by the
+      // hub's request timeout).
       [](model_atom, Buffer&, std::string&) -> caf::result<Buffer> { return caf::skip; },
-      [self](summary_atom) -> Buffer {
-        return wire::pack_summary(wire::summary_of_absent(self->state.model_name, fb::Availability::loading, ""));
-      },
+      [](summary_atom) -> caf::result<Buffer> { return caf::skip; },
   };
 }
 

@@ -156,8 +156,20 @@ const UploadSession& ModelCore::begin_upload(const UploadRequest& rq, const std:
   return sessions_.emplace(upload_id, std::move(s)).first->second;
 }
 
+void ModelCore::check_not_doomed(uint64_t id) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end() || !it->second.doomed) return;
+  const uint64_t base = it->second.note.base_version;
+  sessions_.erase(it);
+  throw RequestError(ErrorCode::stale, "version " + std::to_string(base) + " of '" + def_.name +
+                                           "' was merged during the upload and the model does not accept it any "
+                                           "more: download the current version and train again");
+}
+
 void ModelCore::forward_part(uint64_t id, const std::string& participant, uint64_t offset, uint64_t size,
                              uint64_t now_ms) {
+  own(id, participant);
+  check_not_doomed(id);
   auto& s = own(id, participant);
   if (s.state != UploadSession::State::receiving)
     throw RequestError(ErrorCode::bad_request, "upload " + std::to_string(id) + " is being committed");
@@ -203,6 +215,8 @@ std::optional<UploadSession> ModelCore::end_session(uint64_t id) {
 }
 
 void ModelCore::start_finalize(uint64_t id, const std::string& participant, uint64_t now_ms) {
+  own(id, participant);
+  check_not_doomed(id);
   auto& s = own(id, participant);
   if (s.state != UploadSession::State::receiving)
     throw RequestError(ErrorCode::bad_request, "upload " + std::to_string(id) + " is being committed already");
@@ -219,7 +233,7 @@ ContributionNote ModelCore::assign_commit(uint64_t id, uint64_t now_ms) {
   if (it == sessions_.end() || it->second.state != UploadSession::State::finalizing)
     throw RequestError(ErrorCode::unknown_upload, "upload " + std::to_string(id) + " is not being committed");
   auto& s = it->second;
-  const double f = factor_for(s.note.base_version);
+  const double f = s.doomed ? 0.0 : factor_for(s.note.base_version);
   if (f <= 0) {
     const uint64_t base = s.note.base_version;
     sessions_.erase(it);
@@ -319,9 +333,11 @@ std::optional<MergeOrder> ModelCore::start_merge() {
   order.members = front.members;
   order.policy = policy_;
   // Open uploads fold into the round that stays open after this merge.
-  for (const auto& [id, s] : sessions_) {
+  for (auto& [id, s] : sessions_) {
     if (s.state == UploadSession::State::committing) continue;  // assigned: rebound by its note
-    order.rebind.emplace_back(id, factor_for(s.note.base_version));
+    const double f = s.doomed ? 0.0 : factor_for(s.note.base_version);
+    order.rebind.emplace_back(id, f);
+    if (f <= 0) s.doomed = true;  // the merger drops its data
   }
   for (const auto& r : rounds_)
     for (uint64_t id : r.in_flight) order.rebind.emplace_back(id, sessions_.at(id).note.factor);

@@ -111,6 +111,9 @@ struct UploadSession {
   double factor = 1;  // the factor its data is folded with now
   UploadMode mode = UploadMode::assemble;
   Buffer header;  // the Contribution header as the participant sent it (stored with it)
+  // A merge made its base unacceptable (the merger dropped its data): its
+  // next request is answered `stale` and ends it.
+  bool doomed = false;
   State state = State::receiving;
 };
 
@@ -225,6 +228,8 @@ class ModelCore {
   void part_stored(uint64_t id, uint64_t size);
   // A part went wrong in flight: the client resends from `stored`.
   void part_lost(uint64_t id);
+  // Throws stale (and ends the session) when a merge made it unacceptable.
+  void check_not_doomed(uint64_t id);
   // Ends a session whatever its state (abort, failure, expiry); returns it,
   // or nothing when it does not exist.
   std::optional<UploadSession> end_session(uint64_t id);

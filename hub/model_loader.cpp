@@ -41,7 +41,20 @@ SharedImage read_image(const Store& store, const ModelDefinition& def, uint64_t 
 
 }  // namespace
 
+static LoadedModelState read_model_state(Store& store, const std::string& name);
+
 LoadedModelState load_model_state(Store& store, const std::string& name) {
+  try {
+    return read_model_state(store, name);
+  } catch (const RequestError& e) {
+    if (e.code() == ErrorCode::unknown_model || std::string(e.what()).find("is damaged") != std::string::npos) throw;
+    damaged(name, e.what());
+  } catch (const StoreError& e) {
+    damaged(name, e.what());
+  }
+}
+
+static LoadedModelState read_model_state(Store& store, const std::string& name) {
   auto record = store.model(name);
   if (!record) throw RequestError(ErrorCode::unknown_model, "there is no model named '" + name + "'");
   LoadedModelState s;

@@ -14,6 +14,10 @@
 using namespace fedhub;
 using namespace fedhub::test;
 
+namespace fedhub {
+std::ostream& operator<<(std::ostream& o, Role r) { return o << (r == Role::manager ? "manager" : "participant"); }
+}  // namespace fedhub
+
 namespace {
 
 bool is_key_format(const std::string& k) {
@@ -43,7 +47,7 @@ std::string add(Store& store, KeyRegistry& reg, const std::string& name, Role ro
   return change.key;
 }
 
-void revoke(Store& store, KeyRegistry& reg, const std::string& name) {
+void revoke_key(Store& store, KeyRegistry& reg, const std::string& name) {
   auto change = reg.prepare_revoke(name);
   store.commit(change.batch);
   reg.apply(change);
@@ -132,11 +136,11 @@ BOOST_AUTO_TEST_CASE(revoke) {
   KeyRegistry reg(*store);
   const std::string alice = add(*store, reg, "alice", Role::participant);
   const std::string bob = add(*store, reg, "bob", Role::participant);
-  revoke(*store, reg, "alice");
+  revoke_key(*store, reg, "alice");
   check_error([&] { reg.authenticate(alice); }, ErrorCode::unauthorized, "revoked");
   BOOST_TEST(reg.authenticate(bob).name == "bob");
-  BOOST_CHECK_NO_THROW(revoke(*store, reg, "alice"));  // again: nothing changes
-  check_error([&] { revoke(*store, reg, "carol"); }, ErrorCode::unknown_key, "'carol'");
+  BOOST_CHECK_NO_THROW(revoke_key(*store, reg, "alice"));  // again: nothing changes
+  check_error([&] { revoke_key(*store, reg, "carol"); }, ErrorCode::unknown_key, "'carol'");
   // Names are never reused, even after a revocation.
   check_error([&] { add(*store, reg, "alice", Role::participant); }, ErrorCode::key_exists);
   const auto list = reg.list();
@@ -208,7 +212,7 @@ BOOST_AUTO_TEST_CASE(survives_reopening) {
     alice = add(*store, reg, "alice", Role::participant);
     boss = add(*store, reg, "boss", Role::manager);
     add(*store, reg, "gone", Role::participant);
-    revoke(*store, reg, "gone");
+    revoke_key(*store, reg, "gone");
   }
   reopen();
   KeyRegistry reg(*store);
@@ -265,7 +269,7 @@ BOOST_AUTO_TEST_CASE(the_last_manager_key_cannot_be_revoked) {
   BOOST_TEST_REQUIRE(first.has_value());
   check_error([&] { reg.prepare_revoke("manager"); }, ErrorCode::bad_request, "last manager key");
   add(*store, reg, "second", Role::manager);
-  revoke(*store, reg, "manager");  // another manager key remains
+  revoke_key(*store, reg, "manager");  // another manager key remains
   check_error([&] { reg.prepare_revoke("second"); }, ErrorCode::bad_request, "last manager key");
   check_error([&] { reg.authenticate(*first); }, ErrorCode::unauthorized, "revoked");
 }
