@@ -185,6 +185,7 @@ struct SizeRun {
   double hub_cpu[3] = {0, 0, 0};    // CPU seconds during upload, merge, download
   IoCounters hub_io[3];             // storage bytes during upload, merge, download
   uint64_t disk_bytes = 0;          // the data directory at the end
+  uint64_t disk_peak = 0;           // its largest size seen after a step
 
   double hub_peak_kb() const { return static_cast<double>(*std::max_element(hub_hwm_kb, hub_hwm_kb + 4)); }
   double model_sizes(double kb) const { return kb * 1024.0 / static_cast<double>(model_bytes); }
@@ -244,6 +245,7 @@ SizeRun run_size(caf::actor_system& system, const std::string& dir, const std::s
     create_dense_model(manager, model, params);
     r.create_s = seconds_since(t0);
     r.hub_hwm_kb[0] = hub.peak_rss_kb();
+    r.disk_peak = std::max(r.disk_peak, disk_usage(data));
     progress("[%s] created '%s' in %.2f s; hub peak %.0f MB\n", name.c_str(), model.c_str(), r.create_s,
              static_cast<double>(r.hub_hwm_kb[0]) / 1024);
     Buffer holder;
@@ -270,6 +272,7 @@ SizeRun run_size(caf::actor_system& system, const std::string& dir, const std::s
     r.parts_s = std::stod(up.at(4));
     r.upload_mb_s = mb(static_cast<double>(r.model_bytes)) / r.upload_s;
     r.hub_hwm_kb[1] = hub.peak_rss_kb();
+    r.disk_peak = std::max(r.disk_peak, disk_usage(data));
     progress("[%s] uploaded in %.2f s (%.0f MB/s); merging\n", name.c_str(), r.upload_s, r.upload_mb_s);
 
     cpu0 = hub.cpu_seconds();
@@ -281,6 +284,7 @@ SizeRun run_size(caf::actor_system& system, const std::string& dir, const std::s
     r.hub_cpu[1] = hub.cpu_seconds() - cpu0;
     r.hub_io[1] = io_delta(io0, hub.io());
     r.hub_hwm_kb[2] = hub.peak_rss_kb();
+    r.disk_peak = std::max(r.disk_peak, disk_usage(data));
     progress("[%s] merged into version %llu in %.2f s; downloading\n", name.c_str(),
              static_cast<unsigned long long>(r.new_version), r.merge_s);
 
@@ -311,6 +315,7 @@ SizeRun run_size(caf::actor_system& system, const std::string& dir, const std::s
     if (*status != 0) throw std::runtime_error("the participant ended with " + describe_status(*status));
     r.participant_maxrss_kb = ru.ru_maxrss;
     r.hub_hwm_kb[3] = hub.peak_rss_kb();
+    r.disk_peak = std::max(r.disk_peak, disk_usage(data));
     r.hub_rss_end_kb = hub.rss_kb();
     progress("[%s] downloaded %.0f MB in %.2f s (%.0f MB/s), hash %s\n", name.c_str(),
              mb(static_cast<double>(r.package_bytes)), r.download_s, r.download_mb_s,
@@ -320,6 +325,7 @@ SizeRun run_size(caf::actor_system& system, const std::string& dir, const std::s
     throw;
   }
   r.disk_bytes = disk_usage(data);
+  r.disk_peak = std::max(r.disk_peak, r.disk_bytes);
   const int status = hub.stop();
   if (status != 0) progress("[%s] note: fl-hub ended with %s\n", name.c_str(), describe_status(status).c_str());
   return r;
@@ -412,11 +418,16 @@ int run(const std::vector<uint64_t>& sizes, const std::string& dir) {
         r.hub_cpu[0], r.upload_s, r.hub_cpu[1], r.merge_s, r.hub_cpu[2], r.download_s, w(r.hub_io[0]), w(r.hub_io[1]),
         w(r.hub_io[2]));
     std::printf(
+        "      upload: parts acknowledged after %.2f s, commit %.2f s; download: first chunk in the allocated "
+        "package after %.2f s\n",
+        r.parts_s, r.upload_s - r.parts_s, r.first_chunk_s);
+    std::printf(
         "      participant CPU s upload %.2f, download %.2f; peak RSS %.0f MB (wait4 maxrss %.0f MB); "
-        "data directory at the end %.0f MB (%.2f model sizes)\n",
+        "data directory at the end %.0f MB (%.2f model sizes; largest after a step %.2f)\n",
         r.participant_upload_cpu, r.participant_download_cpu, static_cast<double>(r.participant_hwm_kb) / 1024,
         static_cast<double>(r.participant_maxrss_kb) / 1024, mb(static_cast<double>(r.disk_bytes)),
-        static_cast<double>(r.disk_bytes) / static_cast<double>(r.model_bytes));
+        static_cast<double>(r.disk_bytes) / static_cast<double>(r.model_bytes),
+        static_cast<double>(r.disk_peak) / static_cast<double>(r.model_bytes));
   }
   const auto largest_run = std::max_element(runs.begin(), runs.end(),
                                             [](const SizeRun& a, const SizeRun& b) { return a.params < b.params; });
