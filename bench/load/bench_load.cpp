@@ -3,7 +3,8 @@
 //
 //   1. Limit: the disk's synced-write rate in the data directory's
 //      filesystem (a 4 KiB pwrite + fdatasync in a loop for 2 s, overwriting
-//      one block and appending; the larger rate is F).
+//      one block and appending; again for 1 s each after the run, as other
+//      work on the machine moves it a lot; the best of the four rates is F).
 //   2. A real fl-hub process on a fresh data directory with --models models
 //      of --params parameters (a dense layer, created by the manager), each
 //      with the policy {"merge":"buffered","k":K,"staleness":{"kind":"fedbuff",
@@ -396,9 +397,11 @@ int run(const Options& o) {
       load_average().c_str());
   progress("measuring synced 4 KiB writes in %s (2 s overwriting, 2 s appending)\n", o.dir.c_str());
   const SyncRate sync = fsync_rate(o.dir, 2.0);
-  const double f_rate = sync.best();
-  std::printf("limit: 4 KiB pwrite + fdatasync: %.0f/s overwriting one block, %.0f/s appending -> F = %.0f/s\n",
-              sync.overwrite, sync.append, f_rate);
+  std::printf("limit: 4 KiB pwrite + fdatasync before the run: %.0f/s overwriting one block, %.0f/s appending\n",
+              sync.overwrite, sync.append);
+  // Measured again after the run (other work on the machine moves it a
+  // lot); F is the best of the four.
+  double f_rate = sync.best();
 
   TempDir run(o.dir, "fedhub-bench-load.");
   const std::string data = run.path() + "/data";
@@ -505,6 +508,13 @@ int run(const Options& o) {
     const double hub_cpu = hub.cpu_seconds() - hub_cpu0;
     const auto io1 = hub.io();
     const double wall = seconds_since(t0);
+    progress("measuring synced 4 KiB writes again (1 s overwriting, 1 s appending)\n");
+    const SyncRate sync_after = fsync_rate(o.dir, 1.0);
+    f_rate = std::max(f_rate, sync_after.best());
+    std::printf(
+        "limit: 4 KiB pwrite + fdatasync after the run: %.0f/s overwriting one block, %.0f/s appending -> F = "
+        "%.0f/s\n",
+        sync_after.overwrite, sync_after.append, f_rate);
 
     // Versions reached, then merge what is pending and list every version.
     std::vector<uint64_t> reached(models.size());
