@@ -398,6 +398,7 @@ Rate rate_of(std::vector<double> samples) {
   if (samples.empty()) return r;
   r.best = samples.back();
   r.median = samples[samples.size() / 2];
+  r.worst = samples.front();
   return r;
 }
 

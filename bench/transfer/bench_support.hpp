@@ -149,7 +149,7 @@ class HubProcess {
 // ---------------------------------------------------------------- limits
 
 struct Rate {
-  double best = 0, median = 0;
+  double best = 0, median = 0, worst = 0;
 };
 
 // Loopback TCP bandwidth in MB/s (1e6 bytes): one connection over
