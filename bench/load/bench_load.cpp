@@ -619,6 +619,9 @@ int run(const Options& o) {
   }
   const int status = hub.stop();
   if (status != 0) std::fprintf(stderr, "note: fl-hub ended with %s\n", describe_status(status).c_str());
+  const auto complaints = hub.unusual_log_lines();
+  for (size_t i = 0; i < complaints.size() && i < 10; ++i) progress("fl-hub's log: %s\n", complaints[i].c_str());
+  if (!complaints.empty()) std::fprintf(stderr, "fl-hub logged %zu unusual line(s)\n", complaints.size());
   return 0;
 }
 

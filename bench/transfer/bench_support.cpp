@@ -388,6 +388,18 @@ std::string HubProcess::log_tail(size_t bytes) const {
   return all.size() > bytes ? all.substr(all.size() - bytes) : all;
 }
 
+std::vector<std::string> HubProcess::unusual_log_lines() const {
+  std::ifstream f(log_);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(f, line);) {
+    if (line.empty() || line.find("created a manager key") != std::string::npos ||
+        line.find("listening on") != std::string::npos || line.find("shutting down") != std::string::npos)
+      continue;
+    out.push_back(line);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- limits
 
 namespace {

@@ -137,6 +137,9 @@ class HubProcess {
   int stop();
   // The last `bytes` of its log.
   std::string log_tail(size_t bytes = 2000) const;
+  // The lines of its log other than the usual start and stop lines (the
+  // manager key's file, "listening on", the signal): what it complained about.
+  std::vector<std::string> unusual_log_lines() const;
 
  private:
   std::string data_dir_, log_;

@@ -186,6 +186,7 @@ struct SizeRun {
   IoCounters hub_io[3];             // storage bytes during upload, merge, download
   uint64_t disk_bytes = 0;          // the data directory at the end
   uint64_t disk_peak = 0;           // its largest size seen after a step
+  size_t hub_log_lines = 0;         // unusual lines in the hub's log
 
   double hub_peak_kb() const { return static_cast<double>(*std::max_element(hub_hwm_kb, hub_hwm_kb + 4)); }
   double model_sizes(double kb) const { return kb * 1024.0 / static_cast<double>(model_bytes); }
@@ -327,6 +328,10 @@ SizeRun run_size(caf::actor_system& system, const std::string& dir, const std::s
   r.disk_bytes = disk_usage(data);
   r.disk_peak = std::max(r.disk_peak, r.disk_bytes);
   const int status = hub.stop();
+  const auto complaints = hub.unusual_log_lines();
+  for (size_t i = 0; i < complaints.size() && i < 10; ++i)
+    progress("[%s] fl-hub's log: %s\n", name.c_str(), complaints[i].c_str());
+  r.hub_log_lines = complaints.size();
   if (status != 0) progress("[%s] note: fl-hub ended with %s\n", name.c_str(), describe_status(status).c_str());
   return r;
 }
@@ -418,6 +423,8 @@ int run(const std::vector<uint64_t>& sizes, const std::string& dir) {
         "hub storage writes MB upload %.0f, merge %.0f, download %.0f\n",
         r.hub_cpu[0], r.upload_s, r.hub_cpu[1], r.merge_s, r.hub_cpu[2], r.download_s, w(r.hub_io[0]), w(r.hub_io[1]),
         w(r.hub_io[2]));
+    if (r.hub_log_lines > 0)
+      std::printf("      fl-hub logged %zu unusual line(s) (on stderr above)\n", r.hub_log_lines);
     std::printf(
         "      upload: parts acknowledged after %.2f s, commit %.2f s; download: first chunk in the allocated "
         "package after %.2f s\n",
