@@ -35,8 +35,9 @@ ModelCore make(const std::string& policy_json = "", uint32_t min = 1, ModelCore:
 }
 
 ModelCore::UploadRequest request(uint64_t base, uint64_t samples = 10) {
+  static const std::string kModel = "m";
   ModelCore::UploadRequest rq;
-  rq.model = "m";
+  rq.model = kModel;
   rq.base_version = base;
   rq.num_samples = samples;
   rq.data_bytes = kParams * 4;
@@ -152,7 +153,8 @@ BOOST_AUTO_TEST_CASE(a_new_begin_replaces_an_open_upload_of_the_same_base) {
 
 BOOST_AUTO_TEST_CASE(uploads_in_progress_are_bounded_and_expire) {
   auto core = make();
-  for (uint64_t i = 0; i < 4; ++i) core.begin_upload(request(0), "p" + std::to_string(i), i + 1, 100 * i, nullptr);
+  const char* names[] = {"p0", "p1", "p2", "p3"};
+  for (uint64_t i = 0; i < 4; ++i) core.begin_upload(request(0), names[i], i + 1, 100 * i, nullptr);
   BOOST_TEST((refusal([&] { core.begin_upload(request(0), "x", 9, 0, nullptr); }) == ErrorCode::bad_request));
   BOOST_TEST(core.expired(999).empty());
   BOOST_TEST(core.expired(1000) == std::vector<uint64_t>{1});
