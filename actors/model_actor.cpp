@@ -263,6 +263,7 @@ void accept(self_ptr self, uint64_t id, caf::response_promise rp) {
                          stored::contribution_record(note, s.header, s.data_bytes), stored::contribution_summary(note),
                          note.seq);
   batch.erase_upload(st.model_name, id);
+  if (s.data_bytes >= stored::kUnloggedWeightBytes) batch.persist_first(Family::chunks);  // staged without the log
   self->request(st.journal, st.options.request_timeout, commit_atom::value, std::move(batch))
       .then(
           [self, rp, id, note]() mutable {

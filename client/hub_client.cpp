@@ -94,21 +94,24 @@ Buffer HubClient::call(const Buffer& request) {
 
 Buffer HubClient::download_package(const std::string& model, int64_t version, uint64_t chunk_bytes,
                                    const Progress& progress, uint32_t window) {
+  const uint64_t step_asked = chunk_bytes == 0 ? kDownloadChunkBytes : chunk_bytes;
   Buffer holder;
-  const auto* first = call_as<fb::DownloadChunk>(requests::download(key_, model, version, 0, chunk_bytes), holder);
+  const auto* first =
+      call_as<fb::DownloadChunk>(requests::download(key_, model, version, 0, step_asked), holder);
   const uint64_t total = first->total_size();
   const auto v = static_cast<int64_t>(first->version());  // later chunks of this very version
   if (first->offset() != 0 || first->data()->size() > total)
     throw RequestError(ErrorCode::bad_request, "the hub sent a first chunk that does not fit its package");
-  Buffer package(total);
-  if (first->data()->size() > 0) std::memcpy(package.data(), first->data()->data(), first->data()->size());
-  uint64_t received = first->data()->size();
-  const uint64_t step = received;  // the hub's chunk size
-  if (received < total && step == 0) throw RequestError(ErrorCode::bad_request, "the hub sent an empty chunk");
-  if (progress) progress(received, total);
+  // Chunks are taken in order and appended: the package is never zero-filled.
+  Buffer package;
+  package.reserve(total);
+  package.insert(package.end(), first->data()->begin(), first->data()->end());
+  const uint64_t step = package.size();  // the hub's chunk size
+  if (package.size() < total && step == 0) throw RequestError(ErrorCode::bad_request, "the hub sent an empty chunk");
+  if (progress) progress(package.size(), total);
   std::deque<std::pair<uint64_t, Pending>> in_flight;
-  uint64_t next = received;
-  while (received < total) {
+  uint64_t next = package.size();
+  while (package.size() < total) {
     while (next < total && in_flight.size() < std::max<uint32_t>(1, window)) {
       in_flight.emplace_back(next, send_request(requests::download(key_, model, v, next, step)));
       next += std::min(step, total - next);
@@ -120,15 +123,15 @@ Buffer HubClient::download_package(const std::string& model, int64_t version, ui
       for (auto& p : in_flight) await(p.second);  // drain: each answer is taken once
       throw_error(*e);
     }
-    const auto* chunk = responses::expect<fb::DownloadChunk>(*flatbuffers::GetRoot<fb::ResponseEnvelope>(response.data()));
+    const auto* chunk =
+        responses::expect<fb::DownloadChunk>(*flatbuffers::GetRoot<fb::ResponseEnvelope>(response.data()));
     if (chunk->offset() != offset || chunk->total_size() != total || static_cast<int64_t>(chunk->version()) != v)
       throw RequestError(ErrorCode::bad_request, "the package changed during the download");
     const uint64_t n = chunk->data()->size();
-    if (n == 0 || n > total - offset || offset != received)
+    if (n == 0 || n > total - offset || offset != package.size())
       throw RequestError(ErrorCode::bad_request, "the hub sent a chunk that does not fit its package");
-    std::memcpy(package.data() + offset, chunk->data()->data(), n);
-    received += n;
-    if (progress) progress(received, total);
+    package.insert(package.end(), chunk->data()->begin(), chunk->data()->end());
+    if (progress) progress(package.size(), total);
   }
   return package;
 }

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <set>
 
+#include <omp.h>
+
 #include "federation/aggregate.hpp"
 #include "federation/validation.hpp"
 #include "hub/store_records.hpp"
@@ -44,6 +46,16 @@ bool folds(const MergePolicy& p, const federation::Aggregator& a) {
   return p.merge != MergeMode::async && a.can_fold_parts() && p.norm_bound == 0;
 }
 
+// Parts are checked and folded on the merger's own thread: a few MiB each,
+// arriving continuously, they gain little from a second core, and OpenMP's
+// workers would spin between them (measured: a third of a core). A merge
+// uses every core while it runs.
+class MergeThreads {
+ public:
+  MergeThreads() { omp_set_num_threads(omp_get_num_procs()); }
+  ~MergeThreads() { omp_set_num_threads(1); }
+};
+
 uint64_t checked_add(uint64_t a, uint64_t b) {
   if (b > UINT64_MAX - a) throw RequestError(ErrorCode::internal, "the merge's sample total overflows");
   return a + b;
@@ -61,6 +73,7 @@ MergeEngine::MergeEngine(Store& store, ModelDefinition definition, MergePolicy p
   if (!current_ || current_->weights.size() != def_.parameters)
     throw RequestError(ErrorCode::internal, "model '" + def_.name + "': the current weights do not fit the layout");
   aggregator_ = make_for(policy_, def_, state_);
+  omp_set_num_threads(1);  // this thread's parallel regions; see MergeThreads
 }
 
 MergeEngine::~MergeEngine() = default;
@@ -174,7 +187,10 @@ void MergeEngine::part(uint64_t id, uint64_t offset, std::span<const char> bytes
                              " on absolute values (max_abs_value in fl-manager policy)");
     StoreBatch b;
     b.put_chunk(def_.name, id, offset, bytes);
-    store_.commit(b, false);
+    if (h.data_bytes >= stored::kUnloggedWeightBytes)
+      store_.write_unlogged(b);  // the commit persists the chunks first
+    else
+      store_.commit(b, false);
     h.delta_squared += check.delta_squared;
     h.hasher.update(bytes);
     if (h.mode == UploadMode::fold) {
@@ -389,6 +405,7 @@ MergeOutcome MergeEngine::merge(const MergeOrder& order) {
   if (aggregation_changes(policy_, order.policy) || policy_.to_json() != order.policy.to_json()) set_policy(order.policy);
   std::set<uint64_t> members;
   for (const auto& m : order.members) members.insert(m.upload_id);
+  MergeThreads threads;
   try {
     // 1. Every member in the aggregator; recovered ones from the store.
     for (const auto& m : order.members) {
@@ -481,7 +498,7 @@ MergeOutcome MergeEngine::merge(const MergeOrder& order) {
     // 5. Stored: the pieces (unsynced; garbage until the info exists), then
     // one synced batch.
     const uint64_t size = image->size();
-    stored::store_version_pieces(store_, def_.name, *image);
+    const bool unlogged = stored::store_version_pieces(store_, def_.name, *image);
     out.note.version = base + 1;
     out.note.created_at_ms = meta.created_at_ms;
     out.note.base_version = base;
@@ -491,6 +508,7 @@ MergeOutcome MergeEngine::merge(const MergeOrder& order) {
     out.note.package_bytes = size;
     out.note.data_hash = image->data_hash;
     StoreBatch commit;
+    if (unlogged) commit.persist_first(Family::versions);
     commit.put_version_info(def_.name, base + 1, stored::version_info(out.note, kPieceBytes));
     commit.put_server_state(def_.name, server_state_record(policy_.aggregator, state_));
     for (const auto& m : order.members)

@@ -133,7 +133,7 @@ const UploadSession& ModelCore::begin_upload(const UploadRequest& rq, const std:
                                                  std::to_string(def_.parameters) + " parameters (" +
                                                  std::to_string(def_.data_bytes()) + " bytes)");
   if (!old && sessions_.size() >= limits_.max_sessions)
-    throw RequestError(ErrorCode::bad_request, "model '" + name + "' has " + std::to_string(sessions_.size()) +
+    throw RequestError(ErrorCode::busy, "model '" + name + "' has " + std::to_string(sessions_.size()) +
                                                    " uploads in progress, the most it takes: try again when one ends");
   if (sessions_.count(upload_id)) throw RequestError(ErrorCode::internal, "upload id collision; try again");
   if (old) {

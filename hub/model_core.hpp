@@ -206,7 +206,7 @@ class ModelCore {
   // round does not accept it or its weights are pruned), duplicate (an
   // accepted contribution, or an upload of it being committed), sample count
   // (bad_contribution: 0 or over max_samples), data size (bad_shape), the
-  // number of open uploads (bad_request). An open upload of the same
+  // number of open uploads (busy). An open upload of the same
   // participant and base that is still receiving is replaced: its id is put
   // in *replaced (the caller tells the merger to drop it).
   const UploadSession& begin_upload(const UploadRequest& request, const std::string& participant, uint64_t upload_id,

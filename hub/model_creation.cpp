@@ -80,8 +80,9 @@ LoadedModelState create_model(Store& store, const fb::CreateModel& request) {
   note.package_bytes = image->size();
   note.data_hash = image->data_hash;
 
-  stored::store_version_pieces(store, def.name, *image);
+  const bool unlogged = stored::store_version_pieces(store, def.name, *image);
   StoreBatch b;
+  if (unlogged) b.persist_first(Family::versions);
   b.put_version_info(def.name, 0, stored::version_info(note, kPieceBytes));
   b.put_model(def.name, stored::model_record(def, s.policy));
   store.commit(b, true);

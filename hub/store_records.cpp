@@ -115,17 +115,22 @@ VersionNote read_version_info(std::span<const char> info) {
   return n;
 }
 
-void store_version_pieces(Store& store, const std::string& model, const VersionImage& image) {
+bool store_version_pieces(Store& store, const std::string& model, const VersionImage& image) {
   Buffer piece;
   const uint64_t size = image.size();
+  const bool unlogged = size >= kUnloggedWeightBytes;
   for (uint32_t i = 0; static_cast<uint64_t>(i) * kPieceBytes < size; ++i) {
     const uint64_t at = static_cast<uint64_t>(i) * kPieceBytes;
     piece.resize(std::min<uint64_t>(kPieceBytes, size - at));
     image.copy(at, piece);
     StoreBatch b;
     b.put_version_piece(model, image.version, i, piece);
-    store.commit(b, false);
+    if (unlogged)
+      store.write_unlogged(b);
+    else
+      store.commit(b, false);
   }
+  return unlogged;
 }
 
 }  // namespace fedhub::stored

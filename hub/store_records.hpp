@@ -31,9 +31,15 @@ Buffer upload_record(const UploadSession& session);
 // ---- versions
 Buffer version_info(const VersionNote& note, uint32_t piece_bytes);
 VersionNote read_version_info(std::span<const char> info);
-// Writes the pieces of a version image, each unsynced (a large version never
-// sits whole in one batch); the caller's synced batch that adds the
-// version's info makes them durable and visible.
-void store_version_pieces(Store& store, const std::string& model, const VersionImage& image);
+// Weights of at least this many bytes (a version, an upload) are written
+// without RocksDB's log, so that they reach the disk once; the synced batch
+// that makes them visible persists their family first (StoreBatch::persist_first).
+inline constexpr uint64_t kUnloggedWeightBytes = 1u << 20;
+
+// Writes the pieces of a version image, each on its own (a large version
+// never sits whole in one batch): unsynced, or without the log when the
+// image is large. The caller's synced batch adds the version's info, and
+// must persist_first(Family::versions) when this returns true.
+bool store_version_pieces(Store& store, const std::string& model, const VersionImage& image);
 
 }  // namespace fedhub::stored

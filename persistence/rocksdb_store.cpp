@@ -104,6 +104,12 @@ class RocksStore final : public Store {
   // ---- writing
 
   void commit(std::span<const StoreBatch* const> batches, bool sync) override {
+    std::vector<Family> persist;
+    for (const StoreBatch* batch : batches)
+      if (batch)
+        for (Family f : batch->families_to_persist())
+          if (std::find(persist.begin(), persist.end(), f) == persist.end()) persist.push_back(f);
+    for (Family f : persist) this->persist(f);
     rocksdb::WriteBatch wb;
     size_t ops = 0;
     uint64_t bytes = 0;
@@ -123,6 +129,29 @@ class RocksStore final : public Store {
   }
 
   void sync_wal() override { check(db_->SyncWAL(), "cannot sync the log of '" + dir_ + "'"); }
+
+  void write_unlogged(const StoreBatch& batch) override {
+    rocksdb::WriteBatch wb;
+    size_t ops = 0;
+    uint64_t bytes = 0;
+    for (const auto& op : batch.ops()) {
+      add_op(wb, op, ops);
+      ++ops;
+      bytes += op.key.size() + op.value.size();
+    }
+    if (ops == 0) return;
+    rocksdb::WriteOptions w;
+    w.disableWAL = true;
+    check(db_->Write(w, &wb), "cannot write " + std::to_string(ops) + " operations (" + describe_bytes(bytes) +
+                                  ") to the hub's data directory '" + dir_ + "'");
+  }
+
+  void persist(Family family) override {
+    rocksdb::FlushOptions f;
+    f.wait = true;
+    f.allow_write_stall = true;
+    check(db_->Flush(f, cf_[static_cast<size_t>(family)]), "cannot flush to the hub's data directory '" + dir_ + "'");
+  }
 
   // ---- models
 

@@ -119,7 +119,13 @@ class StoreBatch {
   // ---- keys
   void put_key(const std::string& key_name, std::span<const char> record);
 
-  // Appends another batch's operations.
+  // The commit of this batch first makes every unlogged write to `family`
+  // durable (Store::write_unlogged): a record refers to weights written
+  // without the log.
+  void persist_first(Family family);
+  const std::vector<Family>& families_to_persist() const { return persist_; }
+
+  // Appends another batch's operations (and what it must persist first).
   void append(StoreBatch&& other);
   bool empty() const { return ops_.empty(); }
   // Bytes of keys and values added by the methods above (a measure of the
@@ -131,6 +137,7 @@ class StoreBatch {
  private:
   void add(Kind kind, Family family, std::string key, std::span<const char> value);
   std::vector<Op> ops_;
+  std::vector<Family> persist_;
   uint64_t bytes_ = 0;
 };
 
@@ -156,8 +163,9 @@ class Store {
 
   // ---- writing
   // Applies every batch, in order, as ONE atomic RocksDB WriteBatch (group
-  // commit: several callers' writes share one fsync). With sync, returns
-  // after the log is synced. Throws StoreError; nothing is written then.
+  // commit: several callers' writes share one fsync), after persisting the
+  // families the batches name (persist_first). With sync, returns after the
+  // log is synced. Throws StoreError; nothing is written then.
   // An operation the store cannot apply (an unknown family or kind, an
   // erase_range whose end is before its begin, a write of meta "schema")
   // fails the whole commit; an erase_range with end == begin does nothing.
@@ -165,6 +173,15 @@ class Store {
   void commit(const StoreBatch& batch, bool sync = true);
   // Syncs everything written so far (sync = false writes included).
   virtual void sync_wal() = 0;
+  // Writes a batch without RocksDB's log, so that bulk data (weights) reach
+  // the disk once (in the table/blob files) instead of twice. Such writes
+  // are lost in a crash until persist() of their family ran; they must be
+  // invisible until a later synced commit refers to them, and that commit's
+  // batch says persist_first(family). Throws StoreError.
+  virtual void write_unlogged(const StoreBatch& batch) = 0;
+  // Makes every write to `family` so far durable without the log: flushes
+  // its memtable to synced table and blob files. Throws StoreError.
+  virtual void persist(Family family) = 0;
 
   // ---- models
   virtual std::optional<Buffer> model(const std::string& name) const = 0;

@@ -117,7 +117,13 @@ void StoreBatch::put_key(const std::string& key_name, std::span<const char> reco
   add(Kind::put, Family::keys, key_name, record);
 }
 
+void StoreBatch::persist_first(Family family) {
+  if (std::find(persist_.begin(), persist_.end(), family) == persist_.end()) persist_.push_back(family);
+}
+
 void StoreBatch::append(StoreBatch&& other) {
+  for (Family f : other.persist_) persist_first(f);
+  other.persist_.clear();
   if (ops_.empty()) {
     ops_ = std::move(other.ops_);
   } else {

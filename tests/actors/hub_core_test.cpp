@@ -304,10 +304,12 @@ BOOST_AUTO_TEST_CASE(an_interrupted_upload_resumes_from_the_hubs_last_byte) {
     first_id = ticket.upload_id;
   }
   BOOST_TEST(first_id != 0u);
-  auto second = hub.client(key);
-  auto receipt = second->upload(c, &ticket);
-  BOOST_TEST(ticket.resumed_at > 0u);  // it did not start over
-  BOOST_TEST(receipt.contributions == 1u);
+  {
+    auto second = hub.client(key);
+    auto receipt = second->upload(c, &ticket);
+    BOOST_TEST(ticket.resumed_at > 0u);  // it did not start over
+    BOOST_TEST(receipt.contributions == 1u);
+  }
   auto r = merge(hub.manager(), "res", 0);
   BOOST_TEST(r.contributors.size() == 1u);
   // An aborted upload leaves nothing behind.

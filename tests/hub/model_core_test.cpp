@@ -155,7 +155,7 @@ BOOST_AUTO_TEST_CASE(uploads_in_progress_are_bounded_and_expire) {
   auto core = make();
   const char* names[] = {"p0", "p1", "p2", "p3"};
   for (uint64_t i = 0; i < 4; ++i) core.begin_upload(request(0), names[i], i + 1, 100 * i, nullptr);
-  BOOST_TEST((refusal([&] { core.begin_upload(request(0), "x", 9, 0, nullptr); }) == ErrorCode::bad_request));
+  BOOST_TEST((refusal([&] { core.begin_upload(request(0), "x", 9, 0, nullptr); }) == ErrorCode::busy));
   BOOST_TEST(core.expired(999).empty());
   BOOST_TEST(core.expired(1000) == std::vector<uint64_t>{1});
   BOOST_TEST(core.expired(1300).size() == 4u);

@@ -78,6 +78,22 @@ bool read_exact(int fd, void* p, size_t n) {
           }
         });
       for (auto& th : threads) th.join();
+    } else if (mode == "unlogged") {
+      // Chunks written without the log, then a synced record that persists them first.
+      for (uint32_t i = 0; i < static_cast<uint32_t>(n); ++i) {
+        StoreBatch chunk;
+        chunk.put_chunk("m", 7, uint64_t{i} * 4096, std::string(4096, static_cast<char>('a' + i % 26)));
+        store->write_unlogged(chunk);
+      }
+      StoreBatch record;
+      record.persist_first(Family::chunks);
+      record.put_key("record", tagged_value("r", 0, 1));
+      store->commit(record, true);
+      // Written without the log and never persisted: a crash may lose it.
+      StoreBatch lost;
+      lost.put_chunk("m", 8, 0, std::string(4096, 'z'));
+      store->write_unlogged(lost);
+      send_all(fd, "S", 1);
     } else if (mode == "hold") {
       send_all(fd, "R", 1);
     } else {

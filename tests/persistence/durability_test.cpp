@@ -129,6 +129,29 @@ BOOST_AUTO_TEST_CASE(unsynced_commits_survive_after_sync_wal) {
     BOOST_TEST((store->key(named("u", i)) == tagged_value("u", i, 100 + i)), "unsynced commit " << i);
 }
 
+BOOST_AUTO_TEST_CASE(unlogged_writes_persisted_by_a_commit_survive_a_kill) {
+  TempDir dir;
+  const std::string path = dir / "db";
+  const int n = 200;
+  Child child = spawn_child("unlogged", path, n);
+  char synced = 0;
+  BOOST_TEST_REQUIRE(read_exact(child.fd, &synced, 1));
+  BOOST_TEST(synced == 'S');
+  kill_child(child);
+  auto store = Store::open(path);
+  BOOST_TEST(store->key("record").has_value());
+  uint64_t chunks = 0;
+  const uint64_t bytes = store->for_each_chunk("m", 7, [&](uint64_t offset, std::span<const char> data) {
+    BOOST_TEST(offset == chunks * 4096);
+    BOOST_TEST(data.size() == 4096u);
+    BOOST_TEST(data[0] == static_cast<char>('a' + chunks % 26));
+    ++chunks;
+  });
+  BOOST_TEST(bytes == uint64_t{n} * 4096);
+  // What was never persisted is gone with the process (its memtable).
+  BOOST_TEST(store->for_each_chunk("m", 8, [](uint64_t, std::span<const char>) {}) == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(kill_during_concurrent_synced_commits) {
   TempDir dir;
   const std::string path = dir / "db";
