@@ -25,7 +25,7 @@ using load_fail_atom = caf::atom_constant<caf::atom("loadfail")>;
 //   (committed_atom, uint64_t upload, ContributionNote)
 //   (abort_atom, uint64_t upload)
 //   (merge_atom, MergeOrder) -> MergeOutcome
-//   (policy_atom, std::string policy JSON)
+//   (policy_atom, std::string policy JSON, std::vector<uint64_t> uploads it ended)
 using begin_atom = caf::atom_constant<caf::atom("begin")>;
 using part_atom = caf::atom_constant<caf::atom("part")>;
 using finalize_atom = caf::atom_constant<caf::atom("finalize")>;

@@ -58,9 +58,10 @@ caf::behavior merger_actor(caf::stateful_actor<merger_state>* self, std::shared_
       [&engine](merge_atom, const MergeOrder& order) -> caf::result<MergeOutcome> {
         return guarded([&]() -> caf::result<MergeOutcome> { return engine.merge(order); });
       },
-      [&engine](policy_atom, const std::string& policy) -> caf::result<caf::unit_t> {
+      [&engine](policy_atom, const std::string& policy,
+                const std::vector<uint64_t>& ended) -> caf::result<caf::unit_t> {
         return guarded([&]() -> caf::result<caf::unit_t> {
-          engine.set_policy(MergePolicy::from_json(policy));
+          engine.set_policy(MergePolicy::from_json(policy), ended);
           return caf::unit;
         });
       },

@@ -386,11 +386,11 @@ caf::result<Buffer> policy(self_ptr self, const fb::Policy& p) {
           [self, rp, next]() mutable {
             auto& st = self->state;
             auto& c = core(self);
-            const bool ends_uploads = aggregation_changes(c.policy(), next);
+            std::vector<uint64_t> ended;
+            if (aggregation_changes(c.policy(), next)) ended = c.open_uploads();  // not those being committed
             c.set_policy(next);
-            if (ends_uploads)
-              for (uint64_t id : c.open_uploads()) c.end_session(id);  // the merger drops their data too
-            tell_merger(self, policy_atom::value, next.to_json());
+            for (uint64_t id : ended) c.end_session(id);
+            tell_merger(self, policy_atom::value, next.to_json(), ended);  // it drops their data
             ++st.tick_generation;
             schedule_tick(self);
             rp.deliver(policy_info(st.model_name, next));

@@ -367,18 +367,13 @@ void MergeEngine::rebuild_aggregator() {
   }
 }
 
-void MergeEngine::set_policy(const MergePolicy& policy) {
+void MergeEngine::set_policy(const MergePolicy& policy, const std::vector<uint64_t>& ended) {
   const bool rebuild = aggregation_changes(policy_, policy);
   const bool new_aggregator = policy_.aggregator.to_json() != policy.aggregator.to_json();
   policy_ = policy;
   if (rebuild) {
-    // Uploads in progress end (the model actor tells their clients);
-    // accepted ones are read again from the store by the new aggregator.
-    std::vector<uint64_t> open;
-    for (const auto& [id, h] : held_)
-      if (!h->note) open.push_back(id);
-    for (uint64_t id : open) {
-      held_.erase(id);
+    for (uint64_t id : ended) {
+      if (!held_.erase(id)) continue;
       StoreBatch b;
       b.erase_chunks(def_.name, id);
       b.erase_upload(def_.name, id);
@@ -386,11 +381,15 @@ void MergeEngine::set_policy(const MergePolicy& policy) {
     }
     if (new_aggregator) state_ = {};
     aggregator_ = make_for(policy_, def_, state_);
+    // What was folded is gone with the old aggregator; accepted contributions
+    // (and uploads being committed) are read from their stored chunks when
+    // they join a round.
     for (auto& [id, h] : held_) {
+      if (h->mode == UploadMode::fold) h->delta.reset();
       h->mode = UploadMode::assemble;
       h->folded = 0;
       h->in_front = false;
-      if (h->note->round_base == current_->version) enter_front(*h, *h->note);
+      if (h->note && h->note->round_base == current_->version) enter_front(*h, *h->note);
     }
   }
   keep_bases();

@@ -83,10 +83,11 @@ class MergeEngine {
   MergeOutcome merge(const MergeOrder& order);
 
   // A new policy (already stored by the model actor). When it changes the
-  // aggregation (aggregation_changes), every upload in progress is dropped
-  // (the model actor ends them) and the aggregator is rebuilt; the server
-  // state is reset when the aggregator changes.
-  void set_policy(const MergePolicy& policy);
+  // aggregation (aggregation_changes), the uploads in `ended` are dropped
+  // (the model actor ended them) and the aggregator is rebuilt: every other
+  // contribution's data is read again from the store when it joins a round.
+  // The server state is reset when the aggregator changes.
+  void set_policy(const MergePolicy& policy, const std::vector<uint64_t>& ended = {});
 
   // The state after the last merge (tests, the stored record).
   const federation::ServerState& server_state() const { return state_; }

@@ -2,6 +2,7 @@
 // start-up or after a failed merger, and the clean-up of what a crash left
 // half-made.
 #include <algorithm>
+#include <set>
 
 #include "hub/merge_engine.hpp"
 #include "hub/store_records.hpp"
@@ -69,9 +70,12 @@ static LoadedModelState read_model_state(Store& store, const std::string& name) 
 
   // What a crash left half-made: uploads in progress (their chunks) and the
   // pieces of a version whose info was never committed.
+  std::set<uint64_t> accepted_uploads;
+  for (const auto& [seq, summary] : store.pending(name))
+    accepted_uploads.insert(stored::read_contribution_summary(summary).upload_id);
   StoreBatch cleanup;
   for (const auto& [id, upload] : store.uploads(name)) {
-    cleanup.erase_chunks(name, id);
+    if (!accepted_uploads.count(id)) cleanup.erase_chunks(name, id);  // never an accepted one's weights
     cleanup.erase_upload(name, id);
   }
   auto stored_versions = store.stored_versions(name);
