@@ -35,8 +35,8 @@ Role from_fb(fb::Role r) { return r == fb::Role::manager ? Role::manager : Role:
 
 void spawn_model(self_ptr self, const std::string& name, std::optional<LoadedModelState> created) {
   auto& st = self->state;
-  auto actor = self->spawn<caf::monitored>(model_actor, st.store, name, st.options, st.journal, st.readers,
-                                           std::move(created));
+  auto actor =
+      self->spawn<caf::monitored>(model_actor, st.store, name, st.options, st.journal, st.readers, std::move(created));
   st.models[name] = {actor, {}};
 }
 
@@ -281,9 +281,8 @@ caf::behavior hub_actor(self_ptr self, std::shared_ptr<Store> store, HubOptions 
         std::cerr << "fl-hub: model '" << name << "' is unavailable: " << model.problem << std::endl;
         return;
       }
-    if (dm.source == st.journal.address() || std::any_of(st.readers.begin(), st.readers.end(), [&](const auto& r) {
-          return r.address() == dm.source;
-        }))
+    if (dm.source == st.journal.address() ||
+        std::any_of(st.readers.begin(), st.readers.end(), [&](const auto& r) { return r.address() == dm.source; }))
       std::cerr << "fl-hub: a storage worker stopped (" << caf::to_string(dm.reason) << ")" << std::endl;
   });
   self->set_exit_handler([self](caf::exit_msg& em) {

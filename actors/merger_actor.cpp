@@ -14,8 +14,8 @@ caf::behavior merger_actor(caf::stateful_actor<merger_state>* self, std::shared_
   LoadedModelState loaded;
   try {
     loaded = created ? std::move(*created) : load_model_state(*store, model_name);
-    self->state.engine = std::make_unique<MergeEngine>(*store, loaded.definition, loaded.policy, loaded.image,
-                                                       loaded.server_state);
+    self->state.engine =
+        std::make_unique<MergeEngine>(*store, loaded.definition, loaded.policy, loaded.image, loaded.server_state);
   } catch (const std::exception& e) {
     self->send(model, load_fail_atom::value, std::string(e.what()));
     self->quit();

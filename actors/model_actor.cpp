@@ -46,8 +46,7 @@ const caf::actor& reader(self_ptr self) {
 template <class... Ts>
 void tell_merger(self_ptr self, Ts&&... xs) {
   self->request(self->state.merger, self->state.options.request_timeout, std::forward<Ts>(xs)...)
-      .then([]() {},
-            [self](caf::error& e) { log(self->state, from_caf_error(e, "the merger").what()); });
+      .then([]() {}, [self](caf::error& e) { log(self->state, from_caf_error(e, "the merger").what()); });
 }
 
 // Turns a failed internal request into the client's answer.
@@ -66,10 +65,10 @@ int64_t checked_version(int64_t v, const char* request) {
   if (v > c.current_version())
     throw RequestError(ErrorCode::unknown_version, "model '" + c.name() + "' has no version " + std::to_string(v) +
                                                        " (current: " + std::to_string(c.current_version()) + ")");
-  throw RequestError(ErrorCode::unknown_version,
-                     "the weights of version " + std::to_string(v) + " of '" + c.name() +
-                         "' were pruned (the model keeps the last " + std::to_string(c.policy().versions_to_keep()) +
-                         " versions; see fl-manager policy)");
+  throw RequestError(ErrorCode::unknown_version, "the weights of version " + std::to_string(v) + " of '" + c.name() +
+                                                     "' were pruned (the model keeps the last " +
+                                                     std::to_string(c.policy().versions_to_keep()) +
+                                                     " versions; see fl-manager policy)");
 }
 
 // ---------------------------------------------------------------- downloads
@@ -80,8 +79,8 @@ caf::result<Buffer> download(self_ptr self, const fb::Download& d) {
   const int64_t asked = checked_version(d.version(), "download");
   const uint64_t v = asked < 0 ? c.current_version() : static_cast<uint64_t>(asked);
   if (!c.weights_stored(v)) no_such_version(c, v);
-  const uint64_t max = std::min(d.max_bytes() == 0 ? st.options.download_chunk_bytes : d.max_bytes(),
-                                st.options.max_chunk_bytes);
+  const uint64_t max =
+      std::min(d.max_bytes() == 0 ? st.options.download_chunk_bytes : d.max_bytes(), st.options.max_chunk_bytes);
   const uint64_t total = v == c.current_version() ? c.published()->size() : c.versions().at(v).package_bytes;
   if (d.offset() > total)
     throw RequestError(ErrorCode::bad_request, "offset " + std::to_string(d.offset()) + " is past the end of the " +
@@ -93,7 +92,8 @@ caf::result<Buffer> download(self_ptr self, const fb::Download& d) {
                                      [&](std::span<char> out) { image->copy(d.offset(), out); });
   }
   auto rp = self->make_response_promise();
-  self->request(reader(self), st.options.request_timeout, chunk_atom::value, st.model_name, v, total, d.offset(), length)
+  self->request(reader(self), st.options.request_timeout, chunk_atom::value, st.model_name, v, total, d.offset(),
+                length)
       .then([rp](Buffer& chunk) mutable { rp.deliver(std::move(chunk)); }, fail_into(rp, "a reader"));
   return rp;
 }
@@ -126,7 +126,8 @@ caf::result<Buffer> status(self_ptr self, const fb::Status& s) {
       .then(
           [rp, shared](std::vector<Buffer>& records) mutable {
             try {
-              for (const auto& r : records) shared->contributions.push_back(wire::contribution(stored::read_contribution_summary(r)));
+              for (const auto& r : records)
+                shared->contributions.push_back(wire::contribution(stored::read_contribution_summary(r)));
               rp.deliver(responses::make(std::move(*shared)));
             } catch (const RequestError& e) {
               rp.deliver(error_response(e));
@@ -278,7 +279,8 @@ void accept(self_ptr self, uint64_t id, caf::response_promise rp) {
             core(self).commit_failed(id);
             tell_merger(self, abort_atom::value, id);
             auto err = from_caf_error(e, "the journal");
-            rp.deliver(responses::error(ErrorCode::internal, std::string("the contribution was not stored: ") + err.what()));
+            rp.deliver(
+                responses::error(ErrorCode::internal, std::string("the contribution was not stored: ") + err.what()));
           });
 }
 
@@ -350,8 +352,8 @@ caf::result<Buffer> merge(self_ptr self, const fb::Merge& m) {
 void schedule_tick(self_ptr self) {
   const auto& p = core(self).policy();
   if (p.interval_seconds <= 0 || p.merge == MergeMode::async) return;
-  self->delayed_send(self, std::chrono::milliseconds(static_cast<int64_t>(p.interval_seconds * 1000)),
-                     tick_atom::value, self->state.tick_generation);
+  self->delayed_send(self, std::chrono::milliseconds(static_cast<int64_t>(p.interval_seconds * 1000)), tick_atom::value,
+                     self->state.tick_generation);
 }
 
 void schedule_sweep(self_ptr self) {
@@ -455,8 +457,8 @@ void become_unavailable(self_ptr self, std::string problem) {
   auto& st = self->state;
   st.problem = std::move(problem);
   log(st, "unavailable: " + st.problem);
-  const Buffer err = responses::error(ErrorCode::model_unavailable,
-                                      "model '" + st.model_name + "' is unavailable: " + st.problem);
+  const Buffer err =
+      responses::error(ErrorCode::model_unavailable, "model '" + st.model_name + "' is unavailable: " + st.problem);
   for (auto& [base, rp] : st.merge_waiters) rp.deliver(err);
   st.merge_waiters.clear();
   self->become(unavailable(self));
@@ -499,8 +501,9 @@ caf::behavior unavailable(self_ptr self) {
       },
       [self](summary_atom) -> Buffer {
         auto& st = self->state;
-        return wire::pack_summary(st.core ? wire::summary(st.core->summary(), fb::Availability::unavailable, st.problem)
-                                          : wire::summary_of_absent(st.model_name, fb::Availability::unavailable, st.problem));
+        return wire::pack_summary(
+            st.core ? wire::summary(st.core->summary(), fb::Availability::unavailable, st.problem)
+                    : wire::summary_of_absent(st.model_name, fb::Availability::unavailable, st.problem));
       },
       [](tick_atom, uint64_t) {},
       [](sweep_atom) {},

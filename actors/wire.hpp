@@ -14,8 +14,7 @@ namespace fedhub::wire {
 fb::ModelSummaryT summary(const ModelSummaryInfo& s, fb::Availability availability = fb::Availability::ready,
                           const std::string& problem = {});
 // A summary of a model that is not ready (loading, or unavailable and why).
-fb::ModelSummaryT summary_of_absent(const std::string& name, fb::Availability availability,
-                                    const std::string& problem);
+fb::ModelSummaryT summary_of_absent(const std::string& name, fb::Availability availability, const std::string& problem);
 // A ModelSummary as a root buffer without identifier (between the hub's
 // actors), and back.
 Buffer pack_summary(const fb::ModelSummaryT& summary);

@@ -9,8 +9,8 @@
 #include <iostream>
 
 #include "actors/hub_actor.hpp"
-#include "client/system_config.hpp"
 #include "apps/cli.hpp"
+#include "client/system_config.hpp"
 #include "config/hub_config.hpp"
 #include "hub/key_registry.hpp"
 #include "messages/files.hpp"

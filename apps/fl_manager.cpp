@@ -8,9 +8,9 @@
 #include <caf/io/all.hpp>
 #include <iostream>
 
-#include "client/system_config.hpp"
 #include "apps/cli.hpp"
 #include "apps/manager/session.hpp"
+#include "client/system_config.hpp"
 
 using namespace fedhub;
 using namespace fedhub::manager;

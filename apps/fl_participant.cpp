@@ -11,15 +11,15 @@
 #include <random>
 #include <set>
 
-#include "client/hub_client.hpp"
-#include "client/system_config.hpp"
 #include "apps/cli.hpp"
 #include "apps/local_model.hpp"
 #include "apps/reconnect.hpp"
+#include "client/hub_client.hpp"
+#include "client/requests.hpp"
+#include "client/system_config.hpp"
 #include "messages/contribution.hpp"
 #include "messages/events.hpp"
 #include "messages/files.hpp"
-#include "client/requests.hpp"
 
 using namespace fedhub;
 namespace po = boost::program_options;

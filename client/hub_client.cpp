@@ -96,8 +96,7 @@ Buffer HubClient::download_package(const std::string& model, int64_t version, ui
                                    const Progress& progress, uint32_t window) {
   const uint64_t step_asked = chunk_bytes == 0 ? kDownloadChunkBytes : chunk_bytes;
   Buffer holder;
-  const auto* first =
-      call_as<fb::DownloadChunk>(requests::download(key_, model, version, 0, step_asked), holder);
+  const auto* first = call_as<fb::DownloadChunk>(requests::download(key_, model, version, 0, step_asked), holder);
   const uint64_t total = first->total_size();
   const auto v = static_cast<int64_t>(first->version());  // later chunks of this very version
   if (first->offset() != 0 || first->data()->size() > total)
@@ -172,7 +171,8 @@ fb::UploadReceiptT HubClient::upload(std::span<const char> contribution, UploadT
   while (stored < data.size()) {
     while (sent < data.size() && in_flight.size() < window) {
       const uint64_t n = std::min(part, data.size() - sent);
-      in_flight.emplace_back(sent + n, send_request(requests::upload_part(key_, model, id, sent, data.subspan(sent, n))));
+      in_flight.emplace_back(sent + n,
+                             send_request(requests::upload_part(key_, model, id, sent, data.subspan(sent, n))));
       sent += n;
     }
     auto [end, pending] = std::move(in_flight.front());

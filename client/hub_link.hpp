@@ -34,7 +34,7 @@ struct hub_link_state {
   static inline const char* name = "hub_link";
 };
 
-caf::behavior hub_link(caf::stateful_actor<hub_link_state>* self, caf::actor hub, caf::actor owner,
-                       std::string address, std::chrono::milliseconds timeout);
+caf::behavior hub_link(caf::stateful_actor<hub_link_state>* self, caf::actor hub, caf::actor owner, std::string address,
+                       std::chrono::milliseconds timeout);
 
 }  // namespace fedhub

@@ -63,10 +63,11 @@ HubConfig load_hub_config(const std::string& path) {
     } else if (k == "readers") {
       c.readers = static_cast<int>(in_range(1, 16, "1 to 16"));
     } else {
-      throw std::runtime_error("config file '" + path + "': unknown setting '" + k +
-                               "' (known: bind, port, data_dir, threads, download_chunk_bytes, request_timeout_ms, merge_timeout_ms, "
-                               "upload_part_bytes, upload_window, upload_idle_seconds, max_uploads_per_model, "
-                               "fold_threshold_bytes, max_samples, readers)");
+      throw std::runtime_error(
+          "config file '" + path + "': unknown setting '" + k +
+          "' (known: bind, port, data_dir, threads, download_chunk_bytes, request_timeout_ms, merge_timeout_ms, "
+          "upload_part_bytes, upload_window, upload_idle_seconds, max_uploads_per_model, "
+          "fold_threshold_bytes, max_samples, readers)");
     }
   }
   return c;

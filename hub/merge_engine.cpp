@@ -1,11 +1,11 @@
 #include "hub/merge_engine.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <set>
-
-#include <omp.h>
 
 #include "federation/aggregate.hpp"
 #include "federation/validation.hpp"
@@ -81,8 +81,8 @@ MergeEngine::~MergeEngine() = default;
 MergeEngine::Held& MergeEngine::held(uint64_t id) {
   auto it = held_.find(id);
   if (it == held_.end())
-    throw RequestError(ErrorCode::unknown_upload, "the merger of '" + def_.name + "' holds no upload " +
-                                                      std::to_string(id));
+    throw RequestError(ErrorCode::unknown_upload,
+                       "the merger of '" + def_.name + "' holds no upload " + std::to_string(id));
   return *it->second;
 }
 
@@ -212,8 +212,9 @@ MergeEngine::Finalized MergeEngine::finalize(uint64_t id) {
     if (h.received != h.data_bytes)
       throw RequestError(ErrorCode::incomplete_upload, "upload " + std::to_string(id) + " is incomplete");
     if (h.hasher.digest() != h.data_hash)
-      throw RequestError(ErrorCode::bad_checksum, "the uploaded weights' hash differs from the one their header "
-                                                  "announced: upload the result again");
+      throw RequestError(ErrorCode::bad_checksum,
+                         "the uploaded weights' hash differs from the one their header "
+                         "announced: upload the result again");
     out.norm = std::sqrt(h.delta_squared);
     if (h.mode == UploadMode::assemble && policy_.norm_bound > 0) {
       federation::UpdateLimits limits;
@@ -266,40 +267,44 @@ void MergeEngine::enter_front(Held& h, const ContributionNote& note) {
 void MergeEngine::fold_from_store(const ContributionNote& note, double coef, bool unfold) {
   const auto base = base_weights(note.base_version);
   std::vector<float> delta;
-  const uint64_t total = store_.for_each_chunk(def_.name, note.upload_id, [&](uint64_t offset, std::span<const char> bytes) {
-    const size_t n = bytes.size() / sizeof(float);
-    const size_t first = offset / sizeof(float);
-    if (first + n > base.size())
-      throw RequestError(ErrorCode::internal, "a stored chunk of '" + note.participant + "' lies outside the model");
-    delta.resize(n);
-    std::vector<float> values(n);
-    std::memcpy(values.data(), bytes.data(), n * sizeof(float));
-    federation::check_part(values, base.subspan(first, n), 0, delta);
-    if (unfold)
-      aggregator_->unfold_part(static_cast<int64_t>(first), delta, coef);
-    else
-      aggregator_->fold_part(static_cast<int64_t>(first), delta, coef);
-  });
+  const uint64_t total =
+      store_.for_each_chunk(def_.name, note.upload_id, [&](uint64_t offset, std::span<const char> bytes) {
+        const size_t n = bytes.size() / sizeof(float);
+        const size_t first = offset / sizeof(float);
+        if (first + n > base.size())
+          throw RequestError(ErrorCode::internal,
+                             "a stored chunk of '" + note.participant + "' lies outside the model");
+        delta.resize(n);
+        std::vector<float> values(n);
+        std::memcpy(values.data(), bytes.data(), n * sizeof(float));
+        federation::check_part(values, base.subspan(first, n), 0, delta);
+        if (unfold)
+          aggregator_->unfold_part(static_cast<int64_t>(first), delta, coef);
+        else
+          aggregator_->fold_part(static_cast<int64_t>(first), delta, coef);
+      });
   (void)total;
 }
 
 AlignedFloats MergeEngine::load_delta(const ContributionNote& note) {
   const auto base = base_weights(note.base_version);
   AlignedFloats delta(def_.parameters);
-  const uint64_t total = store_.for_each_chunk(def_.name, note.upload_id, [&](uint64_t offset, std::span<const char> bytes) {
-    const size_t n = bytes.size() / sizeof(float);
-    const size_t first = offset / sizeof(float);
-    if (offset % sizeof(float) != 0 || first + n > base.size())
-      throw RequestError(ErrorCode::internal, "a stored chunk of '" + note.participant + "' lies outside the model");
-    std::vector<float> values(n);
-    std::memcpy(values.data(), bytes.data(), n * sizeof(float));
-    federation::check_part(values, base.subspan(first, n), 0, delta.span().subspan(first, n));
-  });
+  const uint64_t total =
+      store_.for_each_chunk(def_.name, note.upload_id, [&](uint64_t offset, std::span<const char> bytes) {
+        const size_t n = bytes.size() / sizeof(float);
+        const size_t first = offset / sizeof(float);
+        if (offset % sizeof(float) != 0 || first + n > base.size())
+          throw RequestError(ErrorCode::internal,
+                             "a stored chunk of '" + note.participant + "' lies outside the model");
+        std::vector<float> values(n);
+        std::memcpy(values.data(), bytes.data(), n * sizeof(float));
+        federation::check_part(values, base.subspan(first, n), 0, delta.span().subspan(first, n));
+      });
   if (total != def_.data_bytes())
     throw RequestError(ErrorCode::internal, "the stored contribution of '" + note.participant + "' to version " +
                                                 std::to_string(note.base_version) + " of '" + def_.name + "' has " +
-                                                std::to_string(total) + " of its " +
-                                                std::to_string(def_.data_bytes()) + " bytes");
+                                                std::to_string(total) + " of its " + std::to_string(def_.data_bytes()) +
+                                                " bytes");
   return delta;
 }
 
@@ -401,7 +406,8 @@ MergeOutcome MergeEngine::merge(const MergeOrder& order) {
     throw RequestError(ErrorCode::internal, "the merger of '" + def_.name + "' is at version " + std::to_string(base) +
                                                 ", asked to merge onto " + std::to_string(order.base_version));
   if (order.members.empty()) throw RequestError(ErrorCode::internal, "a merge without contributions");
-  if (aggregation_changes(policy_, order.policy) || policy_.to_json() != order.policy.to_json()) set_policy(order.policy);
+  if (aggregation_changes(policy_, order.policy) || policy_.to_json() != order.policy.to_json())
+    set_policy(order.policy);
   std::set<uint64_t> members;
   for (const auto& m : order.members) members.insert(m.upload_id);
   MergeThreads threads;
@@ -534,8 +540,10 @@ MergeOutcome MergeEngine::merge(const MergeOrder& order) {
         drop_held(id, true);
         continue;
       }
-      if (h.note) h.factor = h.note->factor;
-      else h.factor = factor;
+      if (h.note)
+        h.factor = h.note->factor;
+      else
+        h.factor = factor;
       h.in_front = false;
       if (h.mode == UploadMode::fold && h.received > 0) {
         ContributionNote n = h.note.value_or(ContributionNote{});
@@ -579,7 +587,8 @@ Buffer server_state_record(const federation::AggregatorConfig& config, const fed
 federation::ServerState read_server_state(std::span<const char> record, const federation::AggregatorConfig& config) {
   if (record.size() < 4) throw RequestError(ErrorCode::internal, "the stored server state is damaged (too short)");
   uint32_t n = 0;
-  for (int i = 0; i < 4; ++i) n |= static_cast<uint32_t>(static_cast<unsigned char>(record[static_cast<size_t>(i)])) << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    n |= static_cast<uint32_t>(static_cast<unsigned char>(record[static_cast<size_t>(i)])) << (8 * i);
   if (n > record.size() - 4) throw RequestError(ErrorCode::internal, "the stored server state is damaged (length)");
   const std::string json(record.data() + 4, n);
   if (json != config.to_json()) return {};  // another aggregator's state

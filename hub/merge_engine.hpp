@@ -112,7 +112,7 @@ class MergeEngine {
   federation::ServerState state_;
   std::unique_ptr<federation::Aggregator> aggregator_;
   std::map<uint64_t, std::unique_ptr<Held>> held_;  // by upload id
-  std::vector<float> scratch_;                       // one part's delta
+  std::vector<float> scratch_;                      // one part's delta
   int64_t peak_held_bytes_ = 0;
 };
 

@@ -14,12 +14,12 @@ UploadMode upload_mode(const MergePolicy& p, uint64_t data_bytes, uint64_t fold_
 }
 
 bool aggregation_changes(const MergePolicy& a, const MergePolicy& b) {
-  return a.aggregator.to_json() != b.aggregator.to_json() || (a.merge == MergeMode::async) != (b.merge == MergeMode::async) ||
-         a.norm_bound != b.norm_bound || a.clip_to_norm != b.clip_to_norm;
+  return a.aggregator.to_json() != b.aggregator.to_json() ||
+         (a.merge == MergeMode::async) != (b.merge == MergeMode::async) || a.norm_bound != b.norm_bound ||
+         a.clip_to_norm != b.clip_to_norm;
 }
 
-ModelCore::ModelCore(ModelDefinition definition, MergePolicy policy, Recovered r, SharedImage published,
-                     Limits limits)
+ModelCore::ModelCore(ModelDefinition definition, MergePolicy policy, Recovered r, SharedImage published, Limits limits)
     : def_(std::move(definition)),
       policy_(std::move(policy)),
       limits_(limits),
@@ -73,11 +73,10 @@ void ModelCore::clear_failed() {
 UploadSession& ModelCore::own(uint64_t id, const std::string& participant) {
   auto it = sessions_.find(id);
   if (it == sessions_.end() || it->second.note.participant != participant)
-    throw RequestError(ErrorCode::unknown_upload, "model '" + def_.name + "' has no upload " + std::to_string(id) +
-                                                      " of '" + participant +
-                                                      "' (it was committed, aborted, or abandoned after " +
-                                                      std::to_string(limits_.session_idle_ms / 1000) +
-                                                      " s idle): upload the result again");
+    throw RequestError(ErrorCode::unknown_upload,
+                       "model '" + def_.name + "' has no upload " + std::to_string(id) + " of '" + participant +
+                           "' (it was committed, aborted, or abandoned after " +
+                           std::to_string(limits_.session_idle_ms / 1000) + " s idle): upload the result again");
   return it->second;
 }
 
@@ -86,8 +85,7 @@ const UploadSession& ModelCore::session(uint64_t id, const std::string& particip
 }
 
 const UploadSession& ModelCore::begin_upload(const UploadRequest& rq, const std::string& participant,
-                                             uint64_t upload_id, uint64_t now_ms,
-                                             std::optional<uint64_t>* replaced) {
+                                             uint64_t upload_id, uint64_t now_ms, std::optional<uint64_t>* replaced) {
   const auto& name = def_.name;
   if (rq.model != name)
     throw RequestError(ErrorCode::bad_contribution,
@@ -99,12 +97,12 @@ const UploadSession& ModelCore::begin_upload(const UploadRequest& rq, const std:
   if (factor_for(base) <= 0) {
     const uint64_t round = open_round().base;
     const uint64_t oldest = std::max(policy_.oldest_accepted_base(round), oldest_stored_);
-    std::string why = oldest >= current_ && round == current_
-                          ? "the current version " + std::to_string(current_)
-                          : "the oldest version the model accepts now (" + std::to_string(std::min(oldest, round)) + ")";
+    std::string why = oldest >= current_ && round == current_ ? "the current version " + std::to_string(current_)
+                                                              : "the oldest version the model accepts now (" +
+                                                                    std::to_string(std::min(oldest, round)) + ")";
     if (round > current_) why += "; a merge onto version " + std::to_string(current_) + " is under way";
-    throw RequestError(ErrorCode::stale, "base version " + std::to_string(base) + " of '" + name +
-                                             "' is older than " + why + ": download the current version and train again");
+    throw RequestError(ErrorCode::stale, "base version " + std::to_string(base) + " of '" + name + "' is older than " +
+                                             why + ": download the current version and train again");
   }
   if (auto it = notes_.find(base); it != notes_.end())
     for (const auto& n : it->second)
@@ -134,7 +132,7 @@ const UploadSession& ModelCore::begin_upload(const UploadRequest& rq, const std:
                                                  std::to_string(def_.data_bytes()) + " bytes)");
   if (!old && sessions_.size() >= limits_.max_sessions)
     throw RequestError(ErrorCode::busy, "model '" + name + "' has " + std::to_string(sessions_.size()) +
-                                                   " uploads in progress, the most it takes: try again when one ends");
+                                            " uploads in progress, the most it takes: try again when one ends");
   if (sessions_.count(upload_id)) throw RequestError(ErrorCode::internal, "upload id collision; try again");
   if (old) {
     sessions_.erase(*old);
@@ -302,10 +300,10 @@ void ModelCore::request_merge(uint64_t base) {
     throw RequestError(ErrorCode::merge_in_progress,
                        "a merge of version " + std::to_string(base) + " of '" + name + "' is under way");
   if (front.members.size() < needed())
-    throw RequestError(ErrorCode::not_enough_contributions,
-                       "version " + std::to_string(base) + " of '" + name + "' has " +
-                           std::to_string(front.members.size()) + " contribution(s) waiting; merging needs at least " +
-                           std::to_string(needed()));
+    throw RequestError(ErrorCode::not_enough_contributions, "version " + std::to_string(base) + " of '" + name +
+                                                                "' has " + std::to_string(front.members.size()) +
+                                                                " contribution(s) waiting; merging needs at least " +
+                                                                std::to_string(needed()));
   if (!front.closed) close_back();
   front.failed = false;
 }

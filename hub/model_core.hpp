@@ -170,15 +170,14 @@ class ModelCore {
   // The durable state a model resumes from (read by the loader).
   struct Recovered {
     uint64_t current_version = 0;
-    std::vector<VersionNote> versions;  // oldest first
-    uint64_t oldest_stored = 0;         // versions >= this have weights
+    std::vector<VersionNote> versions;      // oldest first
+    uint64_t oldest_stored = 0;             // versions >= this have weights
     std::vector<ContributionNote> notes;    // filter state of bases >= oldest_stored
     std::vector<ContributionNote> pending;  // accepted, not merged, by seq
     uint64_t next_seq = 0;
   };
 
-  ModelCore(ModelDefinition definition, MergePolicy policy, Recovered recovered, SharedImage published,
-            Limits limits);
+  ModelCore(ModelDefinition definition, MergePolicy policy, Recovered recovered, SharedImage published, Limits limits);
 
   const ModelDefinition& definition() const { return def_; }
   const std::string& name() const { return def_.name; }

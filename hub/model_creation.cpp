@@ -56,10 +56,9 @@ LoadedModelState create_model(Store& store, const fb::CreateModel& request) {
     if (bound > 0)
       for (size_t i = 0; i < image->weights.size(); ++i)
         if (std::abs(image->weights.data()[i]) > bound)
-          throw RequestError(ErrorCode::magnitude_exceeded, "initial weight " + std::to_string(i) + " is " +
-                                                                std::to_string(image->weights.data()[i]) +
-                                                                ", beyond the policy's max_abs_value " +
-                                                                std::to_string(bound));
+          throw RequestError(ErrorCode::magnitude_exceeded,
+                             "initial weight " + std::to_string(i) + " is " + std::to_string(image->weights.data()[i]) +
+                                 ", beyond the policy's max_abs_value " + std::to_string(bound));
   } else {
     const Weights w = training::initialize_weights(parsed.architecture, request.init_seed());
     image->weights = AlignedFloats(def.parameters);

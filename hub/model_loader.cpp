@@ -31,7 +31,8 @@ SharedImage read_image(const Store& store, const ModelDefinition& def, uint64_t 
   store.read_version(def.name, version, 0, image->prefix);
   const auto header = read_package_header(image->prefix);
   image->weights = AlignedFloats(def.parameters);
-  if (header.total_size != image->prefix.size() + image->weights.bytes() || header.root->version()->version() != version)
+  if (header.total_size != image->prefix.size() + image->weights.bytes() ||
+      header.root->version()->version() != version)
     damaged(def.name, "version " + std::to_string(version) + " does not fit the model's layout");
   store.read_version(def.name, version, image->prefix.size(), image->weights.as_writable_bytes());
   image->data_hash = header.root->data_hash();
@@ -82,9 +83,9 @@ static LoadedModelState read_model_state(Store& store, const std::string& name) 
   for (uint64_t v : stored_versions)
     if (v > *latest) cleanup.erase_version_pieces(name, v);
   if (!cleanup.empty()) store.commit(cleanup, true);
-  stored_versions.erase(std::remove_if(stored_versions.begin(), stored_versions.end(),
-                                       [&](uint64_t v) { return v > *latest; }),
-                        stored_versions.end());
+  stored_versions.erase(
+      std::remove_if(stored_versions.begin(), stored_versions.end(), [&](uint64_t v) { return v > *latest; }),
+      stored_versions.end());
   r.oldest_stored = stored_versions.empty() ? *latest : stored_versions.front();
 
   s.image = read_image(store, def, *latest);
@@ -95,7 +96,8 @@ static LoadedModelState read_model_state(Store& store, const std::string& name) 
   for (const auto& [seq, summary] : store.pending(name)) {
     auto note = stored::read_contribution_summary(summary);
     note.seq = seq;
-    if (note.base_version > *latest) damaged(name, "a pending contribution has base " + std::to_string(note.base_version));
+    if (note.base_version > *latest)
+      damaged(name, "a pending contribution has base " + std::to_string(note.base_version));
     r.pending.push_back(std::move(note));
   }
   r.next_seq = store.next_pending_seq(name);

@@ -8,8 +8,8 @@
 #include "apps/local_model.hpp"
 #include "apps/manager/session.hpp"
 #include "apps/reconnect.hpp"
-#include "messages/events.hpp"
 #include "client/requests.hpp"
+#include "messages/events.hpp"
 
 namespace fedhub::manager {
 
@@ -197,14 +197,13 @@ int cmd_policy(Session& s, const Args& args) {
       "beta1", po::value<double>(), "FedOpt beta1")("beta2", po::value<double>(), "FedOpt beta2")(
       "tau", po::value<double>(), "FedOpt tau")("weighting", po::value<std::string>(), "samples | uniform")(
       "trim-beta", po::value<double>(), "trimmed mean: fraction cut at each end")(
-      "krum-f", po::value<int64_t>(), "Krum: Byzantine contributions tolerated")("multi-krum", po::value<int64_t>(),
-                                                                                 "Krum: best-scored deltas averaged")(
-      "norm-bound", po::value<double>(), "L2 bound of an update (0: none)")("on-norm-exceeded",
-                                                                            po::value<std::string>(), "reject | clip")(
-      "interval", po::value<double>(), "also merge every T seconds (0: off)")(
+      "krum-f", po::value<int64_t>(), "Krum: Byzantine contributions tolerated")(
+      "multi-krum", po::value<int64_t>(), "Krum: best-scored deltas averaged")("norm-bound", po::value<double>(),
+                                                                               "L2 bound of an update (0: none)")(
+      "on-norm-exceeded", po::value<std::string>(), "reject | clip")("interval", po::value<double>(),
+                                                                     "also merge every T seconds (0: off)")(
       "max-abs-value", po::value<double>(), "refuse uploads holding a value beyond +-V (0: no bound)")(
-      "retain-versions", po::value<int64_t>(),
-                                                                              "versions whose weights are kept")(
+      "retain-versions", po::value<int64_t>(), "versions whose weights are kept")(
       "dp", po::value<std::string>(), "central differential privacy: on | off")(
       "dp-clip", po::value<double>(), "DP clip norm C")("dp-noise", po::value<double>(), "DP noise multiplier z")(
       "dp-adaptive", po::value<std::string>(), "adaptive clipping: on | off");

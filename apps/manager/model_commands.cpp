@@ -5,8 +5,8 @@
 #include "apps/cli.hpp"
 #include "apps/local_model.hpp"
 #include "apps/manager/session.hpp"
-#include "messages/files.hpp"
 #include "client/requests.hpp"
+#include "messages/files.hpp"
 #include "model/labels.hpp"
 
 namespace fedhub::manager {
@@ -159,8 +159,8 @@ int cmd_download(Session& s, const Args& args) {
 int cmd_evaluate(Session& s, const Args& args) {
   po::options_description o("evaluate");
   o.add_options()("name", po::value<std::string>())("version", po::value<int64_t>()->default_value(-1))(
-      "data", po::value<std::vector<std::string>>()->composing())(
-      "data-labels", po::value<std::string>()->default_value(""));
+      "data", po::value<std::vector<std::string>>()->composing())("data-labels",
+                                                                  po::value<std::string>()->default_value(""));
   po::positional_options_description pos;
   pos.add("name", 1);
   auto vm = parse(args, o, &pos);

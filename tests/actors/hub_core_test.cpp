@@ -207,8 +207,8 @@ BOOST_AUTO_TEST_CASE(numbers_that_could_break_a_model_are_refused_before_acknowl
   auto nan = std::vector<float>(8, 1.0f);
   nan[7] = std::nanf("");
   BOOST_TEST((refusal([&] { a->upload(contribution_with("num", 0, nan, 1)); }) == ErrorCode::non_finite));
-  BOOST_TEST((refusal([&] { a->upload(tiny_contribution("num", 0, 1.0f, UINT64_MAX)); }) ==
-              ErrorCode::bad_contribution));
+  BOOST_TEST(
+      (refusal([&] { a->upload(tiny_contribution("num", 0, 1.0f, UINT64_MAX)); }) == ErrorCode::bad_contribution));
   // Nothing of these was accepted: the participant may still contribute.
   a->upload(tiny_contribution("num", 0, 1.0f, 1));
   BOOST_TEST(status(hub.manager(), "num").contributions.size() == 1u);
@@ -342,7 +342,7 @@ BOOST_AUTO_TEST_CASE(folded_uploads_spanning_a_merge_land_in_the_next_round) {
   auto b = hub.client(hub.add_participant("b"));
   UploadTicket ticket;
   const Buffer from_a = tiny_contribution("fold", 0, 4.0f, 1);
-  send_partially(*a, from_a, 2, &ticket);    // half of a's data is folded into round 0
+  send_partially(*a, from_a, 2, &ticket);  // half of a's data is folded into round 0
   b->upload(tiny_contribution("fold", 0, 2.0f, 1));
   auto r0 = merge(hub.manager(), "fold", 0);  // a's parts leave round 0
   BOOST_TEST(r0.contributors == std::vector<std::string>{"b"});

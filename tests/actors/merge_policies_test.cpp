@@ -8,8 +8,8 @@
 #include <set>
 #include <thread>
 
-#include "messages/events.hpp"
 #include "client/requests.hpp"
+#include "messages/events.hpp"
 #include "test_hub.hpp"
 
 using namespace fedhub;

@@ -1,19 +1,19 @@
 #include "test_hub.hpp"
 
+#include <boost/test/unit_test.hpp>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 #include <filesystem>
-#include <boost/test/unit_test.hpp>
 #include <random>
 #include <stdexcept>
 
 #include "actors/hub_actor.hpp"
-#include "model/flat.hpp"
+#include "client/requests.hpp"
 #include "hub/key_registry.hpp"
 #include "messages/contribution.hpp"
 #include "messages/events.hpp"
 #include "messages/model_package.hpp"
-#include "client/requests.hpp"
+#include "model/flat.hpp"
 
 namespace fedhub::testing {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "client/hub_client.hpp"
 #include "actors/hub_options.hpp"
+#include "client/hub_client.hpp"
 #include "client/system_config.hpp"
 #include "model/tensor.hpp"
 
@@ -22,7 +22,7 @@ class TestHub {
 
   // Opens the store, spawns and publishes the hub actor.
   void start(HubOptions options = {});
-  void stop();   // a clean shutdown; start() again resumes from the store
+  void stop();  // a clean shutdown; start() again resumes from the store
 
   std::unique_ptr<HubClient> client(const std::string& key);
   caf::actor_system& system() { return *system_; }

@@ -2,9 +2,6 @@
 // reopened, the tiny model's weights, error checks.
 #pragma once
 
-#include "support/temp_dir.hpp"
-#include "support/tiny_model.hpp"
-
 #include <stdlib.h>
 
 #include <boost/test/unit_test.hpp>
@@ -18,6 +15,8 @@
 #include "messages/contribution.hpp"
 #include "messages/errors.hpp"
 #include "persistence/store.hpp"
+#include "support/temp_dir.hpp"
+#include "support/tiny_model.hpp"
 
 namespace fedhub::fb {
 inline std::ostream& operator<<(std::ostream& o, ErrorCode c) { return o << EnumNameErrorCode(c); }
@@ -25,7 +24,6 @@ inline std::ostream& operator<<(std::ostream& o, Role r) { return o << "Role::" 
 }  // namespace fedhub::fb
 
 namespace fedhub::test {
-
 
 // The initial weights used below: kernel {-1, -0.5, 0, 0.5, 1, 1.5}, bias {0.25, -0.5, 1.5}.
 inline std::vector<float> tiny_initial_flat() { return {-1.0f, -0.5f, 0.0f, 0.5f, 1.0f, 1.5f, 0.25f, -0.5f, 1.5f}; }

@@ -98,8 +98,8 @@ BOOST_AUTO_TEST_CASE(the_papers_rules_at_upload) {
   BOOST_TEST((refusal([&] { core.begin_upload(wrong, "a", 1, 0, nullptr); }) == ErrorCode::bad_contribution));
   BOOST_TEST((refusal([&] { core.begin_upload(request(0, 0), "a", 1, 0, nullptr); }) == ErrorCode::bad_contribution));
   // 2^64 - 1 samples is refused, not summed.
-  BOOST_TEST((refusal([&] { core.begin_upload(request(0, UINT64_MAX), "a", 1, 0, nullptr); }) ==
-              ErrorCode::bad_contribution));
+  BOOST_TEST(
+      (refusal([&] { core.begin_upload(request(0, UINT64_MAX), "a", 1, 0, nullptr); }) == ErrorCode::bad_contribution));
   auto short_data = request(0);
   short_data.data_bytes = 4;
   BOOST_TEST((refusal([&] { core.begin_upload(short_data, "a", 1, 0, nullptr); }) == ErrorCode::bad_shape));

@@ -290,8 +290,8 @@ BOOST_AUTO_TEST_CASE(sigterm_after_a_policy_change_ends_the_hub) {
   for (int i = 0; i < 5; ++i) {
     hub.start();
     if (i == 0) create_model(hub, "pol", dir);
-    expect_ok(manager(hub, {"policy", "pol", "--merge", i % 2 ? "buffered" : "manual", "--k", "3", "--interval",
-                            "0.5", "--aggregator", i % 2 ? "fedadam" : "fedavg"}));
+    expect_ok(manager(hub, {"policy", "pol", "--merge", i % 2 ? "buffered" : "manual", "--k", "3", "--interval", "0.5",
+                            "--aggregator", i % 2 ? "fedadam" : "fedavg"}));
     hub.process->signal(SIGTERM);
     BOOST_TEST(hub.process->wait_at_most(std::chrono::seconds(20)) == 0);
   }
@@ -309,8 +309,8 @@ BOOST_AUTO_TEST_CASE(an_upload_cut_in_the_middle_leaves_nothing_half_stored) {
   write_text(dir / "big.arch.json", R"({"input":[19999999],"layers":[{"type":"dense","units":2}]})");
   write_text(dir / "two.labels", "a\nb\n");
   write_text(dir / "recipe.json", "{}");
-  expect_ok(manager(hub, {"create", "big", "--arch", dir / "big.arch.json", "--labels", dir / "two.labels",
-                          "--recipe", dir / "recipe.json"}));
+  expect_ok(manager(hub, {"create", "big", "--arch", dir / "big.arch.json", "--labels", dir / "two.labels", "--recipe",
+                          dir / "recipe.json"}));
   {
     fedhub::Weights w = {{"dense/kernel", {19999999, 2}, std::vector<float>(39999998, 0.5f)},
                          {"dense/bias", {2}, {0.5f, 0.5f}}};
@@ -351,9 +351,9 @@ BOOST_AUTO_TEST_CASE(integer_options_are_range_checked) {
   Hub hub(dir);
   hub.start();
   write_text(dir / "recipe.json", "{}");
-  auto r = manager(hub, {"create", "m", "--arch", kSrc + "/config/fmnist-mlp.arch.json", "--labels",
-                         kSrc + "/config/fashion-mnist-labels.txt", "--recipe", dir / "recipe.json",
-                         "--min-contributions", "-3"});
+  auto r = manager(
+      hub, {"create", "m", "--arch", kSrc + "/config/fmnist-mlp.arch.json", "--labels",
+            kSrc + "/config/fashion-mnist-labels.txt", "--recipe", dir / "recipe.json", "--min-contributions", "-3"});
   BOOST_TEST(r.exit_code == 2);
   BOOST_TEST(r.err.find("--min-contributions must be a whole number from 1 to 1000000, not -3") != std::string::npos,
              r.err);

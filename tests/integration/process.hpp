@@ -2,13 +2,13 @@
 // start one (a hub) and read its output line by line as it comes.
 #pragma once
 
-#include "support/temp_dir.hpp"
-
 #include <sys/types.h>
 
 #include <chrono>
 #include <string>
 #include <vector>
+
+#include "support/temp_dir.hpp"
 
 namespace fedhub::testing {
 
@@ -54,6 +54,5 @@ class Child {
   bool reaped_ = false;
   int status_ = 0;
 };
-
 
 }  // namespace fedhub::testing

@@ -5,13 +5,13 @@
 #include <cstring>
 #include <limits>
 
+#include "client/requests.hpp"
 #include "messages/checksum.hpp"
 #include "messages/contribution.hpp"
 #include "messages/events.hpp"
 #include "messages/framed.hpp"
 #include "messages/model_package.hpp"
 #include "messages/records.hpp"
-#include "client/requests.hpp"
 #include "messages/requests.hpp"
 #include "messages/responses.hpp"
 #include "messages/tensors.hpp"
