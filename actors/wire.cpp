@@ -1,5 +1,6 @@
 #include "actors/wire.hpp"
 
+#include "hub/store_records.hpp"
 #include "messages/errors.hpp"
 #include "messages/events.hpp"
 #include "messages/responses.hpp"
@@ -45,35 +46,11 @@ fb::ModelSummaryT unpack_summary(std::span<const char> data) {
 }
 
 std::unique_ptr<fb::ContributionSummaryT> contribution(const ContributionNote& n) {
-  auto s = std::make_unique<fb::ContributionSummaryT>();
-  s->participant = n.participant;
-  s->base_version = n.base_version;
-  s->num_samples = n.num_samples;
-  s->received_at_ms = n.received_at_ms;
-  s->staleness = n.staleness();
-  s->round_base = n.round_base;
-  s->factor = n.factor;
-  s->upload_id = n.upload_id;
-  for (const auto& [name, value] : n.metrics) {
-    auto m = std::make_unique<fb::MetricT>();
-    m->name = name;
-    m->value = value;
-    s->metrics.push_back(std::move(m));
-  }
-  return s;
+  return std::make_unique<fb::ContributionSummaryT>(stored::summary_of(n));
 }
 
 std::unique_ptr<fb::VersionInfoT> version(const VersionNote& n) {
-  auto i = std::make_unique<fb::VersionInfoT>();
-  i->version = n.version;
-  i->created_at_ms = n.created_at_ms;
-  i->base_version = n.base_version;
-  i->contributions = n.contributions;
-  i->total_samples = n.total_samples;
-  i->aggregator = n.aggregator;
-  i->package_bytes = n.package_bytes;
-  i->data_hash = n.data_hash;
-  return i;
+  return std::make_unique<fb::VersionInfoT>(stored::info_of(n));
 }
 
 namespace {

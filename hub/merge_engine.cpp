@@ -103,24 +103,10 @@ std::string where(const std::vector<TensorSpec>& layout, uint64_t flat) {
 std::span<const float> MergeEngine::base_weights(uint64_t version) {
   if (version == current_->version) return current_->weights.span();
   if (auto it = bases_.find(version); it != bases_.end()) return it->second->weights.span();
-  // Read the version from the store: its prefix, then its weights.
-  char first[8];
-  if (!store_.read_version(def_.name, version, 0, first))
+  auto image = stored::read_version_image(store_, def_, version);
+  if (!image)
     throw RequestError(ErrorCode::unknown_version, "the weights of version " + std::to_string(version) + " of '" +
                                                        def_.name + "' are not stored any more");
-  const auto prefix_size = frame_prefix_size(first);
-  if (!prefix_size) throw RequestError(ErrorCode::internal, "stored version is damaged");
-  auto image = std::make_shared<VersionImage>();
-  image->version = version;
-  image->prefix.resize(*prefix_size);
-  store_.read_version(def_.name, version, 0, image->prefix);
-  const auto header = read_package_header(image->prefix);
-  image->weights = AlignedFloats(def_.parameters);
-  if (header.total_size != image->prefix.size() + image->weights.bytes())
-    throw RequestError(ErrorCode::internal, "stored version " + std::to_string(version) + " of '" + def_.name +
-                                                "' does not fit the model's layout");
-  store_.read_version(def_.name, version, image->prefix.size(), image->weights.as_writable_bytes());
-  image->data_hash = header.root->data_hash();
   auto [it, inserted] = bases_.emplace(version, std::move(image));
   return it->second->weights.span();
 }
@@ -200,7 +186,7 @@ void MergeEngine::part(uint64_t id, uint64_t offset, std::span<const char> bytes
     h.received += bytes.size();
     peak_held_bytes_ = std::max(peak_held_bytes_, aggregator_->held_bytes());
   } catch (...) {
-    drop_held(id, true);
+    drop_held(id);
     throw;
   }
 }
@@ -231,7 +217,7 @@ MergeEngine::Finalized MergeEngine::finalize(uint64_t id) {
       }
     }
   } catch (...) {
-    drop_held(id, true);
+    drop_held(id);
     throw;
   }
   return out;
@@ -308,10 +294,18 @@ AlignedFloats MergeEngine::load_delta(const ContributionNote& note) {
   return delta;
 }
 
-void MergeEngine::drop_held(uint64_t id, bool erase_chunks) {
+void MergeEngine::erase_staged(uint64_t id) {
+  StoreBatch b;
+  b.erase_chunks(def_.name, id);
+  b.erase_upload(def_.name, id);
+  store_.commit(b, false);
+}
+
+void MergeEngine::drop_held(uint64_t id) {
   auto it = held_.find(id);
   if (it == held_.end()) return;
   auto& h = *it->second;
+  bool unfolded = true;
   try {
     if (h.mode == UploadMode::fold && h.folded > 0) {
       ContributionNote n;
@@ -323,26 +317,14 @@ void MergeEngine::drop_held(uint64_t id, bool erase_chunks) {
       if (h.in_front) aggregator_->uncount_folded(h.coef, static_cast<double>(h.num_samples));
     }
   } catch (const std::exception&) {
-    held_.erase(it);
-    if (erase_chunks) {
-      StoreBatch b;
-      b.erase_chunks(def_.name, id);
-      b.erase_upload(def_.name, id);
-      store_.commit(b, false);
-    }
-    rebuild_aggregator();
-    return;
+    unfolded = false;
   }
   held_.erase(it);
-  if (erase_chunks) {
-    StoreBatch b;
-    b.erase_chunks(def_.name, id);
-    b.erase_upload(def_.name, id);
-    store_.commit(b, false);
-  }
+  erase_staged(id);
+  if (!unfolded) rebuild_aggregator();  // start the round again from what is durable
 }
 
-void MergeEngine::abort(uint64_t id) { drop_held(id, true); }
+void MergeEngine::abort(uint64_t id) { drop_held(id); }
 
 void MergeEngine::rebuild_aggregator() {
   if (auto record = store_.server_state(def_.name))
@@ -377,13 +359,8 @@ void MergeEngine::set_policy(const MergePolicy& policy, const std::vector<uint64
   const bool new_aggregator = policy_.aggregator.to_json() != policy.aggregator.to_json();
   policy_ = policy;
   if (rebuild) {
-    for (uint64_t id : ended) {
-      if (!held_.erase(id)) continue;
-      StoreBatch b;
-      b.erase_chunks(def_.name, id);
-      b.erase_upload(def_.name, id);
-      store_.commit(b, false);
-    }
+    for (uint64_t id : ended)
+      if (held_.erase(id)) erase_staged(id);
     if (new_aggregator) state_ = {};
     aggregator_ = make_for(policy_, def_, state_);
     // What was folded is gone with the old aggregator; accepted contributions
@@ -537,7 +514,7 @@ MergeOutcome MergeEngine::merge(const MergeOrder& order) {
       auto r = rebind.find(id);
       const double factor = r == rebind.end() ? 0.0 : r->second;
       if (factor <= 0 && !h.note) {
-        drop_held(id, true);
+        drop_held(id);
         continue;
       }
       if (h.note)

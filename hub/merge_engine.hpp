@@ -102,7 +102,8 @@ class MergeEngine {
   AlignedFloats load_delta(const ContributionNote& note);
   void enter_front(Held& h, const ContributionNote& note);
   void rebuild_aggregator();
-  void drop_held(uint64_t upload_id, bool erase_chunks);
+  void drop_held(uint64_t upload_id);
+  void erase_staged(uint64_t upload_id);
 
   Store& store_;
   ModelDefinition def_;

@@ -6,10 +6,7 @@
 
 #include "hub/merge_engine.hpp"
 #include "hub/store_records.hpp"
-#include "messages/checksum.hpp"
 #include "messages/errors.hpp"
-#include "messages/framed.hpp"
-#include "messages/model_package.hpp"
 
 namespace fedhub {
 
@@ -17,28 +14,6 @@ namespace {
 
 [[noreturn]] void damaged(const std::string& model, const std::string& what) {
   throw RequestError(ErrorCode::internal, "the stored state of model '" + model + "' is damaged: " + what);
-}
-
-SharedImage read_image(const Store& store, const ModelDefinition& def, uint64_t version) {
-  char first[8];
-  if (!store.read_version(def.name, version, 0, first))
-    damaged(def.name, "the weights of its current version " + std::to_string(version) + " are missing");
-  const auto prefix_size = frame_prefix_size(first);
-  if (!prefix_size) damaged(def.name, "version " + std::to_string(version) + " has no header");
-  auto image = std::make_shared<VersionImage>();
-  image->version = version;
-  image->prefix.resize(*prefix_size);
-  store.read_version(def.name, version, 0, image->prefix);
-  const auto header = read_package_header(image->prefix);
-  image->weights = AlignedFloats(def.parameters);
-  if (header.total_size != image->prefix.size() + image->weights.bytes() ||
-      header.root->version()->version() != version)
-    damaged(def.name, "version " + std::to_string(version) + " does not fit the model's layout");
-  store.read_version(def.name, version, image->prefix.size(), image->weights.as_writable_bytes());
-  image->data_hash = header.root->data_hash();
-  if (data_hash(image->weights.as_bytes()) != image->data_hash)
-    damaged(def.name, "the weights of version " + std::to_string(version) + " do not match their hash");
-  return image;
 }
 
 }  // namespace
@@ -88,7 +63,8 @@ static LoadedModelState read_model_state(Store& store, const std::string& name) 
       stored_versions.end());
   r.oldest_stored = stored_versions.empty() ? *latest : stored_versions.front();
 
-  s.image = read_image(store, def, *latest);
+  s.image = stored::read_version_image(store, def, *latest);
+  if (!s.image) damaged(name, "the weights of its current version " + std::to_string(*latest) + " are missing");
   if (auto state = store.server_state(name)) s.server_state = read_server_state(*state, s.policy.aggregator);
 
   for (const auto& [base, summary] : store.summaries_from(name, r.oldest_stored))

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "messages/checksum.hpp"
 #include "messages/errors.hpp"
+#include "messages/framed.hpp"
 #include "messages/model_package.hpp"
 #include "messages/records.hpp"
 
@@ -44,7 +46,7 @@ std::pair<ModelDefinition, MergePolicy> read_model_record(std::span<const char> 
   return {std::move(d), std::move(policy)};
 }
 
-Buffer contribution_summary(const ContributionNote& n) {
+fb::ContributionSummaryT summary_of(const ContributionNote& n) {
   fb::ContributionSummaryT s;
   s.participant = n.participant;
   s.base_version = n.base_version;
@@ -60,8 +62,24 @@ Buffer contribution_summary(const ContributionNote& n) {
     m->value = value;
     s.metrics.push_back(std::move(m));
   }
-  return records::contribution_summary(s);
+  return s;
 }
+
+fb::VersionInfoT info_of(const VersionNote& n, uint32_t piece_bytes) {
+  fb::VersionInfoT i;
+  i.version = n.version;
+  i.created_at_ms = n.created_at_ms;
+  i.base_version = n.base_version;
+  i.contributions = n.contributions;
+  i.total_samples = n.total_samples;
+  i.aggregator = n.aggregator;
+  i.package_bytes = n.package_bytes;
+  i.piece_bytes = piece_bytes;
+  i.data_hash = n.data_hash;
+  return i;
+}
+
+Buffer contribution_summary(const ContributionNote& n) { return records::contribution_summary(summary_of(n)); }
 
 ContributionNote read_contribution_summary(std::span<const char> summary) {
   const auto* s = records::verify_contribution_summary(summary);
@@ -88,17 +106,7 @@ Buffer upload_record(const UploadSession& s) {
 }
 
 Buffer version_info(const VersionNote& n, uint32_t piece_bytes) {
-  fb::VersionInfoT i;
-  i.version = n.version;
-  i.created_at_ms = n.created_at_ms;
-  i.base_version = n.base_version;
-  i.contributions = n.contributions;
-  i.total_samples = n.total_samples;
-  i.aggregator = n.aggregator;
-  i.package_bytes = n.package_bytes;
-  i.piece_bytes = piece_bytes;
-  i.data_hash = n.data_hash;
-  return records::version_info(i);
+  return records::version_info(info_of(n, piece_bytes));
 }
 
 VersionNote read_version_info(std::span<const char> info) {
@@ -131,6 +139,30 @@ bool store_version_pieces(Store& store, const std::string& model, const VersionI
       store.commit(b, false);
   }
   return unlogged;
+}
+
+SharedImage read_version_image(const Store& store, const ModelDefinition& def, uint64_t version) {
+  const std::string which = "version " + std::to_string(version) + " of '" + def.name + "'";
+  auto damaged = [&](const std::string& what) -> RequestError {
+    return RequestError(ErrorCode::internal, "the stored " + which + " is damaged: " + what);
+  };
+  char first[8];
+  if (!store.read_version(def.name, version, 0, first)) return nullptr;
+  const auto prefix_size = frame_prefix_size(first);
+  if (!prefix_size) throw damaged("it has no header");
+  auto image = std::make_shared<VersionImage>();
+  image->version = version;
+  image->prefix.resize(*prefix_size);
+  store.read_version(def.name, version, 0, image->prefix);
+  const auto header = read_package_header(image->prefix);
+  image->weights = AlignedFloats(def.parameters);
+  if (header.total_size != image->prefix.size() + image->weights.bytes() ||
+      header.root->version()->version() != version)
+    throw damaged("it does not fit the model's layout");
+  store.read_version(def.name, version, image->prefix.size(), image->weights.as_writable_bytes());
+  image->data_hash = header.root->data_hash();
+  if (data_hash(image->weights.as_bytes()) != image->data_hash) throw damaged("its weights do not match their hash");
+  return image;
 }
 
 }  // namespace fedhub::stored

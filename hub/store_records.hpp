@@ -10,6 +10,8 @@
 #include "hub/merge_policy.hpp"
 #include "hub/model_core.hpp"
 #include "messages/buffer.hpp"
+#include "messages/common_generated.h"
+#include "messages/version_info_generated.h"
 #include "persistence/store.hpp"
 
 namespace fedhub::stored {
@@ -19,6 +21,10 @@ Buffer model_record(const ModelDefinition& definition, const MergePolicy& policy
 // The definition and policy of a stored model record. Throws
 // RequestError(internal) for a damaged record or policy.
 std::pair<ModelDefinition, MergePolicy> read_model_record(std::span<const char> record);
+
+// ---- the object-API forms (also what clients get in responses, actors/wire)
+fb::ContributionSummaryT summary_of(const ContributionNote& note);
+fb::VersionInfoT info_of(const VersionNote& note, uint32_t piece_bytes = 0);
 
 // ---- contributions
 // The filter and pending record (ContributionSummary) of a note.
@@ -41,5 +47,11 @@ inline constexpr uint64_t kUnloggedWeightBytes = 1u << 20;
 // image is large. The caller's synced batch adds the version's info, and
 // must persist_first(Family::versions) when this returns true.
 bool store_version_pieces(Store& store, const std::string& model, const VersionImage& image);
+// A stored version read whole into an image (prefix and weights), or
+// nullptr when its weights are not stored. Throws RequestError(internal)
+// naming what is damaged (a missing header, a size that does not fit the
+// model's layout, another version's header, weights that do not match their
+// hash).
+SharedImage read_version_image(const Store& store, const ModelDefinition& definition, uint64_t version);
 
 }  // namespace fedhub::stored

@@ -24,22 +24,7 @@ using namespace fedhub::testing;
 
 namespace {
 
-ErrorCode refusal(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const RequestError& e) {
-    return e.code();
-  }
-  BOOST_ERROR("the request was not refused");
-  return ErrorCode::internal;
-}
 
-fb::MergeReceiptT merge(HubClient& c, const std::string& model, uint64_t base) {
-  Buffer holder;
-  fb::MergeReceiptT r;
-  c.call_as<fb::MergeReceipt>(requests::merge(c.key(), model, base), holder)->UnPackTo(&r);
-  return r;
-}
 
 fb::ModelStatusT status(HubClient& c, const std::string& model, int64_t version = -1) {
   Buffer holder;

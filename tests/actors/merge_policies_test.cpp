@@ -20,27 +20,12 @@ namespace {
 
 fb::UploadReceiptT upload(HubClient& c, const Buffer& contribution) { return c.upload(contribution); }
 
-fb::MergeReceiptT merge(HubClient& c, const std::string& model, uint64_t base) {
-  Buffer holder;
-  fb::MergeReceiptT r;
-  c.call_as<fb::MergeReceipt>(requests::merge(c.key(), model, base), holder)->UnPackTo(&r);
-  return r;
-}
 
 json policy(HubClient& c, const std::string& model, const std::string& patch = {}) {
   Buffer holder;
   return json::parse(c.call_as<fb::PolicyInfo>(requests::policy(c.key(), model, patch), holder)->policy_json()->str());
 }
 
-ErrorCode refusal(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const RequestError& e) {
-    return e.code();
-  }
-  BOOST_ERROR("the request was not refused");
-  return ErrorCode::internal;
-}
 
 void expect_all(const std::vector<float>& x, double value, double tol = 1e-5) {
   BOOST_REQUIRE(x.size() == 8u);

@@ -116,6 +116,23 @@ Buffer wait_for_version(HubClient& subscriber, uint64_t version, std::chrono::mi
   throw std::runtime_error("no event for version " + std::to_string(version) + " arrived");
 }
 
+ErrorCode refusal(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const RequestError& e) {
+    return e.code();
+  }
+  BOOST_ERROR("the request was not refused");
+  return ErrorCode::internal;
+}
+
+fb::MergeReceiptT merge(HubClient& manager, const std::string& model, uint64_t base) {
+  Buffer holder;
+  fb::MergeReceiptT r;
+  manager.call_as<fb::MergeReceipt>(requests::merge(manager.key(), model, base), holder)->UnPackTo(&r);
+  return r;
+}
+
 void expect_all_values(const std::vector<float>& x, float v) {
   BOOST_REQUIRE(!x.empty());
   for (float got : x) BOOST_TEST(std::abs(got - v) < 1e-5, "value " << got << " != " << v);

@@ -4,6 +4,7 @@
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -61,6 +62,12 @@ std::vector<float> current_weights(HubClient& client, const std::string& model, 
 // `version`; returns its buffer.
 Buffer wait_for_version(HubClient& subscriber, uint64_t version,
                         std::chrono::milliseconds limit = std::chrono::seconds(60));
+
+// The code of the RequestError f throws (a test error when it throws none).
+ErrorCode refusal(const std::function<void()>& f);
+
+// A manager's merge command and its receipt.
+fb::MergeReceiptT merge(HubClient& manager, const std::string& model, uint64_t base);
 
 // Every value of x equals v (float comparison within 1e-5).
 void expect_all_values(const std::vector<float>& x, float v);
