@@ -17,6 +17,7 @@ HubConfig load_hub_config(const std::string& path) {
   }
   if (!doc.is_object()) throw std::runtime_error("config file '" + path + "' must hold a JSON object");
   HubConfig c;
+  constexpr ModelLimits ceiling = ModelLimits::ceiling();
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     const auto& k = it.key();
     const auto& v = it.value();
@@ -62,12 +63,21 @@ HubConfig load_hub_config(const std::string& path) {
       c.max_samples = in_range(1, 1ull << 50, "1 to 2^50");
     } else if (k == "readers") {
       c.readers = static_cast<int>(in_range(1, 16, "1 to 16"));
+    } else if (k == "max_parameters") {
+      c.model_limits.max_parameters = in_range(1, ceiling.max_parameters, "1 to 68719476736 (2^36)");
+    } else if (k == "max_model_bytes") {
+      c.model_limits.max_model_bytes = in_range(4, ceiling.max_model_bytes, "4 to 274877906944 bytes (2^38)");
+    } else if (k == "max_steps") {
+      c.model_limits.max_steps = in_range(1, ceiling.max_steps, "1 to 1000000000");
+    } else if (k == "max_batch_size") {
+      c.model_limits.max_batch_size = in_range(1, ceiling.max_batch_size, "1 to 1048576");
     } else {
       throw std::runtime_error(
           "config file '" + path + "': unknown setting '" + k +
           "' (known: bind, port, data_dir, threads, download_chunk_bytes, request_timeout_ms, merge_timeout_ms, "
           "upload_part_bytes, upload_window, upload_idle_seconds, max_uploads_per_model, "
-          "fold_threshold_bytes, max_samples, readers)");
+          "fold_threshold_bytes, max_samples, readers, max_parameters, max_model_bytes, max_steps, "
+          "max_batch_size)");
     }
   }
   return c;

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "model/limits.hpp"
+
 namespace fedhub {
 
 struct HubConfig {
@@ -23,6 +25,11 @@ struct HubConfig {
   uint64_t fold_threshold_bytes = 64ull << 20;  // models this large fold uploads as they arrive
   uint64_t max_samples = 1ull << 40;            // samples one contribution may claim
   int readers = 2;                              // detached readers of older versions
+  // What a new model may be (checked at creation, before anything is
+  // allocated): "max_parameters" (default 500000000), "max_model_bytes"
+  // (2147483648), "max_steps" per round (1000000), "max_batch_size" (65536);
+  // at most ModelLimits::ceiling().
+  ModelLimits model_limits;
 };
 
 // Reads a JSON config file over the defaults. Unknown keys, wrong types and
