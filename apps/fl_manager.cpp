@@ -6,9 +6,13 @@
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <filesystem>
 #include <iostream>
+#include <sstream>
+#include <thread>
 
 #include "apps/cli.hpp"
+#include "apps/manager/console.hpp"
 #include "apps/manager/session.hpp"
 #include "client/system_config.hpp"
 
@@ -17,10 +21,9 @@ using namespace fedhub::manager;
 
 namespace {
 
-const char* kUsage =
-    "Usage: fl-manager --hub HOST:PORT (--key KEY | --key-file F) [--json] <command> [args]\n"
-    "\n"
-    "Commands:\n"
+// The commands, one entry each (also the console's help). Keep in step with
+// run_command below.
+const char* kCommands =
     "  create NAME --arch FILE --labels FILE --recipe FILE [--seed N]\n"
     "         [--min-contributions N] [--aggregator fedavg|mean]\n"
     "                                 create a model; version 0 is initialised from the architecture\n"
@@ -45,10 +48,52 @@ const char* kUsage =
     "                                 create an API key (only the key is printed on stdout)\n"
     "  keys list                      API keys (names, roles; never the keys)\n"
     "  keys revoke NAME               revoke a key for good\n"
-    "  whoami                         the name and role of your key\n"
+    "  whoami                         the name and role of your key\n";
+
+const std::string kUsage =
+    std::string(
+        "Usage: fl-manager --hub HOST:PORT (--key KEY | --key-file F) [--json] <command> [args]\n"
+        "\n"
+        "Commands:\n") +
+    kCommands +
     "With no command, fl-manager reads commands from standard input (an interactive console).\n"
     "Data sources (SPEC): idx:PREFIX[:CLASSES], cifar:PATH[:CLASSES], folder:DIR[:CLASSES] (docs/data.md).\n"
-    "Exit status: 0 done, 1 refused or failed (the error's name is printed, e.g. 'stale'), 2 bad usage.\n";
+    "Exit status: 0 done, 1 refused or failed (the error's name is printed, e.g. 'stale'), 2 bad usage;\n"
+    "the console exits 0 when every command succeeded, else with the status of the first that did not.\n"
+    "With --json, results are JSON on stdout and errors JSON objects on stderr:\n"
+    "  {\"error\":\"unknown_model\",\"message\":\"...\"} (\"usage\" for a wrong command line).\n";
+
+std::string seconds_text(double s) {
+  std::ostringstream o;
+  o << s;
+  return o.str();
+}
+
+// A hub's first start writes its manager key file before it listens: wait
+// for the file (a bounded poll; the hub gives no other sign to a stranger).
+void wait_for_file(const std::string& path, std::chrono::steady_clock::time_point deadline, double wait_s) {
+  for (;;) {
+    std::error_code ec;
+    if (std::filesystem::file_size(path, ec) > 0 && !ec) return;
+    if (std::chrono::steady_clock::now() >= deadline)
+      throw std::runtime_error("the key file '" + path + "' did not appear within " + seconds_text(wait_s) +
+                               " s: is fl-hub starting with that --data-dir?");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+// Connects, retrying while the hub is not listening yet, until the deadline.
+void connect_by(Session& s, std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    try {
+      s.connect();
+      return;
+    } catch (const RequestError& e) {
+      if (e.code() != ErrorCode::unavailable || std::chrono::steady_clock::now() >= deadline) throw;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
 
 int run_command(Session& s, std::vector<std::string> args) {
   if (args.empty()) throw cli::UsageError("no command");
@@ -67,64 +112,11 @@ int run_command(Session& s, std::vector<std::string> args) {
   throw cli::UsageError("unknown command '" + command + "'");
 }
 
-std::vector<std::string> split_words(const std::string& line) {
-  std::vector<std::string> words;
-  std::string word;
-  bool quoted = false, any = false;
-  for (char c : line) {
-    if (c == '"') {
-      quoted = !quoted;
-      any = true;
-    } else if (!quoted && (c == ' ' || c == '\t')) {
-      if (any) words.push_back(word);
-      word.clear();
-      any = false;
-    } else {
-      word += c;
-      any = true;
-    }
-  }
-  if (any) words.push_back(word);
-  return words;
-}
-
-// The interactive console: one command per line, errors do not end it.
-int console(Session& s) {
-  const bool tty = isatty(0);
-  if (tty) std::cout << "fedhub manager console on " << s.hub << " (help, quit)\n";
-  std::string line;
-  int last = cli::kOk;
-  while ((tty ? std::cout << "fedhub> " << std::flush : std::cout), std::getline(std::cin, line)) {
-    auto words = split_words(line);
-    if (words.empty() || words[0][0] == '#') continue;
-    if (words[0] == "quit" || words[0] == "exit") break;
-    if (words[0] == "help") {
-      std::cout << kUsage;
-      continue;
-    }
-    try {
-      last = run_command(s, words);
-    } catch (const cli::UsageError& e) {
-      std::cerr << "fl-manager: " << e.what() << " (type help)\n";
-      last = cli::kUsage;
-    } catch (const po::error& e) {
-      std::cerr << "fl-manager: " << e.what() << " (type help)\n";
-      last = cli::kUsage;
-    } catch (const RequestError& e) {
-      std::cerr << "fl-manager: error: " << e.describe() << "\n";
-      last = cli::kFailed;
-      if (e.code() == ErrorCode::unavailable) s.client.reset();
-    } catch (const std::exception& e) {
-      std::cerr << "fl-manager: error: " << e.what() << "\n";
-      last = cli::kFailed;
-    }
-  }
-  return last;
-}
-
 int manager_main(int argc, char** argv) {
   po::options_description opts("Options");
-  opts.add_options()("help,h", "show this help")("json", "print results as JSON");
+  opts.add_options()("help,h", "show this help")("json", "print results as JSON")(
+      "wait", po::value<double>()->default_value(0),
+      "seconds to wait for a hub that is still starting (for it to answer, and for --key-file to appear)");
   cli::add_hub_options(opts);
   po::variables_map vm;
   auto parsed = po::command_line_parser(argc, argv).options(opts).style(cli::kStyle).allow_unregistered().run();
@@ -136,6 +128,12 @@ int manager_main(int argc, char** argv) {
     return cli::kOk;
   }
   if (!rest.empty() && rest[0].rfind("--", 0) == 0) throw cli::UsageError("unknown option '" + rest[0] + "'");
+  const double wait_s = vm["wait"].as<double>();
+  if (!(wait_s >= 0 && wait_s <= 86400)) throw cli::UsageError("--wait must be from 0 to 86400 seconds");
+  const auto deadline =
+      std::chrono::steady_clock::now() +
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(wait_s));
+  if (wait_s > 0 && vm.count("key-file")) wait_for_file(vm["key-file"].as<std::string>(), deadline, wait_s);
   SystemConfig cfg(2);
   caf::actor_system system{cfg};
   Session s{system,
@@ -144,7 +142,9 @@ int manager_main(int argc, char** argv) {
             std::chrono::milliseconds(static_cast<int64_t>(vm["timeout"].as<double>() * 1000)),
             vm.count("json") > 0,
             nullptr};
-  int rc = rest.empty() ? console(s) : run_command(s, rest);
+  if (wait_s > 0) connect_by(s, deadline);
+  int rc =
+      rest.empty() ? console(s, run_command, kCommands) : run_reported(s, run_command, rest, "see fl-manager --help");
   s.client.reset();
   return rc;
 }

@@ -40,7 +40,12 @@ po::variables_map parse(const Args& args, po::options_description& opts, po::pos
 }
 
 std::string need(const po::variables_map& vm, const char* name, const char* command) {
-  if (!vm.count(name)) throw cli::UsageError(std::string(command) + " needs --" + name);
+  if (!vm.count(name)) {
+    // The NAME is positional in every command's usage line ("status NAME").
+    if (std::string(name) == "name")
+      throw cli::UsageError(std::string(command) + " needs a NAME: " + command + " NAME ...");
+    throw cli::UsageError(std::string(command) + " needs --" + name);
+  }
   return vm[name].as<std::string>();
 }
 
