@@ -3,9 +3,11 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <optional>
 
 #include "messages/errors.hpp"
 
@@ -63,24 +65,44 @@ uint64_t whole(const po::variables_map& vm, const char* option, uint64_t lo, uin
   return static_cast<uint64_t>(v);
 }
 
-std::function<void(uint64_t, uint64_t)> transfer_progress(const std::string& what) {
-  const bool tty = isatty(2);
-  auto last = std::make_shared<int>(-1);
-  return [what, tty, last](uint64_t done, uint64_t total) {
-    if (total < (16u << 20)) return;  // small transfers end before progress matters
-    const int percent = total == 0 ? 100 : static_cast<int>(done * 100 / total);
-    const int step = tty ? percent : percent / 25 * 25;
-    if (step == *last) return;
-    *last = step;
-    std::cerr << (tty ? "\r" : "") << what << " " << step << "% (" << done / (1 << 20) << " of " << total / (1 << 20)
-              << " MiB)" << (tty && done < total ? "" : "\n") << std::flush;
+std::function<void(uint64_t, uint64_t)> transfer_progress(const std::string& what, ProgressMode mode) {
+  if (mode == ProgressMode::off) return [](uint64_t, uint64_t) {};
+  struct State {
+    TransferProgress progress;
+    std::optional<std::chrono::steady_clock::time_point> start;
   };
+  auto st = std::make_shared<State>(State{TransferProgress(std::cerr, mode, what), std::nullopt});
+  return [st](uint64_t done, uint64_t total) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!st->start) st->start = now;
+    st->progress.update(done, total, std::chrono::duration<double>(now - *st->start).count());
+  };
+}
+
+std::function<void(uint64_t, uint64_t)> transfer_progress(const std::string& what) {
+  return transfer_progress(what, cli::progress_mode(false, false, isatty(2)));
+}
+
+std::function<std::function<void(uint64_t, uint64_t)>(const std::string&)> transfer_progress_factory(
+    ProgressMode mode) {
+  return [mode](const std::string& what) { return transfer_progress(what, mode); };
+}
+
+ProgressMode progress_mode(const po::variables_map& vm) {
+  return progress_mode(vm.count("quiet") > 0, vm.count("progress") > 0, isatty(2));
+}
+
+void add_progress_options(po::options_description& d) {
+  d.add_options()("quiet,q", "no progress on stderr (results and errors are still printed)")(
+      "progress", "progress even when stderr is not a terminal (whole lines, no '\\r')");
 }
 
 void add_hub_options(po::options_description& d) {
   d.add_options()("hub", po::value<std::string>()->default_value("127.0.0.1:7461"), "the hub's HOST:PORT")(
-      "key", po::value<std::string>(), "API key")("key-file", po::value<std::string>(), "file holding the API key")(
+      "key", po::value<std::string>(), "API key (default: the FEDHUB_KEY environment variable)")(
+      "key-file", po::value<std::string>(), "file holding the API key")(
       "timeout", po::value<double>()->default_value(120), "seconds to wait for each answer");
+  add_progress_options(d);
 }
 
 }  // namespace fedhub::cli

@@ -8,6 +8,8 @@
 #include <iostream>
 #include <string>
 
+#include "apps/progress.hpp"
+
 namespace fedhub::cli {
 
 namespace po = boost::program_options;
@@ -41,12 +43,29 @@ std::string read_key(const po::variables_map& vm);
 // (unsigned options would silently turn "-3" into 4294967293).
 uint64_t whole(const po::variables_map& vm, const char* option, uint64_t lo, uint64_t hi);
 
-// A progress printer for a transfer ("uploading", "downloading") on stderr:
-// on a terminal one line rewritten in place, otherwise a line at every
-// quarter (logs stay short); nothing for transfers under 16 MiB.
+// A progress printer for a transfer ("uploading", "downloading") on stderr
+// (apps/progress.hpp): with bytes, rate and time left, on a terminal one line
+// rewritten in place; into a pipe or file nothing (`mode`: a line at every
+// quarter); nothing for transfers under 16 MiB. The elapsed time counts from
+// the first call.
+std::function<void(uint64_t done, uint64_t total)> transfer_progress(const std::string& what, ProgressMode mode);
+// The same with progress_mode(false, false, isatty(2)).
 std::function<void(uint64_t done, uint64_t total)> transfer_progress(const std::string& what);
+// transfer_progress(what, mode) for each transfer, e.g. for
+// HubClient::set_default_progress.
+std::function<std::function<void(uint64_t, uint64_t)>(const std::string& what)> transfer_progress_factory(
+    ProgressMode mode);
 
-// Adds --hub, --key, --key-file and --timeout to a description.
+// The progress mode of a command line with add_progress_options' --quiet and
+// --progress, for stderr (whether it is a terminal).
+ProgressMode progress_mode(const po::variables_map& vm);
+
+// Adds --quiet (no progress; results and errors are still printed) and
+// --progress (progress even when stderr is not a terminal, as whole lines).
+void add_progress_options(po::options_description& d);
+
+// Adds --hub, --key, --key-file and --timeout to a description, and the
+// progress options (add_progress_options).
 void add_hub_options(po::options_description& d);
 
 }  // namespace fedhub::cli

@@ -1,18 +1,18 @@
 // fl-participant: the paper's client. Downloads a model, trains it on local
 // data, uploads the result; step by step or as a loop driven by the hub's
 // version events.
-#include <unistd.h>
-
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
-#include <iomanip>
+#include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 
 #include "apps/cli.hpp"
+#include "apps/completion.hpp"
 #include "apps/local_model.hpp"
+#include "apps/progress.hpp"
 #include "apps/reconnect.hpp"
 #include "client/hub_client.hpp"
 #include "client/requests.hpp"
@@ -20,6 +20,8 @@
 #include "messages/contribution.hpp"
 #include "messages/events.hpp"
 #include "messages/files.hpp"
+#include "messages/framed.hpp"
+#include "messages/tensors.hpp"
 
 using namespace fedhub;
 namespace po = boost::program_options;
@@ -38,8 +40,15 @@ const char* kUsage =
     "  upload --weights FILE [--model NAME]               send a training result\n"
     "  run --model NAME --data SPEC --rounds N [--seed N]  download, train, upload; wait for the next\n"
     "                                                      version (pushed by the hub) and repeat\n"
-    "  evaluate --in FILE --data SPEC                      accuracy of a model file on local data\n"
-    "Commands that talk to the hub take --hub HOST:PORT and --key KEY (or --key-file F).\n"
+    "  evaluate --in FILE --data SPEC [--package FILE]     accuracy of a model package on local data; of a\n"
+    "                                                      training result with --package, the package it\n"
+    "                                                      was trained from (for the architecture)\n"
+    "  completion bash                                     print a bash completion script\n"
+    "                                                      (source <(fl-participant completion bash))\n"
+    "Commands that talk to the hub take --hub HOST:PORT and --key KEY (or --key-file F, or the\n"
+    "environment variable FEDHUB_KEY).\n"
+    "Progress (transfers of large models, training) is drawn on stderr when it is a terminal;\n"
+    "--quiet turns it off, --progress prints it as whole lines into a pipe or file.\n"
     "Data sources (SPEC): idx:PREFIX[:CLASSES], cifar:PATH[:CLASSES], folder:DIR[:CLASSES] (docs/data.md);\n"
     "--data-labels FILE names the classes of index-labelled sources.\n"
     "Exit status: 0 done, 1 refused or failed (the error's name is printed, e.g. 'stale'), 2 bad usage.\n";
@@ -47,6 +56,8 @@ const char* kUsage =
 struct Options {
   po::variables_map vm;
   bool json_output = false;
+  cli::ProgressMode progress = cli::ProgressMode::off;  // of transfers and training, on stderr
+  bool quiet = false;                                   // --quiet: no progress, no training summary
 };
 
 std::string need(const po::variables_map& vm, const char* name, const char* command) {
@@ -60,21 +71,19 @@ uint64_t round_seed(const po::variables_map& vm, const Recipe& recipe, uint64_t 
   return (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
 }
 
-// One round of local training; returns the Contribution buffer.
-Buffer train(const LoadedModel& m, const datasets::Dataset& data, uint64_t seed, bool quiet, json* summary) {
+// One round of local training; returns the Contribution buffer. Progress:
+// one line rewritten on a terminal (steps, loss, images per second), then a
+// summary line unless --quiet or --json.
+Buffer train(const LoadedModel& m, const datasets::Dataset& data, uint64_t seed, const Options& o, json* summary) {
   training::TrainOptions opts;
   opts.seed = seed;
-  int64_t last_print = -1;
-  const bool tty = isatty(2);
+  cli::TrainingProgress progress(std::cerr, o.progress, !o.quiet && !o.json_output,
+                                 "training version " + std::to_string(m.version));
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t batch = std::max<int64_t>(1, m.spec.recipe.batch_size);
   opts.progress = [&](int64_t step, int64_t steps, double loss) {
-    if (quiet) return;
-    const int64_t tenth = step * 10 / std::max<int64_t>(1, steps);
-    if (tenth == last_print && step != steps) return;
-    last_print = tenth;
-    if (!tty && step != steps && tenth % 5 != 0) return;  // logs: a line at 0%, 50% and 100%
-    std::cerr << (tty ? "\r" : "") << "training version " << m.version << ": step " << step << "/" << steps << "  loss "
-              << std::fixed << std::setprecision(4) << loss << std::defaultfloat << (tty && step != steps ? "" : "\n")
-              << std::flush;
+    progress.update(step, steps, loss, step * batch,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   };
   auto result = training::train_round(m.spec.architecture, m.spec.recipe, m.weights, data, opts);
   ContributionMeta meta;
@@ -101,7 +110,7 @@ std::unique_ptr<HubClient> connect(caf::actor_system& system, const po::variable
 // Streams a training result to the hub; with a ticket, an upload cut by a
 // lost connection resumes where the hub's copy ends.
 fb::UploadReceiptT upload(HubClient& client, const Buffer& contribution, UploadTicket* ticket = nullptr) {
-  return client.upload(contribution, ticket, cli::transfer_progress("uploading"));
+  return client.upload(contribution, ticket);  // progress: HubClient::set_default_progress
 }
 
 void print_receipt(const fb::UploadReceiptT& r, bool as_json) {
@@ -120,8 +129,7 @@ void print_receipt(const fb::UploadReceiptT& r, bool as_json) {
 int cmd_download(caf::actor_system& system, const Options& o) {
   const auto out = need(o.vm, "out", "download");
   auto client = connect(system, o.vm);
-  Buffer raw = client->download_package(need(o.vm, "model", "download"), o.vm["version"].as<int64_t>(), 0,
-                                        cli::transfer_progress("downloading"));
+  Buffer raw = client->download_package(need(o.vm, "model", "download"), o.vm["version"].as<int64_t>());
   auto m = read_model_package(raw);
   write_file_atomic(out, raw);
   if (o.json_output)
@@ -135,9 +143,10 @@ int cmd_train(const Options& o) {
   const auto in = need(o.vm, "in", "train");
   const auto out = need(o.vm, "out", "train");
   auto m = read_model_package(read_file(in));
-  auto data = cli::load_data_for(m.spec, cli::sources_of(o.vm, "data", "train"), o.vm["data-labels"].as<std::string>());
+  auto data = cli::load_data_for(m.spec, cli::sources_of(o.vm, "data", "train"), o.vm["data-labels"].as<std::string>(),
+                                 !o.quiet && !o.json_output);
   json summary;
-  Buffer c = train(m, data, round_seed(o.vm, m.spec.recipe, 0), o.json_output, &summary);
+  Buffer c = train(m, data, round_seed(o.vm, m.spec.recipe, 0), o, &summary);
   write_file_atomic(out, c);
   if (o.json_output)
     std::cout << summary.dump() << "\n";
@@ -159,16 +168,54 @@ int cmd_upload(caf::actor_system& system, const Options& o) {
   return cli::kOk;
 }
 
+bool is_contribution_file(std::span<const char> bytes) {
+  try {
+    return buffer_identifier(read_frame_prefix(bytes).header) == fb::ContributionIdentifier();
+  } catch (const RequestError&) {
+    return false;  // not framed: read_model_package names the defect
+  }
+}
+
+// The model a training result's weights make, with the spec of the package
+// it was trained from (a result carries its model's name and tensors, not
+// the architecture). Refused when the two do not belong together.
+LoadedModel contribution_as_model(std::span<const char> bytes, const std::string& in, const Options& o) {
+  if (!o.vm.count("package"))
+    throw cli::UsageError(in +
+                          " is a training result (a contribution), not a model package: evaluate the package you "
+                          "trained from, or download the merged version; to evaluate this result's weights, add "
+                          "--package FILE, the package it was trained from");
+  auto m = read_model_package(read_file(o.vm["package"].as<std::string>()));
+  const auto view = read_contribution(bytes);
+  const auto model = view.header->model()->str();
+  if (model != m.spec.name)
+    throw RequestError(ErrorCode::bad_contribution,
+                       in + " is a result for model '" + model + "', the package holds '" + m.spec.name + "'");
+  check_tensor_infos(view.header->tensors(), m.spec.architecture.parameters());
+  m.weights = weights_from_data(layout_of(view.header->tensors()), view.data);
+  if (auto why = check_weights(m.weights, m.spec.architecture.parameters()); !why.empty())
+    throw RequestError(ErrorCode::bad_contribution, in + ": " + why);
+  m.version = view.header->base_version();
+  return m;
+}
+
 int cmd_evaluate(const Options& o) {
-  auto m = read_model_package(read_file(need(o.vm, "in", "evaluate")));
-  auto data =
-      cli::load_data_for(m.spec, cli::sources_of(o.vm, "data", "evaluate"), o.vm["data-labels"].as<std::string>());
+  const auto in = need(o.vm, "in", "evaluate");
+  const Buffer bytes = read_file(in);
+  const bool result = is_contribution_file(bytes);
+  auto m = result ? contribution_as_model(bytes, in, o) : read_model_package(bytes);
+  auto data = cli::load_data_for(m.spec, cli::sources_of(o.vm, "data", "evaluate"),
+                                 o.vm["data-labels"].as<std::string>(), !o.quiet && !o.json_output);
   auto e = training::evaluate(m.spec.architecture, m.weights, data);
-  if (o.json_output)
-    std::cout << cli::evaluation_json(e, m.spec.labels).dump() << "\n";
-  else
-    std::cout << "model '" << m.spec.name << "' version " << m.version << ": "
-              << cli::evaluation_text(e, m.spec.labels);
+  if (o.json_output) {
+    auto j = cli::evaluation_json(e, m.spec.labels);
+    j["model"] = m.spec.name;
+    j[result ? "base_version" : "version"] = m.version;
+    std::cout << j.dump() << "\n";
+  } else {
+    std::cout << "model '" << m.spec.name << "' " << (result ? "trained from version " : "version ") << m.version
+              << ": " << cli::evaluation_text(e, m.spec.labels);
+  }
   return cli::kOk;
 }
 
@@ -193,11 +240,11 @@ void run_connected(HubClient& client, const Options& o, RunState& st, const std:
   const auto me = client.call_as<fb::Identity>(requests::whoami(client.key()), holder)->name()->str();
   while (st.done < rounds) {
     auto m = read_model_package(client.download_package(model, -1));
-    if (!st.data) st.data = cli::load_data_for(m.spec, source, o.vm["data-labels"].as<std::string>(), !o.json_output);
+    if (!st.data)
+      st.data = cli::load_data_for(m.spec, source, o.vm["data-labels"].as<std::string>(), !o.quiet && !o.json_output);
     if (!st.contributed.count(m.version)) {
       if (!st.unsent || st.unsent->first != m.version) {
-        st.unsent.emplace(m.version,
-                          train(m, *st.data, round_seed(o.vm, m.spec.recipe, st.done), o.json_output, nullptr));
+        st.unsent.emplace(m.version, train(m, *st.data, round_seed(o.vm, m.spec.recipe, st.done), o, nullptr));
         st.unsent_tried = false;
         st.ticket = {};
       }
@@ -258,26 +305,38 @@ int participant_main(int argc, char** argv) {
   opts.add_options()("help,h", "show this help")("json", "print results as JSON")(
       "model", po::value<std::string>(), "model name")("version", po::value<int64_t>()->default_value(-1),
                                                        "version to download (-1: current)")(
-      "in", po::value<std::string>(), "model package file")("out", po::value<std::string>(), "output file")(
-      "weights", po::value<std::string>(), "training result file to upload")(
+      "in", po::value<std::string>(), "model package file (evaluate: or training result file)")(
+      "out", po::value<std::string>(), "output file")("weights", po::value<std::string>(),
+                                                      "training result file to upload")(
+      "package", po::value<std::string>(), "evaluate: the model package file a training result was trained from")(
       "data", po::value<std::vector<std::string>>()->composing(), "local data source (repeat to join several)")(
-      "data-labels", po::value<std::string>()->default_value(""), "class names of an index-labelled source")(
-      "rounds", po::value<int64_t>(), "results to contribute (run)")(
+      "data-labels", po::value<std::string>()->default_value(""),
+      "file naming the classes of an index-labelled source")("rounds", po::value<int64_t>(),
+                                                             "results to contribute (run)")(
       "reconnect", po::value<double>()->default_value(300),
       "run: seconds to keep reconnecting to a lost hub (0: give up at once)")(
       "seed", po::value<uint64_t>(), "training seed (default: the recipe's, else random)");
   cli::add_hub_options(opts);
+  // The command is the first word, not an option: parsed, never shown.
+  po::options_description hidden;
+  hidden.add_options()("command", po::value<std::string>());
+  po::options_description all;
+  all.add(opts).add(hidden);
   po::positional_options_description pos;
   pos.add("command", 1);
-  opts.add_options()("command", po::value<std::string>(), "download | train | upload | run | evaluate");
+  if (argc >= 2 && std::string(argv[1]) == "completion")
+    return cli::completion_main(std::vector<std::string>(argv + 1, argv + argc),
+                                {"fl-participant", cli::completion_options(opts), cli::completion_commands(kUsage)},
+                                std::cout);
   po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(opts).style(cli::kStyle).positional(pos).run(), vm);
+  po::store(po::command_line_parser(argc, argv).options(all).style(cli::kStyle).positional(pos).run(), vm);
   po::notify(vm);
   if (vm.count("help") || !vm.count("command")) {
     std::cout << kUsage << "\n" << opts;
     return vm.count("help") ? cli::kOk : cli::kUsage;
   }
-  Options o{vm, vm.count("json") > 0};
+  Options o{vm, vm.count("json") > 0, cli::progress_mode(vm), vm.count("quiet") > 0};
+  HubClient::set_default_progress(cli::transfer_progress_factory(o.progress));
   const auto command = vm["command"].as<std::string>();
   if (command == "train") return cmd_train(o);
   if (command == "evaluate") return cmd_evaluate(o);

@@ -92,8 +92,22 @@ Buffer HubClient::call(const Buffer& request) {
   return response;
 }
 
+namespace {
+ProgressFactory& default_progress() {
+  static ProgressFactory factory;
+  return factory;
+}
+Progress progress_or_default(const Progress& given, const char* what) {
+  if (given || !default_progress()) return given;
+  return default_progress()(what);
+}
+}  // namespace
+
+void HubClient::set_default_progress(ProgressFactory factory) { default_progress() = std::move(factory); }
+
 Buffer HubClient::download_package(const std::string& model, int64_t version, uint64_t chunk_bytes,
-                                   const Progress& progress, uint32_t window) {
+                                   const Progress& given_progress, uint32_t window) {
+  const Progress progress = progress_or_default(given_progress, "downloading");
   const uint64_t step_asked = chunk_bytes == 0 ? kDownloadChunkBytes : chunk_bytes;
   Buffer holder;
   const auto* first = call_as<fb::DownloadChunk>(requests::download(key_, model, version, 0, step_asked), holder);
@@ -136,7 +150,8 @@ Buffer HubClient::download_package(const std::string& model, int64_t version, ui
 }
 
 fb::UploadReceiptT HubClient::upload(std::span<const char> contribution, UploadTicket* ticket,
-                                     const Progress& progress) {
+                                     const Progress& given_progress) {
+  const Progress progress = progress_or_default(given_progress, "uploading");
   const auto view = read_contribution(contribution, false);
   const std::string model = view.header->model()->str();
   const auto data = view.data;

@@ -32,6 +32,8 @@ std::pair<std::string, uint16_t> parse_host_port(const std::string& text);
 
 // Progress of a transfer: bytes done of the total.
 using Progress = std::function<void(uint64_t done, uint64_t total)>;
+// Makes the Progress of one transfer ("downloading", "uploading").
+using ProgressFactory = std::function<Progress(const std::string& what)>;
 
 // Where an upload stands, kept by a caller that may lose its connection: a
 // later upload() of the same result with the same ticket resumes the
@@ -79,6 +81,12 @@ class HubClient {
   // contribution is durable. Throws RequestError with the hub's code.
   fb::UploadReceiptT upload(std::span<const char> contribution, UploadTicket* ticket = nullptr,
                             const Progress& progress = {});
+
+  // Progress for the transfers of every HubClient of the process that are
+  // given none (a program's choice, e.g. from --quiet and whether stderr is
+  // a terminal: apps/cli.hpp). Set it before any transfer starts; none by
+  // default.
+  static void set_default_progress(ProgressFactory factory);
 
   // Subscribes this client to a model's events.
   void subscribe(const std::string& model);

@@ -322,7 +322,8 @@ BOOST_AUTO_TEST_CASE(an_upload_cut_in_the_middle_leaves_nothing_half_stored) {
   }
   const auto key = add_key(hub, "p");
   auto cut_upload = [&] {
-    Child up({kBin + "/fl-participant", "upload", "--hub", hub.address, "--key", key, "--weights", dir / "big.fhct"});
+    Child up({kBin + "/fl-participant", "upload", "--hub", hub.address, "--key", key, "--weights", dir / "big.fhct",
+              "--progress"});  // progress lines into the pipe: only on request
     up.wait_for_line("uploading 25%");
     up.signal(SIGKILL);
     up.wait();
