@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "apps/cli.hpp"
+#include "apps/completion.hpp"
 #include "apps/manager/console.hpp"
 #include "apps/manager/session.hpp"
 #include "client/system_config.hpp"
@@ -56,7 +57,10 @@ const std::string kUsage =
         "\n"
         "Commands:\n") +
     kCommands +
+    "  completion bash                print a bash completion script (source <(fl-manager completion bash))\n"
     "With no command, fl-manager reads commands from standard input (an interactive console).\n"
+    "The key may also come from the environment variable FEDHUB_KEY. Progress of large downloads is\n"
+    "drawn on stderr when it is a terminal (--quiet: none; --progress: whole lines into a pipe).\n"
     "Data sources (SPEC): idx:PREFIX[:CLASSES], cifar:PATH[:CLASSES], folder:DIR[:CLASSES] (docs/data.md).\n"
     "Exit status: 0 done, 1 refused or failed (the error's name is printed, e.g. 'stale'), 2 bad usage;\n"
     "the console exits 0 when every command succeeded, else with the status of the first that did not.\n"
@@ -128,6 +132,10 @@ int manager_main(int argc, char** argv) {
     return cli::kOk;
   }
   if (!rest.empty() && rest[0].rfind("--", 0) == 0) throw cli::UsageError("unknown option '" + rest[0] + "'");
+  if (!rest.empty() && rest[0] == "completion")
+    return cli::completion_main(
+        rest, {"fl-manager", cli::completion_options(opts), cli::completion_commands(kCommands)}, std::cout);
+  HubClient::set_default_progress(cli::transfer_progress_factory(cli::progress_mode(vm)));
   const double wait_s = vm["wait"].as<double>();
   if (!(wait_s >= 0 && wait_s <= 86400)) throw cli::UsageError("--wait must be from 0 to 86400 seconds");
   const auto deadline =
