@@ -26,6 +26,9 @@ using load_fail_atom = caf::atom_constant<caf::atom("loadfail")>;
 //   (abort_atom, uint64_t upload)
 //   (merge_atom, MergeOrder) -> MergeOutcome
 //   (policy_atom, std::string policy JSON, std::vector<uint64_t> uploads it ended)
+//   (rollback_atom, RollbackOrder) -> MergeOutcome
+//   (delete_atom) -> unit: everything of the model deleted (synced); the merger stops
+// hub -> model: (delete_atom) -> unit, the same through the model's owner
 using begin_atom = caf::atom_constant<caf::atom("begin")>;
 using part_atom = caf::atom_constant<caf::atom("part")>;
 using finalize_atom = caf::atom_constant<caf::atom("finalize")>;
@@ -33,6 +36,10 @@ using committed_atom = caf::atom_constant<caf::atom("committed")>;
 using abort_atom = caf::atom_constant<caf::atom("abort")>;
 using merge_atom = caf::atom_constant<caf::atom("merge")>;
 using policy_atom = caf::atom_constant<caf::atom("policy")>;
+using rollback_atom = caf::atom_constant<caf::atom("rollback")>;
+using delete_atom = caf::atom_constant<caf::atom("delete")>;
+// hub -> import worker: (import_atom, ...) see actors/import_actor.hpp
+using import_atom = caf::atom_constant<caf::atom("import")>;
 // any -> journal: (commit_atom, StoreBatch) -> unit, after the synced write
 using commit_atom = caf::atom_constant<caf::atom("commit")>;
 // journal -> itself: write what has queued up

@@ -5,11 +5,13 @@
 
 #include "actors/actor_errors.hpp"
 #include "actors/atoms.hpp"
+#include "actors/import_actor.hpp"
 #include "actors/journal_actor.hpp"
 #include "actors/message_types.hpp"
 #include "actors/model_actor.hpp"
 #include "actors/reader_actor.hpp"
 #include "actors/wire.hpp"
+#include "hub/merge_engine.hpp"
 #include "hub/model_creation.hpp"
 #include "messages/errors.hpp"
 #include "messages/records.hpp"
@@ -82,6 +84,15 @@ caf::result<Buffer> list_models(self_ptr self) {
 
 // ---------------------------------------------------------------- models
 
+void check_name_free(const hub_state& st, const std::string& name) {
+  if (st.deleting.count(name))
+    throw RequestError(ErrorCode::model_exists, "model '" + name + "' is being deleted; try again in a moment");
+  if (st.imports.count(name))
+    throw RequestError(ErrorCode::model_exists, "a model named '" + name + "' is being imported");
+  if (st.models.count(name) || st.creating.count(name))
+    throw RequestError(ErrorCode::model_exists, "a model named '" + name + "' exists already");
+}
+
 // A one-shot detached worker: checks and stores a new model.
 caf::behavior create_worker(caf::event_based_actor* self, std::shared_ptr<Store> store, Buffer request) {
   return {
@@ -98,8 +109,7 @@ caf::behavior create_worker(caf::event_based_actor* self, std::shared_ptr<Store>
 caf::result<Buffer> create(self_ptr self, Buffer& request) {
   auto& st = self->state;
   const auto name = requests::model_of(*flatbuffers::GetRoot<fb::RequestEnvelope>(request.data()));
-  if (st.models.count(name) || st.creating.count(name))
-    throw RequestError(ErrorCode::model_exists, "a model named '" + name + "' exists already");
+  check_name_free(st, name);
   st.creating.insert(name);
   auto worker = self->spawn<caf::detached>(create_worker, st.store, std::move(request));
   auto rp = self->make_response_promise();
@@ -128,6 +138,160 @@ caf::result<Buffer> create(self_ptr self, Buffer& request) {
 }
 
 // ---------------------------------------------------------------- keys
+// ---------------------------------------------------------------- registry
+
+caf::result<Buffer> delete_model(self_ptr self, const std::string& name) {
+  auto& st = self->state;
+  if (st.deleting.count(name))
+    throw RequestError(ErrorCode::unknown_model, "model '" + name + "' is being deleted already");
+  auto it = st.models.find(name);
+  if (it == st.models.end()) {
+    if (st.creating.count(name))
+      throw RequestError(ErrorCode::unknown_model, "model '" + name + "' is being created; try again in a moment");
+    throw RequestError(ErrorCode::unknown_model, "there is no model named '" + name + "'");
+  }
+  st.deleting.insert(name);
+  auto rp = self->make_response_promise();
+  auto done = [self, rp, name]() mutable {
+    auto& st = self->state;
+    st.deleting.erase(name);
+    st.models.erase(name);
+    std::cerr << "fl-hub: model '" << name << "' was deleted" << std::endl;
+    rp.deliver(responses::ack("deleted model '" + name + "' and everything of it"));
+  };
+  auto failed = [self, rp, name](caf::error& e) mutable {
+    self->state.deleting.erase(name);
+    rp.deliver(error_response(from_caf_error(e, "deleting model '" + name + "'")));
+  };
+  if (it->second.actor)  // the owner of its state deletes it
+    self->request(it->second.actor, st.options.merge_timeout, delete_atom::value).then(done, failed);
+  else  // its actor failed: nothing else writes for it
+    self->request(st.journal, st.options.request_timeout, commit_atom::value, model_erasure(name)).then(done, failed);
+  return rp;
+}
+
+// ---------------------------------------------------------------- imports
+
+Buffer import_session(const hub_state& st, const std::string& name, const hub_state::Import& im) {
+  fb::UploadSessionT out;
+  out.model = name;
+  out.upload_id = im.id;
+  out.received = im.received;
+  out.part_bytes = st.options.limits.part_bytes;
+  out.window = st.options.limits.window;
+  out.expires_after_ms = st.options.limits.session_idle_ms;
+  return responses::make(std::move(out));
+}
+
+void end_import(self_ptr self, const std::string& name, bool abort) {
+  auto& st = self->state;
+  auto it = st.imports.find(name);
+  if (it == st.imports.end()) return;
+  if (abort) self->send(it->second.worker, abort_atom::value);
+  st.imports.erase(it);
+  st.creating.erase(name);
+}
+
+void schedule_import_check(self_ptr self, const std::string& name, uint64_t id) {
+  const auto idle = self->state.options.limits.session_idle_ms;
+  self->delayed_send(self, std::chrono::milliseconds(std::clamp<uint64_t>(idle / 4, 100, 30000)), import_atom::value,
+                     name, id);
+}
+
+hub_state::Import& own_import(hub_state& st, const std::string& name, uint64_t id, const std::string& caller) {
+  auto it = st.imports.find(name);
+  if (it == st.imports.end() || it->second.id != id || it->second.owner != caller)
+    throw RequestError(ErrorCode::unknown_upload,
+                       "there is no import " + std::to_string(id) + " of '" + name + "' by '" + caller +
+                           "' (it was committed, refused, or abandoned after " +
+                           std::to_string(st.options.limits.session_idle_ms / 1000) + " s idle): import again");
+  return it->second;
+}
+
+caf::result<Buffer> import_begin(self_ptr self, Buffer& request, const std::string& name, const std::string& caller) {
+  auto& st = self->state;
+  check_name_free(st, name);
+  uint64_t id = 0;
+  while (id == 0) id = st.import_ids();
+  auto worker = self->spawn<caf::detached>(import_actor, st.store, std::move(request), st.options.limits.part_bytes);
+  st.creating.insert(name);
+  st.imports[name] = {worker, id, caller, now_ms(), 0};
+  auto rp = self->make_response_promise();
+  self->request(worker, st.options.request_timeout, begin_atom::value)
+      .then(
+          [self, rp, name, id]() mutable {
+            auto& st = self->state;
+            auto it = st.imports.find(name);
+            if (it == st.imports.end() || it->second.id != id) {
+              rp.deliver(responses::error(ErrorCode::unknown_upload, "the import ended while it began"));
+              return;
+            }
+            schedule_import_check(self, name, id);
+            rp.deliver(import_session(st, name, it->second));
+          },
+          [self, rp, name](caf::error& e) mutable {
+            end_import(self, name, false);  // it stopped
+            rp.deliver(error_response(from_caf_error(e, "the import")));
+          });
+  return rp;
+}
+
+caf::result<Buffer> import_part(self_ptr self, Buffer& request, const std::string& name, const std::string& caller) {
+  auto& st = self->state;
+  const auto* p = flatbuffers::GetRoot<fb::RequestEnvelope>(request.data())->request_as_ImportPart();
+  auto& im = own_import(st, name, p->import_id(), caller);
+  const uint64_t id = im.id;
+  const uint64_t size = p->data()->size();
+  im.last_activity_ms = now_ms();
+  auto rp = self->make_response_promise();
+  self->request(im.worker, st.options.request_timeout, part_atom::value, std::move(request))
+      .then(
+          [self, rp, name, id, size]() mutable {
+            auto& st = self->state;
+            auto it = st.imports.find(name);
+            fb::UploadProgressT out;
+            out.model = name;
+            out.upload_id = id;
+            if (it != st.imports.end() && it->second.id == id) out.received = it->second.received += size;
+            rp.deliver(responses::make(std::move(out)));
+          },
+          [self, rp, name, id](caf::error& e) mutable {
+            auto& st = self->state;
+            if (auto it = st.imports.find(name); it != st.imports.end() && it->second.id == id)
+              end_import(self, name, false);  // a refused part ends the import (the worker stopped)
+            rp.deliver(error_response(from_caf_error(e, "the import")));
+          });
+  return rp;
+}
+
+caf::result<Buffer> import_commit(self_ptr self, const fb::ImportCommit& c, const std::string& caller) {
+  auto& st = self->state;
+  const auto name = c.model()->str();
+  auto& im = own_import(st, name, c.import_id(), caller);
+  const uint64_t id = im.id;
+  im.last_activity_ms = now_ms();
+  auto rp = self->make_response_promise();
+  self->request(im.worker, st.options.merge_timeout, committed_atom::value)
+      .then(
+          [self, rp, name, id](Buffer& summary) mutable {
+            auto& st = self->state;
+            if (auto it = st.imports.find(name); it != st.imports.end() && it->second.id == id)
+              end_import(self, name, false);
+            spawn_model(self, name, std::nullopt);  // it loads the model from the store
+            std::cerr << "fl-hub: model '" << name << "' was imported" << std::endl;
+            fb::CreateReceiptT receipt;
+            receipt.summary = std::make_unique<fb::ModelSummaryT>(wire::unpack_summary(summary));
+            rp.deliver(responses::make(std::move(receipt)));
+          },
+          [self, rp, name, id](caf::error& e) mutable {
+            auto& st = self->state;
+            if (auto it = st.imports.find(name); it != st.imports.end() && it->second.id == id)
+              end_import(self, name, false);
+            rp.deliver(error_response(from_caf_error(e, "the import")));
+          });
+  return rp;
+}
+
 
 // Writes a key change through the journal; it takes effect once durable.
 caf::result<Buffer> change_key(self_ptr self, KeyRegistry::Change change, Buffer answer) {
@@ -232,10 +396,29 @@ caf::result<Buffer> handle(self_ptr self, Buffer& request) {
       require_manager(who, "a merge policy");
       break;
     default:
+    case fb::Request::DeleteModel:
+      require_manager(who, "deleting a model");
+      return delete_model(self, requests::model_of(*env));
+    case fb::Request::ArchiveModel:
+      require_manager(who, "archiving a model");
+      break;
+    case fb::Request::Rollback:
+      require_manager(who, "a rollback");
+      break;
+    case fb::Request::ImportBegin:
+      require_manager(who, "importing a model");
+      return import_begin(self, request, requests::model_of(*env), who.name);
+    case fb::Request::ImportPart:
+      require_manager(who, "importing a model");
+      return import_part(self, request, requests::model_of(*env), who.name);
+    case fb::Request::ImportCommit:
+      require_manager(who, "importing a model");
+      return import_commit(self, *env->request_as_ImportCommit(), who.name);
       break;  // downloads, uploads, subscriptions: every role
   }
   const auto name = requests::model_of(*env);
   auto it = st.models.find(name);
+  if (st.deleting.count(name)) throw RequestError(ErrorCode::unknown_model, "model '" + name + "' is being deleted");
   if (it == st.models.end()) {
     if (st.creating.count(name))
       throw RequestError(ErrorCode::unknown_model, "model '" + name + "' is being created; try again in a moment");
@@ -291,10 +474,23 @@ caf::behavior hub_actor(self_ptr self, std::shared_ptr<Store> store, HubOptions 
       if (model.actor) self->send_exit(model.actor, em.reason);
     for (auto& r : st.readers) self->send_exit(r, em.reason);
     if (st.journal) self->send_exit(st.journal, em.reason);
+    for (auto& [name, im] : st.imports) self->send_exit(im.worker, em.reason);
     self->quit(em.reason);
   });
   return {
       [self](Buffer& request) -> caf::result<Buffer> {
+      [self](import_atom, const std::string& name, uint64_t id) {
+        // An import idle for longer than an upload may be ends.
+        auto& st = self->state;
+        auto it = st.imports.find(name);
+        if (it == st.imports.end() || it->second.id != id) return;
+        if (now_ms() >= it->second.last_activity_ms + st.options.limits.session_idle_ms) {
+          std::cerr << "fl-hub: the import of '" << name << "' was abandoned (idle)" << std::endl;
+          end_import(self, name, true);
+          return;
+        }
+        schedule_import_check(self, name, id);
+      },
         try {
           return handle(self, request);
         } catch (const RequestError& e) {

@@ -10,6 +10,13 @@
 // served. The journal and the readers are the hub's shared detached
 // workers.
 //
+// The model registry: DeleteModel goes to the model actor (the owner of the
+// model's state, which has everything of it erased in one synced batch);
+// the name is unknown from the request on and free once the erasure is
+// durable. Imports run in a detached import actor each; the name is
+// reserved meanwhile and the model actor starts (and loads it from the
+// store) after the commit.
+//
 // Messages:
 //   std::vector<char> RequestEnvelope -> std::vector<char> ResponseEnvelope
 #pragma once
@@ -19,6 +26,7 @@
 #include <caf/stateful_actor.hpp>
 #include <map>
 #include <memory>
+#include <random>
 #include <set>
 
 #include "actors/hub_options.hpp"
@@ -36,7 +44,18 @@ struct hub_state {
   std::unique_ptr<KeyRegistry> keys;
   std::set<std::string> key_changes;  // names whose change is being written
   std::map<std::string, Model> models;
-  std::set<std::string> creating;  // names being created
+  std::set<std::string> creating;  // names being created (or imported)
+  std::set<std::string> deleting;  // names being deleted
+  // Imports in progress (actors/import_actor.hpp), by model name.
+  struct Import {
+    caf::actor worker;
+    uint64_t id = 0;
+    std::string owner;  // the key that began it
+    uint64_t last_activity_ms = 0;
+    uint64_t received = 0;
+  };
+  std::map<std::string, Import> imports;
+  std::mt19937_64 import_ids{std::random_device{}()};
   caf::actor journal;
   std::vector<caf::actor> readers;
   static inline const char* name = "hub";

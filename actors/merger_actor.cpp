@@ -58,6 +58,16 @@ caf::behavior merger_actor(caf::stateful_actor<merger_state>* self, std::shared_
       [&engine](merge_atom, const MergeOrder& order) -> caf::result<MergeOutcome> {
         return guarded([&]() -> caf::result<MergeOutcome> { return engine.merge(order); });
       },
+      [&engine](rollback_atom, const RollbackOrder& order) -> caf::result<MergeOutcome> {
+        return guarded([&]() -> caf::result<MergeOutcome> { return engine.rollback(order); });
+      },
+      [self, &engine](delete_atom) -> caf::result<caf::unit_t> {
+        return guarded([&]() -> caf::result<caf::unit_t> {
+          engine.erase_model();
+          self->quit();  // nothing of the model is left to work on
+          return caf::unit;
+        });
+      },
       [&engine](policy_atom, const std::string& policy,
                 const std::vector<uint64_t>& ended) -> caf::result<caf::unit_t> {
         return guarded([&]() -> caf::result<caf::unit_t> {

@@ -19,6 +19,7 @@
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fedhub::UploadSession)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fedhub::ContributionNote)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fedhub::MergeOrder)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fedhub::RollbackOrder)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fedhub::MergeOutcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fedhub::LoadedModelState)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fedhub::StoreBatch)

@@ -24,6 +24,7 @@ using self_ptr = caf::stateful_actor<model_state>*;
 
 caf::behavior running(self_ptr self);
 caf::behavior unavailable(self_ptr self);
+caf::behavior deleting(self_ptr self);
 
 Buffer error_response(const RequestError& e) { return responses::error(e.code(), e.what()); }
 
@@ -245,6 +246,25 @@ Buffer upload_abort(self_ptr self, const fb::UploadAbort& a, const std::string& 
 }
 
 void try_merge(self_ptr self);
+void journal_settled(self_ptr self);
+
+// A synced write of this model through the journal; a deletion waits for
+// every one in flight (none may land after the model's erasure).
+template <class Done, class Failed>
+void write_journal(self_ptr self, StoreBatch batch, Done done, Failed failed) {
+  auto& st = self->state;
+  ++st.journal_writes;
+  self->request(st.journal, st.options.request_timeout, commit_atom::value, std::move(batch))
+      .then(
+          [self, done]() mutable {
+            done();
+            journal_settled(self);
+          },
+          [self, failed](caf::error& e) mutable {
+            failed(e);
+            journal_settled(self);
+          });
+}
 
 // The merger found the whole upload sound: decide, write, acknowledge.
 void accept(self_ptr self, uint64_t id, caf::response_promise rp) {
@@ -265,23 +285,23 @@ void accept(self_ptr self, uint64_t id, caf::response_promise rp) {
                          note.seq);
   batch.erase_upload(st.model_name, id);
   if (s.data_bytes >= stored::kUnloggedWeightBytes) batch.persist_first(Family::chunks);  // staged without the log
-  self->request(st.journal, st.options.request_timeout, commit_atom::value, std::move(batch))
-      .then(
-          [self, rp, id, note]() mutable {
-            auto& st = self->state;
-            const uint32_t count = core(self).commit_durable(id);
-            tell_merger(self, committed_atom::value, id, note);
-            rp.deliver(wire::upload_receipt(st.model_name, note, count));
-            broadcast(self, wire::contribution_accepted(st.model_name, note, count));
-            try_merge(self);
-          },
-          [self, rp, id](caf::error& e) mutable {
-            core(self).commit_failed(id);
-            tell_merger(self, abort_atom::value, id);
-            auto err = from_caf_error(e, "the journal");
-            rp.deliver(
-                responses::error(ErrorCode::internal, std::string("the contribution was not stored: ") + err.what()));
-          });
+  write_journal(
+      self, std::move(batch),
+      [self, rp, id, note]() mutable {
+        auto& st = self->state;
+        const uint32_t count = core(self).commit_durable(id);
+        tell_merger(self, committed_atom::value, id, note);
+        rp.deliver(wire::upload_receipt(st.model_name, note, count));
+        broadcast(self, wire::contribution_accepted(st.model_name, note, count));
+        try_merge(self);
+      },
+      [self, rp, id](caf::error& e) mutable {
+        core(self).commit_failed(id);
+        tell_merger(self, abort_atom::value, id);
+        auto err = from_caf_error(e, "the journal");
+        rp.deliver(
+            responses::error(ErrorCode::internal, std::string("the contribution was not stored: ") + err.what()));
+      });
 }
 
 caf::result<Buffer> upload_commit(self_ptr self, const fb::UploadCommit& cm, const std::string& caller) {
@@ -319,6 +339,7 @@ void answer_waiters(self_ptr self, uint64_t base, const Buffer& response) {
 
 void try_merge(self_ptr self) {
   auto& st = self->state;
+  if (st.deleting) return;
   auto order = core(self).start_merge();
   if (!order) return;
   const uint64_t base = order->base_version;
@@ -363,6 +384,12 @@ void schedule_sweep(self_ptr self) {
 
 // ---------------------------------------------------------------- policy
 
+void check_no_record_change(const model_state& st) {
+  if (st.record_change)
+    throw RequestError(ErrorCode::busy, "another change of model '" + st.model_name +
+                                            "' (policy or archive) is being written: try again in a moment");
+}
+
 Buffer policy_info(const std::string& model, const MergePolicy& p) {
   fb::PolicyInfoT info;
   info.model = model;
@@ -380,26 +407,133 @@ caf::result<Buffer> policy(self_ptr self, const fb::Policy& p) {
   } catch (const std::invalid_argument& e) {
     throw RequestError(ErrorCode::bad_request, e.what());
   }
+  check_no_record_change(st);
   StoreBatch batch;
-  batch.put_model(st.model_name, stored::model_record(c.definition(), next));
+  batch.put_model(st.model_name, stored::model_record(c.definition(), next, c.archived()));
   auto rp = self->make_response_promise();
-  self->request(st.journal, st.options.request_timeout, commit_atom::value, std::move(batch))
+  st.record_change = true;
+  write_journal(
+      self, std::move(batch),
+      [self, rp, next]() mutable {
+        auto& st = self->state;
+        st.record_change = false;
+        auto& c = core(self);
+        std::vector<uint64_t> ended;
+        if (aggregation_changes(c.policy(), next)) ended = c.open_uploads();  // not those being committed
+        c.set_policy(next);
+        for (uint64_t id : ended) c.end_session(id);
+        tell_merger(self, policy_atom::value, next.to_json(), ended);  // it drops their data
+        ++st.tick_generation;
+        schedule_tick(self);
+        rp.deliver(policy_info(st.model_name, next));
+        try_merge(self);
+      },
+      [self, rp](caf::error& e) mutable {
+        self->state.record_change = false;
+        fail_into(rp, "the journal")(e);
+      });
+  return rp;
+}
+
+// ---------------------------------------------------------------- registry
+
+caf::result<Buffer> archive(self_ptr self, const fb::ArchiveModel& a) {
+  auto& st = self->state;
+  auto& c = core(self);
+  const bool want = a.archived();
+  auto receipt = [self]() {
+    fb::CreateReceiptT r;
+    r.summary = std::make_unique<fb::ModelSummaryT>(wire::summary(core(self).summary()));
+    return responses::make(std::move(r));
+  };
+  if (c.archived() == want) return receipt();
+  check_no_record_change(st);
+  StoreBatch batch;
+  batch.put_model(st.model_name, stored::model_record(c.definition(), c.policy(), want));
+  auto rp = self->make_response_promise();
+  st.record_change = true;
+  write_journal(
+      self, std::move(batch),
+      [self, rp, want, receipt]() mutable {
+        self->state.record_change = false;
+        for (uint64_t id : core(self).set_archived(want)) tell_merger(self, abort_atom::value, id);
+        log(self->state, want ? "archived (read-only)" : "unarchived");
+        rp.deliver(receipt());
+        try_merge(self);
+      },
+      [self, rp](caf::error& e) mutable {
+        self->state.record_change = false;
+        fail_into(rp, "the journal")(e);
+      });
+  return rp;
+}
+
+Buffer rollback_receipt(const std::string& model, const RollbackOrder& order, const MergeOutcome& out) {
+  fb::RollbackReceiptT r;
+  r.model = model;
+  r.rolled_back_from = order.to_version;
+  r.previous_version = order.base_version;
+  r.new_version = out.note.version;
+  r.kept = static_cast<uint32_t>(order.kept.size());
+  r.dropped = static_cast<uint32_t>(order.dropped.size());
+  return responses::make(std::move(r));
+}
+
+caf::result<Buffer> rollback(self_ptr self, const fb::Rollback& r) {
+  auto& st = self->state;
+  auto order = core(self).start_rollback(r.to_version());
+  auto rp = self->make_response_promise();
+  self->request(st.merger, st.options.merge_timeout, rollback_atom::value, order)
       .then(
-          [self, rp, next]() mutable {
+          [self, rp, order](MergeOutcome& out) mutable {
             auto& st = self->state;
-            auto& c = core(self);
-            std::vector<uint64_t> ended;
-            if (aggregation_changes(c.policy(), next)) ended = c.open_uploads();  // not those being committed
-            c.set_policy(next);
-            for (uint64_t id : ended) c.end_session(id);
-            tell_merger(self, policy_atom::value, next.to_json(), ended);  // it drops their data
-            ++st.tick_generation;
-            schedule_tick(self);
-            rp.deliver(policy_info(st.model_name, next));
+            const Buffer receipt = rollback_receipt(st.model_name, order, out);
+            const Buffer event = wire::version_published(st.model_name, out);
+            core(self).rollback_done(std::move(out), order);
+            log(st, "rolled back to version " + std::to_string(order.to_version) + " as version " +
+                        std::to_string(order.base_version + 1));
+            rp.deliver(receipt);
+            broadcast(self, event);
             try_merge(self);
           },
-          fail_into(rp, "the journal"));
+          [self, rp](caf::error& e) mutable {
+            core(self).rollback_failed();
+            rp.deliver(error_response(from_caf_error(e, "the merger")));
+            try_merge(self);
+          });
   return rp;
+}
+
+// The deletion proper, once no journal write of the model is in flight: the
+// merger erases everything (after whatever it was doing) and stops.
+void erase_now(self_ptr self) {
+  auto& st = self->state;
+  if (!st.delete_promise) return;
+  auto rp = *st.delete_promise;
+  st.delete_promise.reset();
+  auto done = [self, rp]() mutable {
+    log(self->state, "deleted");
+    rp.deliver(caf::unit);
+    self->quit();
+  };
+  auto failed = [self, rp](caf::error& e) mutable {
+    // Nothing was deleted: the model is served again.
+    auto& st = self->state;
+    st.deleting = false;
+    rp.deliver(e);
+    self->become(st.merger && st.problem.empty() ? running(self) : unavailable(self));
+  };
+  if (st.merger)  // it erases after whatever it is doing, and stops
+    self->request(st.merger, st.options.merge_timeout, delete_atom::value).then(done, failed);
+  else  // an unavailable model: the journal writes the batch
+    self->request(st.journal, st.options.request_timeout, commit_atom::value, model_erasure(st.model_name))
+        .then(done, failed);
+}
+
+void journal_settled(self_ptr self) {
+  auto& st = self->state;
+  if (st.journal_writes > 0) --st.journal_writes;
+  if (st.deleting && st.journal_writes == 0) erase_now(self);
 }
 
 // ---------------------------------------------------------------- subscriptions
@@ -441,6 +575,10 @@ caf::result<Buffer> handle(self_ptr self, Buffer& request, const std::string& ca
       return merge(self, *env->request_as_Merge());
     case fb::Request::Policy:
       return policy(self, *env->request_as_Policy());
+    case fb::Request::ArchiveModel:
+      return archive(self, *env->request_as_ArchiveModel());
+    case fb::Request::Rollback:
+      return rollback(self, *env->request_as_Rollback());
     case fb::Request::Subscribe:
       return subscribe(self, true);
     case fb::Request::Unsubscribe:
@@ -464,8 +602,43 @@ void become_unavailable(self_ptr self, std::string problem) {
   self->become(unavailable(self));
 }
 
+// The hub's delete: requests are refused from now on; the erasure waits for
+// the journal writes in flight.
+caf::result<caf::unit_t> start_delete(self_ptr self) {
+  auto& st = self->state;
+  st.deleting = true;
+  auto rp = self->make_response_promise();
+  st.delete_promise = rp;
+  const Buffer gone = responses::error(ErrorCode::unknown_model, "model '" + st.model_name + "' is being deleted");
+  for (auto& [base, waiter] : st.merge_waiters) waiter.deliver(gone);
+  st.merge_waiters.clear();
+  self->become(deleting(self));
+  if (st.journal_writes == 0) erase_now(self);
+  return rp;
+}
+
+caf::behavior deleting(self_ptr self) {
+  return {
+      [self](model_atom, Buffer&, std::string&) -> Buffer {
+        return responses::error(ErrorCode::unknown_model, "model '" + self->state.model_name + "' is being deleted");
+      },
+      [self](summary_atom) -> Buffer {
+        auto& st = self->state;
+        return wire::pack_summary(
+            st.core ? wire::summary(st.core->summary())
+                    : wire::summary_of_absent(st.model_name, fb::Availability::unavailable, "it is being deleted"));
+      },
+      [](delete_atom) -> caf::result<caf::unit_t> {
+        return to_caf_error(ErrorCode::unknown_model, "the model is being deleted already");
+      },
+      [](tick_atom, uint64_t) {},
+      [](sweep_atom) {},
+  };
+}
+
 caf::behavior running(self_ptr self) {
   return {
+      [self](delete_atom) -> caf::result<caf::unit_t> { return start_delete(self); },
       [self](model_atom, Buffer& request, std::string& caller) -> caf::result<Buffer> {
         try {
           return handle(self, request, caller);
@@ -505,6 +678,7 @@ caf::behavior unavailable(self_ptr self) {
             st.core ? wire::summary(st.core->summary(), fb::Availability::unavailable, st.problem)
                     : wire::summary_of_absent(st.model_name, fb::Availability::unavailable, st.problem));
       },
+      [self](delete_atom) -> caf::result<caf::unit_t> { return start_delete(self); },
       [](tick_atom, uint64_t) {},
       [](sweep_atom) {},
   };
@@ -527,6 +701,7 @@ caf::behavior loading(self_ptr self) {
       // hub's request timeout).
       [](model_atom, Buffer&, std::string&) -> caf::result<Buffer> { return caf::skip; },
       [](summary_atom) -> caf::result<Buffer> { return caf::skip; },
+      [](delete_atom) -> caf::result<caf::unit_t> { return caf::skip; },
   };
 }
 
@@ -546,6 +721,7 @@ caf::behavior model_actor(self_ptr self, std::shared_ptr<Store> store, std::stri
     auto& st = self->state;
     if (st.merger && dm.source == st.merger.address()) {
       st.merger = nullptr;
+      if (st.deleting) return;          // it stopped after erasing the model
       if (!st.problem.empty()) return;  // it reported why (load failed)
       become_unavailable(self, "its merger stopped (" + caf::to_string(dm.reason) + ")");
       return;

@@ -20,6 +20,11 @@
 //   (model_atom, request, caller) -> response     from the hub actor
 //   (summary_atom) -> ModelSummary buffer (with its availability)
 //   (loaded_atom, LoadedModelState), (load_fail_atom, reason)   from the merger
+//   (delete_atom) -> unit      from the hub actor: once the journal writes of
+//                              the model in flight are done, the merger deletes
+//                              everything of it (one synced batch); then the
+//                              actor stops. Meanwhile every request is
+//                              answered unknown_model.
 #pragma once
 
 #include <caf/actor.hpp>
@@ -50,6 +55,10 @@ struct model_state {
   std::vector<std::pair<uint64_t, caf::response_promise>> merge_waiters;
   uint64_t tick_generation = 0;  // a policy change cancels older interval ticks
   std::string problem;           // why the model is unavailable
+  uint32_t journal_writes = 0;   // synced writes of this model in flight
+  bool record_change = false;    // a policy or archive change is being written
+  bool deleting = false;
+  std::optional<caf::response_promise> delete_promise;
   std::mt19937_64 upload_ids{std::random_device{}()};
   static inline const char* name = "model";
 };

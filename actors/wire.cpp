@@ -20,6 +20,8 @@ fb::ModelSummaryT summary(const ModelSummaryInfo& s, fb::Availability availabili
   out.policy_json = s.policy_json;
   out.availability = availability;
   out.problem = problem;
+  out.archived = s.archived;
+  out.oldest_retained = s.oldest_retained;
   return out;
 }
 
@@ -100,6 +102,7 @@ Buffer version_published(const std::string& model, const MergeOutcome& o) {
   ev.aggregator = o.note.aggregator;
   ev.contributions = merged(o);
   ev.dropped = 0;
+  ev.rolled_back_from = o.note.rolled_back_from;
   return events::version_published(std::move(ev));
 }
 

@@ -128,4 +128,51 @@ Buffer policy(const std::string& key, const std::string& model, const std::strin
   });
 }
 
+Buffer delete_model(const std::string& key, const std::string& model) {
+  return envelope(key, 0, [&](auto& fbb) {
+    return Body{fb::Request::DeleteModel, fb::CreateDeleteModel(fbb, fbb.CreateString(model)).Union()};
+  });
+}
+
+Buffer archive_model(const std::string& key, const std::string& model, bool archived) {
+  return envelope(key, 0, [&](auto& fbb) {
+    return Body{fb::Request::ArchiveModel, fb::CreateArchiveModel(fbb, fbb.CreateString(model), archived).Union()};
+  });
+}
+
+Buffer rollback(const std::string& key, const std::string& model, uint64_t to_version) {
+  return envelope(key, 0, [&](auto& fbb) {
+    return Body{fb::Request::Rollback, fb::CreateRollback(fbb, fbb.CreateString(model), to_version).Union()};
+  });
+}
+
+Buffer import_begin(const std::string& key, const fb::ModelSpecT& spec, const std::string& policy_json,
+                    const std::vector<fb::VersionInfoT>& versions, const std::vector<uint64_t>& with_weights) {
+  return envelope(key, versions.size() * 128, [&](auto& fbb) {
+    auto s = fb::CreateModelSpec(fbb, &spec);
+    auto p = fbb.CreateString(policy_json);
+    std::vector<flatbuffers::Offset<fb::VersionInfo>> infos;
+    for (const auto& v : versions) infos.push_back(fb::CreateVersionInfo(fbb, &v));
+    auto vs = fbb.CreateVector(infos);
+    auto w = fbb.CreateVector(with_weights);
+    return Body{fb::Request::ImportBegin, fb::CreateImportBegin(fbb, s, p, vs, w).Union()};
+  });
+}
+
+Buffer import_part(const std::string& key, const std::string& model, uint64_t import_id, uint64_t offset,
+                   std::span<const char> data) {
+  const uint64_t hash = data_hash(data);
+  return envelope(key, data.size() + model.size(), [&](auto& fbb) {
+    auto bytes = create_aligned_bytes(fbb, data);
+    auto m = fbb.CreateString(model);
+    return Body{fb::Request::ImportPart, fb::CreateImportPart(fbb, m, import_id, offset, bytes, hash).Union()};
+  });
+}
+
+Buffer import_commit(const std::string& key, const std::string& model, uint64_t import_id) {
+  return envelope(key, 0, [&](auto& fbb) {
+    return Body{fb::Request::ImportCommit, fb::CreateImportCommit(fbb, fbb.CreateString(model), import_id).Union()};
+  });
+}
+
 }  // namespace fedhub::requests

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "messages/buffer.hpp"
 #include "messages/model_spec_generated.h"
@@ -44,5 +45,21 @@ Buffer unsubscribe(const std::string& key, const std::string& model);
 Buffer whoami(const std::string& key);
 // Shows a model's merge policy, or changes the settings named in policy_json.
 Buffer policy(const std::string& key, const std::string& model, const std::string& policy_json = {});
+
+// ---- the model registry (managers; schemas/request.fbs)
+Buffer delete_model(const std::string& key, const std::string& model);
+// archived = false: unarchive.
+Buffer archive_model(const std::string& key, const std::string& model, bool archived);
+Buffer rollback(const std::string& key, const std::string& model, uint64_t to_version);
+// An import's first request: the spec (its name is the model's), the policy,
+// every version's info (oldest first) and the versions whose packages the
+// parts carry.
+Buffer import_begin(const std::string& key, const fb::ModelSpecT& spec, const std::string& policy_json,
+                    const std::vector<fb::VersionInfoT>& versions, const std::vector<uint64_t>& with_weights);
+// Bytes [offset, offset + data.size()) of the concatenated packages; computes
+// the part's hash.
+Buffer import_part(const std::string& key, const std::string& model, uint64_t import_id, uint64_t offset,
+                   std::span<const char> data);
+Buffer import_commit(const std::string& key, const std::string& model, uint64_t import_id);
 
 }  // namespace fedhub::requests

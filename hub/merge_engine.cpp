@@ -505,35 +505,7 @@ MergeOutcome MergeEngine::merge(const MergeOrder& order) {
     bases_[previous->version] = std::move(previous);
     keep_bases();
     for (uint64_t id : members) held_.erase(id);
-    aggregator_ = make_for(policy_, def_, state_);
-    std::map<uint64_t, double> rebind(order.rebind.begin(), order.rebind.end());
-    for (auto it = held_.begin(); it != held_.end();) {
-      const uint64_t id = it->first;
-      auto& h = *it->second;
-      ++it;
-      auto r = rebind.find(id);
-      const double factor = r == rebind.end() ? 0.0 : r->second;
-      if (factor <= 0 && !h.note) {
-        drop_held(id);
-        continue;
-      }
-      if (h.note)
-        h.factor = h.note->factor;
-      else
-        h.factor = factor;
-      h.in_front = false;
-      if (h.mode == UploadMode::fold && h.received > 0) {
-        ContributionNote n = h.note.value_or(ContributionNote{});
-        n.upload_id = id;
-        n.base_version = h.base;
-        h.coef = aggregator_->weight_of(static_cast<double>(h.num_samples), h.factor);
-        fold_from_store(n, h.coef, false);
-        h.folded = h.received;
-      } else if (h.mode == UploadMode::fold) {
-        h.coef = aggregator_->weight_of(static_cast<double>(h.num_samples), h.factor);
-      }
-      if (h.note && h.note->round_base == current_->version) enter_front(h, *h.note);
-    }
+    start_round(order.rebind);
     return out;
   } catch (...) {
     // Nothing was stored (or the synced batch failed as a whole): start the
@@ -546,6 +518,137 @@ MergeOutcome MergeEngine::merge(const MergeOrder& order) {
     }
     throw;
   }
+}
+
+// After a new version: a fresh aggregator for the round onto it; the uploads
+// held join it with their factor there (`rebind` for open uploads; accepted
+// ones with their note's), and the open ones the round does not accept are
+// dropped.
+void MergeEngine::start_round(const std::vector<std::pair<uint64_t, double>>& rebind) {
+  aggregator_ = make_for(policy_, def_, state_);
+  std::map<uint64_t, double> factors(rebind.begin(), rebind.end());
+  for (auto it = held_.begin(); it != held_.end();) {
+    const uint64_t id = it->first;
+    auto& h = *it->second;
+    ++it;
+    auto r = factors.find(id);
+    const double factor = r == factors.end() ? 0.0 : r->second;
+    if (factor <= 0 && !h.note) {
+      drop_held(id);
+      continue;
+    }
+    if (h.note)
+      h.factor = h.note->factor;
+    else
+      h.factor = factor;
+    h.in_front = false;
+    if (h.mode == UploadMode::fold && h.received > 0) {
+      ContributionNote n = h.note.value_or(ContributionNote{});
+      n.upload_id = id;
+      n.base_version = h.base;
+      h.coef = aggregator_->weight_of(static_cast<double>(h.num_samples), h.factor);
+      fold_from_store(n, h.coef, false);
+      h.folded = h.received;
+    } else if (h.mode == UploadMode::fold) {
+      h.coef = aggregator_->weight_of(static_cast<double>(h.num_samples), h.factor);
+    }
+    if (h.note && h.note->round_base == current_->version) enter_front(h, *h.note);
+  }
+}
+
+MergeOutcome MergeEngine::rollback(const RollbackOrder& order) {
+  const uint64_t base = current_->version;
+  if (order.base_version != base)
+    throw RequestError(ErrorCode::internal, "the merger of '" + def_.name + "' is at version " + std::to_string(base) +
+                                                ", asked to roll back from " + std::to_string(order.base_version));
+  SharedImage from;
+  if (auto it = bases_.find(order.to_version); it != bases_.end())
+    from = it->second;
+  else
+    from = stored::read_version_image(store_, def_, order.to_version);
+  if (!from)
+    throw RequestError(ErrorCode::unknown_version, "the weights of version " + std::to_string(order.to_version) +
+                                                       " of '" + def_.name + "' are not stored any more");
+  MergeOutcome out;
+  VersionMeta meta;
+  meta.model = def_.name;
+  meta.version = base + 1;
+  meta.created_at_ms = now_ms();
+  meta.base_version = base;
+  meta.aggregator = "rollback";
+  auto image = std::make_shared<VersionImage>();
+  image->version = base + 1;
+  image->data_hash = from->data_hash;
+  fb::ModelSpecT spec;
+  flatbuffers::GetRoot<fb::ModelSpec>(def_.spec.data())->UnPackTo(&spec);
+  image->prefix = package_prefix(spec, meta, def_.layout, image->data_hash);
+  image->weights = AlignedFloats::copy_of(from->weights.span());
+
+  const bool unlogged = stored::store_version_pieces(store_, def_.name, *image);
+  out.note.version = base + 1;
+  out.note.created_at_ms = meta.created_at_ms;
+  out.note.base_version = base;
+  out.note.aggregator = "rollback";
+  out.note.package_bytes = image->size();
+  out.note.data_hash = image->data_hash;
+  out.note.rolled_back_from = static_cast<int64_t>(order.to_version);
+  StoreBatch commit;
+  if (unlogged) commit.persist_first(Family::versions);
+  commit.put_version_info(def_.name, base + 1, stored::version_info(out.note, kPieceBytes));
+  // The kept contributions' pending and filter records name their new round
+  // and factor (a restart rebuilds the rounds from them).
+  for (const auto& k : order.kept) {
+    const Buffer summary = stored::contribution_summary(k);
+    commit.ops().push_back({StoreBatch::Kind::put, Family::pending, version_key(def_.name, k.seq), summary});
+    commit.ops().push_back(
+        {StoreBatch::Kind::put, Family::filter, contribution_key(def_.name, k.base_version, k.participant), summary});
+  }
+  for (const auto& d : order.dropped) commit.erase_merged(def_.name, d.base_version, d.participant, d.seq, d.upload_id);
+  for (uint64_t v : order.prune) commit.erase_version_pieces(def_.name, v);
+  store_.commit(commit, true);
+
+  // The new round, as after a merge.
+  for (const auto& d : order.dropped) held_.erase(d.upload_id);  // their chunks went with the batch
+  for (const auto& k : order.kept)
+    if (auto it = held_.find(k.upload_id); it != held_.end()) it->second->note = k;
+  for (auto& [id, h] : held_) {
+    h->in_front = false;
+    if (h->mode == UploadMode::fold) h->folded = 0;  // folded again by start_round
+  }
+  auto previous = current_;
+  current_ = image;
+  out.image = std::move(image);
+  bases_[previous->version] = std::move(previous);
+  keep_bases();
+  try {
+    start_round(order.rebind);
+  } catch (...) {
+    // The version is stored: rebuild the round from what is durable.
+    for (auto& [id, h] : held_)
+      if (h->mode == UploadMode::fold) h->folded = 0;
+    rebuild_aggregator();
+  }
+  return out;
+}
+
+StoreBatch model_erasure(const std::string& name) {
+  StoreBatch b;
+  // name 0x00 ... is every key of the model; name 0x01 is the end of that range.
+  std::string begin = name;
+  begin.push_back('\0');
+  std::string end = name;
+  end.push_back('\1');
+  for (Family f : {Family::versions, Family::version_info, Family::server_state, Family::contributions, Family::chunks,
+                   Family::filter, Family::pending, Family::uploads})
+    b.ops().push_back({StoreBatch::Kind::erase_range, f, begin, Buffer(end.begin(), end.end())});
+  b.ops().push_back({StoreBatch::Kind::erase, Family::models, name, {}});
+  return b;
+}
+
+void MergeEngine::erase_model() {
+  store_.commit(model_erasure(def_.name), true);
+  held_.clear();
+  bases_.clear();
 }
 
 // ---------------------------------------------------------------- state

@@ -82,6 +82,20 @@ class MergeEngine {
   // ---- merges
   MergeOutcome merge(const MergeOrder& order);
 
+  // ---- the registry (docs/architecture.md, "Model registry commands")
+  // A rollback: stores version base + 1 holding exactly the weights of
+  // order.to_version (read from memory or the store: unknown_version when
+  // pruned), with aggregator "rollback" and rolled_back_from, like a merge
+  // without members: pieces unsynced, then one synced batch with its info,
+  // the kept contributions' records rewritten for their new round, the
+  // dropped ones removed (as merged) and the pruned versions. The kept and
+  // open uploads join the new round. On failure nothing is stored.
+  MergeOutcome rollback(const RollbackOrder& order);
+  // Deletes everything of the model from the store in one synced batch
+  // (every family's keys of the name and its record); the engine holds
+  // nothing afterwards and must not be used again.
+  void erase_model();
+
   // A new policy (already stored by the model actor). When it changes the
   // aggregation (aggregation_changes), the uploads in `ended` are dropped
   // (the model actor ended them) and the aggregator is rebuilt: every other
@@ -104,6 +118,7 @@ class MergeEngine {
   void rebuild_aggregator();
   void drop_held(uint64_t upload_id);
   void erase_staged(uint64_t upload_id);
+  void start_round(const std::vector<std::pair<uint64_t, double>>& rebind);
 
   Store& store_;
   ModelDefinition def_;
@@ -116,6 +131,11 @@ class MergeEngine {
   std::vector<float> scratch_;                      // one part's delta
   int64_t peak_held_bytes_ = 0;
 };
+
+// The one synced batch that deletes everything of model `name`: the keys of
+// the name in every family of the layout (persistence/store.hpp) and its
+// record. API keys are not the model's and stay.
+StoreBatch model_erasure(const std::string& name);
 
 // Everything a model resumes from, read from the store (start-up and
 // recovery of a failed merger): also deletes what a crash left half-made

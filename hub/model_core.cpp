@@ -27,7 +27,8 @@ ModelCore::ModelCore(ModelDefinition definition, MergePolicy policy, Recovered r
       published_(std::move(published)),
       versions_(std::move(r.versions)),
       oldest_stored_(r.oldest_stored),
-      next_seq_(r.next_seq) {
+      next_seq_(r.next_seq),
+      archived_(r.archived) {
   for (auto& n : r.notes) notes_[n.base_version].push_back(std::move(n));
   // Rounds from the recovered pending contributions: one round per recorded
   // round base, in order, built consecutively on the current version.
@@ -59,6 +60,25 @@ double ModelCore::factor_for(uint64_t base) const {
   return federation::staleness_weight(policy_.staleness, static_cast<int64_t>(round - base));
 }
 
+double ModelCore::factor_at(uint64_t round, uint64_t base, uint64_t oldest_stored) const {
+  if (base > round || base < policy_.oldest_accepted_base(round) || base < oldest_stored) return 0;
+  return federation::staleness_weight(policy_.staleness, static_cast<int64_t>(round - base));
+}
+
+uint64_t ModelCore::oldest_kept_at(uint64_t version) const {
+  const auto keep = static_cast<uint64_t>(std::max<int64_t>(1, policy_.versions_to_keep()));
+  return version + 1 > keep ? std::max(oldest_stored_, version + 1 - keep) : oldest_stored_;
+}
+
+namespace {
+
+[[noreturn]] void refuse_archived(const std::string& name, const char* what) {
+  throw RequestError(ErrorCode::archived, "model '" + name + "' is archived (read-only): " + what +
+                                              " is refused; unarchive it first (fl-manager unarchive " + name + ")");
+}
+
+}  // namespace
+
 uint32_t ModelCore::needed() const { return std::max<uint32_t>(1, def_.min_contributions); }
 
 void ModelCore::close_back() {
@@ -87,6 +107,9 @@ const UploadSession& ModelCore::session(uint64_t id, const std::string& particip
 const UploadSession& ModelCore::begin_upload(const UploadRequest& rq, const std::string& participant,
                                              uint64_t upload_id, uint64_t now_ms, std::optional<uint64_t>* replaced) {
   const auto& name = def_.name;
+  if (archived_) refuse_archived(name, "uploading");
+  if (rolling_back_)
+    throw RequestError(ErrorCode::busy, "a rollback of '" + name + "' is under way: try again in a moment");
   if (rq.model != name)
     throw RequestError(ErrorCode::bad_contribution,
                        "the contribution is for model '" + rq.model + "', not '" + name + "'");
@@ -214,6 +237,9 @@ std::optional<UploadSession> ModelCore::end_session(uint64_t id) {
 
 void ModelCore::start_finalize(uint64_t id, const std::string& participant, uint64_t now_ms) {
   own(id, participant);
+  if (archived_) refuse_archived(def_.name, "committing an upload");
+  if (rolling_back_)
+    throw RequestError(ErrorCode::busy, "a rollback of '" + def_.name + "' is under way: commit again in a moment");
   check_not_doomed(id);
   auto& s = own(id, participant);
   if (s.state != UploadSession::State::receiving)
@@ -289,6 +315,9 @@ std::vector<uint64_t> ModelCore::open_uploads() const {
 
 void ModelCore::request_merge(uint64_t base) {
   const auto& name = def_.name;
+  if (archived_) refuse_archived(name, "merging");
+  if (rolling_back_)
+    throw RequestError(ErrorCode::merge_in_progress, "a rollback of '" + name + "' is under way: try again");
   if (base > current_)
     throw RequestError(ErrorCode::unknown_version, "model '" + name + "' has no version " + std::to_string(base));
   if (base < current_)
@@ -314,6 +343,7 @@ void ModelCore::interval_tick() {
 }
 
 std::optional<MergeOrder> ModelCore::start_merge() {
+  if (archived_ || rolling_back_) return std::nullopt;
   // A closed round left empty (every acceptance assigned to it failed to be
   // written) is skipped: the rounds behind it move down one version and
   // their contributions keep their recorded factors.
@@ -349,7 +379,7 @@ std::optional<MergeOrder> ModelCore::start_merge() {
 
 bool ModelCore::merging() const {
   const auto& front = rounds_.front();
-  return front.closed && !front.failed;
+  return rolling_back_ || (front.closed && !front.failed && !archived_);
 }
 
 void ModelCore::merge_done(MergeOutcome outcome) {
@@ -411,7 +441,111 @@ ModelSummaryInfo ModelCore::summary() const {
   s.created_at_ms = def_.created_at_ms;
   s.merging = merging();
   s.policy_json = policy_.to_json();
+  s.archived = archived_;
+  s.oldest_retained = oldest_stored_;
   return s;
+}
+
+std::vector<uint64_t> ModelCore::set_archived(bool archived) {
+  archived_ = archived;
+  std::vector<uint64_t> ended;
+  if (!archived) {
+    clear_failed();
+    return ended;
+  }
+  for (const auto& [id, s] : sessions_)
+    if (s.state == UploadSession::State::receiving) ended.push_back(id);
+  for (uint64_t id : ended) end_session(id);
+  return ended;
+}
+
+RollbackOrder ModelCore::start_rollback(uint64_t to) {
+  const auto& name = def_.name;
+  if (archived_) refuse_archived(name, "a rollback");
+  if (to > current_)
+    throw RequestError(ErrorCode::unknown_version, "model '" + name + "' has no version " + std::to_string(to) +
+                                                       " (current: " + std::to_string(current_) + ")");
+  if (to == current_)
+    throw RequestError(ErrorCode::bad_request, "version " + std::to_string(to) + " is the current version of '" + name +
+                                                   "' already: roll back to an older one");
+  if (to < oldest_stored_)
+    throw RequestError(ErrorCode::unknown_version, "the weights of version " + std::to_string(to) + " of '" + name +
+                                                       "' were pruned; the oldest retained version is " +
+                                                       std::to_string(oldest_stored_) + " (versions " +
+                                                       std::to_string(oldest_stored_) + " to " +
+                                                       std::to_string(current_) + " can be rolled back to)");
+  if (rolling_back_)
+    throw RequestError(ErrorCode::merge_in_progress, "a rollback of '" + name + "' is under way already");
+  for (const auto& r : rounds_) {
+    if (r.merging)
+      throw RequestError(ErrorCode::merge_in_progress,
+                         "a merge of '" + name + "' is under way: roll back when it is done");
+    if (!r.in_flight.empty())
+      throw RequestError(ErrorCode::merge_in_progress,
+                         "an upload to '" + name + "' is being committed: try again in a moment");
+  }
+  for (const auto& [id, s] : sessions_)
+    if (s.state != UploadSession::State::receiving)
+      throw RequestError(ErrorCode::merge_in_progress,
+                         "an upload to '" + name + "' is being committed: try again in a moment");
+  RollbackOrder order;
+  order.to_version = to;
+  order.base_version = current_;
+  const uint64_t next = current_ + 1;
+  const uint64_t oldest = oldest_kept_at(next);
+  // Every pending contribution joins the round onto the new version, as
+  // after any new version: with its staleness there, or not at all.
+  for (const auto& r : rounds_)
+    for (auto m : r.members) {
+      const double f = factor_at(next, m.base_version, oldest);
+      if (f <= 0) {
+        order.dropped.push_back(std::move(m));
+      } else {
+        m.round_base = next;
+        m.factor = f;
+        order.kept.push_back(std::move(m));
+      }
+    }
+  std::sort(order.kept.begin(), order.kept.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
+  for (auto& [id, s] : sessions_) {
+    const double f = s.doomed ? 0.0 : factor_at(next, s.note.base_version, oldest);
+    order.rebind.emplace_back(id, f);
+    if (f <= 0) s.doomed = true;  // the merger drops its data
+  }
+  const auto keep = static_cast<uint64_t>(std::max<int64_t>(1, policy_.versions_to_keep()));
+  for (uint64_t v = oldest_stored_; v + keep <= next && v <= current_; ++v) order.prune.push_back(v);
+  rolling_back_ = true;
+  return order;
+}
+
+void ModelCore::rollback_done(MergeOutcome outcome, const RollbackOrder& order) {
+  if (!rolling_back_) throw std::logic_error("rollback_done without a rollback");
+  rolling_back_ = false;
+  const uint64_t next = current_ + 1;
+  if (outcome.note.version != next)
+    throw std::logic_error("rollback_done: version " + std::to_string(outcome.note.version) + ", expected " +
+                           std::to_string(next));
+  const uint64_t oldest = oldest_kept_at(next);
+  current_ = next;
+  published_ = std::move(outcome.image);
+  versions_.push_back(std::move(outcome.note));
+  oldest_stored_ = oldest;
+  notes_.erase(notes_.begin(), notes_.lower_bound(oldest_stored_));
+  for (const auto& k : order.kept)
+    if (auto it = notes_.find(k.base_version); it != notes_.end())
+      for (auto& n : it->second)
+        if (n.participant == k.participant) {
+          n.round_base = k.round_base;
+          n.factor = k.factor;
+        }
+  rounds_.clear();
+  rounds_.push_back(Round{current_, order.kept, {}, false, false, false});
+  const auto& back = rounds_.back();
+  if ((policy_.merge == MergeMode::buffered && static_cast<int64_t>(back.members.size()) >= policy_.k) ||
+      (policy_.merge == MergeMode::async && !back.members.empty()))
+    close_back();
+  for (auto& [id, s] : sessions_)
+    if (s.state != UploadSession::State::committing) s.factor = factor_for(s.note.base_version);
 }
 
 const std::vector<ContributionNote>* ModelCore::notes_for(uint64_t base) const {

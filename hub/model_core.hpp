@@ -84,6 +84,7 @@ struct VersionNote {
   std::string aggregator;
   uint64_t package_bytes = 0;
   uint64_t data_hash = 0;
+  int64_t rolled_back_from = -1;  // a rollback's version: whose weights it holds
 };
 
 // How an upload's data reaches the aggregator (see docs/architecture.md):
@@ -128,6 +129,23 @@ struct MergeOrder {
   std::vector<uint64_t> prune;  // versions whose weights this merge deletes
 };
 
+// A rollback for the merger to run: a new version current + 1 holding the
+// weights of `to_version`, built like a merge without members. The pending
+// contributions are re-assigned to the round onto the new version: `kept`
+// with their new round and factor (their records are rewritten), `dropped`
+// when the staleness policy no longer accepts their base (removed as if
+// merged; their filter summaries stay).
+struct RollbackOrder {
+  uint64_t to_version = 0;
+  uint64_t base_version = 0;  // the current version it replaces
+  std::vector<ContributionNote> kept;
+  std::vector<ContributionNote> dropped;
+  // Open uploads whose data the merger holds: their factor in the new
+  // round (0: not accepted any more; the merger drops them).
+  std::vector<std::pair<uint64_t, double>> rebind;
+  std::vector<uint64_t> prune;  // versions whose weights this rollback deletes
+};
+
 // How one contribution entered a merge (receipts and events).
 struct MergedNote {
   std::string participant;
@@ -154,6 +172,8 @@ struct ModelSummaryInfo {
   uint64_t created_at_ms = 0;
   bool merging = false;
   std::string policy_json;
+  bool archived = false;
+  uint64_t oldest_retained = 0;
 };
 
 class ModelCore {
@@ -175,6 +195,7 @@ class ModelCore {
     std::vector<ContributionNote> notes;    // filter state of bases >= oldest_stored
     std::vector<ContributionNote> pending;  // accepted, not merged, by seq
     uint64_t next_seq = 0;
+    bool archived = false;  // read-only (stored in the model record)
   };
 
   ModelCore(ModelDefinition definition, MergePolicy policy, Recovered recovered, SharedImage published, Limits limits);
@@ -275,6 +296,26 @@ class ModelCore {
   // ---- policy: replaces it (the caller has stored it).
   void set_policy(MergePolicy policy);
 
+  // ---- the registry (docs/architecture.md, "Model registry commands")
+  // Archived: read-only. begin_upload, start_finalize and request_merge
+  // refuse with `archived`; start_merge gives nothing.
+  bool archived() const { return archived_; }
+  // The caller has stored the change. Archiving ends the uploads that are
+  // receiving: returns their ids (the caller tells the merger to drop them).
+  std::vector<uint64_t> set_archived(bool archived);
+  // A rollback to `to_version`: refused when it is archived (archived),
+  // `to_version` is not a version or its weights are pruned
+  // (unknown_version, naming the oldest retained), it is the current one
+  // (bad_request), a merge or a commit is under way (merge_in_progress).
+  // Until rollback_done or rollback_failed, uploads cannot begin or commit
+  // (busy) and merges wait.
+  RollbackOrder start_rollback(uint64_t to_version);
+  // The merger stored the rollback's version: it is current; the pending
+  // contributions are in one round onto it as the order says.
+  void rollback_done(MergeOutcome outcome, const RollbackOrder& order);
+  void rollback_failed() { rolling_back_ = false; }
+  bool rolling_back() const { return rolling_back_; }
+
   // ---- status
   ModelSummaryInfo summary() const;
   // The accepted contributions to `base`, when its filter state is in
@@ -296,6 +337,11 @@ class ModelCore {
   const Round& open_round() const { return rounds_.back(); }
   // f(open round - base) if the open round accepts `base`, else 0.
   double factor_for(uint64_t base) const;
+  // f(round - base) if a round onto `round` accepts `base` while versions
+  // >= oldest_stored keep their weights, else 0.
+  double factor_at(uint64_t round, uint64_t base, uint64_t oldest_stored) const;
+  // The oldest stored version once `version` is current.
+  uint64_t oldest_kept_at(uint64_t version) const;
   uint32_t needed() const;
   void close_back();
   void clear_failed();
@@ -312,6 +358,8 @@ class ModelCore {
   std::map<uint64_t, UploadSession> sessions_;
   std::deque<Round> rounds_;
   uint64_t next_seq_ = 0;
+  bool archived_ = false;
+  bool rolling_back_ = false;
 };
 
 }  // namespace fedhub

@@ -36,6 +36,7 @@ static LoadedModelState read_model_state(Store& store, const std::string& name) 
   if (!record) throw RequestError(ErrorCode::unknown_model, "there is no model named '" + name + "'");
   LoadedModelState s;
   std::tie(s.definition, s.policy) = stored::read_model_record(*record);
+  s.recovered.archived = stored::read_model_archived(*record);
   const auto& def = s.definition;
   auto latest = store.latest_version(name);
   if (!latest) damaged(name, "it has no versions");

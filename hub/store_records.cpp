@@ -10,7 +10,9 @@
 
 namespace fedhub::stored {
 
-Buffer model_record(const ModelDefinition& d, const MergePolicy& policy) {
+bool read_model_archived(std::span<const char> record) { return records::verify_model_record(record)->archived(); }
+
+Buffer model_record(const ModelDefinition& d, const MergePolicy& policy, bool archived) {
   fb::ModelRecordT r;
   flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(d.spec.data()), d.spec.size());
   if (!v.VerifyBuffer<fb::ModelSpec>(nullptr)) throw RequestError(ErrorCode::internal, "the model spec is malformed");
@@ -18,6 +20,7 @@ Buffer model_record(const ModelDefinition& d, const MergePolicy& policy) {
   flatbuffers::GetRoot<fb::ModelSpec>(d.spec.data())->UnPackTo(r.spec.get());
   r.created_at_ms = d.created_at_ms;
   r.policy_json = policy.to_json();
+  r.archived = archived;
   return records::model_record(r);
 }
 
@@ -76,6 +79,7 @@ fb::VersionInfoT info_of(const VersionNote& n, uint32_t piece_bytes) {
   i.package_bytes = n.package_bytes;
   i.piece_bytes = piece_bytes;
   i.data_hash = n.data_hash;
+  i.rolled_back_from = n.rolled_back_from;
   return i;
 }
 
@@ -120,6 +124,7 @@ VersionNote read_version_info(std::span<const char> info) {
   n.aggregator = i->aggregator() ? i->aggregator()->str() : std::string();
   n.package_bytes = i->package_bytes();
   n.data_hash = i->data_hash();
+  n.rolled_back_from = i->rolled_back_from();
   return n;
 }
 

@@ -17,7 +17,10 @@
 namespace fedhub::stored {
 
 // ---- models (column family `models`)
-Buffer model_record(const ModelDefinition& definition, const MergePolicy& policy);
+// `archived`: read-only (fl-manager archive), kept with the record.
+Buffer model_record(const ModelDefinition& definition, const MergePolicy& policy, bool archived = false);
+// Whether a verified model record says the model is archived.
+bool read_model_archived(std::span<const char> record);
 // The definition and policy of a stored model record. Throws
 // RequestError(internal) for a damaged record or policy.
 std::pair<ModelDefinition, MergePolicy> read_model_record(std::span<const char> record);

@@ -45,6 +45,15 @@ const fb::RequestEnvelope* verify(std::span<const char> data) {
     case fb::Request::UploadPart:
       check_part(*r->request_as_UploadPart());
       break;
+    case fb::Request::ImportPart: {
+      const auto* p = r->request_as_ImportPart();
+      const uint64_t got = data_hash(as_span(p->data()));
+      if (got != p->hash())
+        fail(ErrorCode::bad_checksum, "the import part at offset " + std::to_string(p->offset()) + " hashes to " +
+                                          hash_to_string(got) + ", it says " + hash_to_string(p->hash()) +
+                                          ": send it again");
+      break;
+    }
     case fb::Request::CreateModel: {
       const auto weights = as_span(r->request_as_CreateModel()->initial_weights());
       if (weights.size() % sizeof(float) != 0)
@@ -86,6 +95,18 @@ std::string model_of(const fb::RequestEnvelope& r) {
       return r.request_as_UploadResume()->model()->str();
     case fb::Request::UploadAbort:
       return r.request_as_UploadAbort()->model()->str();
+    case fb::Request::DeleteModel:
+      return r.request_as_DeleteModel()->model()->str();
+    case fb::Request::ArchiveModel:
+      return r.request_as_ArchiveModel()->model()->str();
+    case fb::Request::Rollback:
+      return r.request_as_Rollback()->model()->str();
+    case fb::Request::ImportBegin:
+      return r.request_as_ImportBegin()->spec()->name()->str();
+    case fb::Request::ImportPart:
+      return r.request_as_ImportPart()->model()->str();
+    case fb::Request::ImportCommit:
+      return r.request_as_ImportCommit()->model()->str();
     default:
       return {};
   }
