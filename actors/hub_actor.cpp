@@ -94,13 +94,14 @@ void check_name_free(const hub_state& st, const std::string& name) {
 }
 
 // A one-shot detached worker: checks and stores a new model.
-caf::behavior create_worker(caf::event_based_actor* self, std::shared_ptr<Store> store, Buffer request) {
+caf::behavior create_worker(caf::event_based_actor* self, std::shared_ptr<Store> store, Buffer request,
+                            ModelLimits limits) {
   return {
-      [self, store, request](create_atom) -> caf::result<LoadedModelState> {
+      [self, store, request, limits](create_atom) -> caf::result<LoadedModelState> {
         self->quit();
         return guarded([&]() -> caf::result<LoadedModelState> {
           const auto* env = flatbuffers::GetRoot<fb::RequestEnvelope>(request.data());  // verified
-          return create_model(*store, *env->request_as_CreateModel());
+          return create_model(*store, *env->request_as_CreateModel(), limits);
         });
       },
   };
@@ -111,7 +112,7 @@ caf::result<Buffer> create(self_ptr self, Buffer& request) {
   const auto name = requests::model_of(*flatbuffers::GetRoot<fb::RequestEnvelope>(request.data()));
   check_name_free(st, name);
   st.creating.insert(name);
-  auto worker = self->spawn<caf::detached>(create_worker, st.store, std::move(request));
+  auto worker = self->spawn<caf::detached>(create_worker, st.store, std::move(request), st.options.model_limits);
   auto rp = self->make_response_promise();
   self->request(worker, st.options.merge_timeout, create_atom::value)
       .then(

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "hub/model_core.hpp"
+#include "model/limits.hpp"
 
 namespace fedhub {
 
@@ -17,6 +18,7 @@ struct HubOptions {
   // A merge (computing, storing a version): long for large models.
   std::chrono::milliseconds merge_timeout{30 * 60 * 1000};
   ModelCore::Limits limits;  // uploads: parts, window, idle time, sessions
+  ModelLimits model_limits;  // what a new model may be (hub/model_creation)
   int readers = 2;           // detached actors serving older versions and old status
 };
 

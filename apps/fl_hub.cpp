@@ -1,12 +1,19 @@
 // fl-hub: the federated learning hub. Holds models, accepts contributions,
 // merges them into new versions; every acknowledged write is durable.
+#include <fcntl.h>
+#include <netdb.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include "actors/hub_actor.hpp"
 #include "apps/cli.hpp"
@@ -22,12 +29,138 @@ namespace {
 
 const char* kUsage =
     "Usage: fl-hub [--config FILE] [--bind ADDR] [--port N] [--data-dir DIR] [--threads N]\n"
+    "       fl-hub [--config FILE] [--data-dir DIR] <command>\n"
     "\n"
     "Runs a hub: participants download models and upload training results, managers\n"
     "create models and merge contributions into new versions. State lives in the data\n"
     "directory (RocksDB) and survives crashes. On first start the hub creates a manager\n"
-    "key and writes it to <data-dir>/manager.key (mode 0600).\n"
-    "Stops cleanly on SIGINT or SIGTERM.\n";
+    "key and writes it to <data-dir>/manager.key (mode 0600). A port that is in use is\n"
+    "refused before anything is written. Stops cleanly on SIGINT or SIGTERM.\n"
+    "Limits of new models (max_parameters, max_model_bytes, max_steps, max_batch_size)\n"
+    "and every other setting: see config/hub.example.json.\n";
+
+// ---------------------------------------------------------------- the port
+
+// Whether something listens on (bind, port) now: a trial bind with the
+// options CAF's publish uses (SO_REUSEADDR), so that a port in TIME_WAIT is
+// free and one another process listens on is not. Throws for an address
+// that cannot be used at all.
+bool port_in_use(const std::string& bind, uint16_t port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  if (int rc = ::getaddrinfo(bind.empty() ? nullptr : bind.c_str(), service.c_str(), &hints, &found); rc != 0)
+    throw std::runtime_error("cannot listen on " + bind + ":" + service + ": " + ::gai_strerror(rc));
+  bool in_use = false;
+  for (const addrinfo* a = found; a && !in_use; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0) {
+      const int err = errno;
+      ::close(fd);
+      if (err == EADDRINUSE) {
+        in_use = true;
+        break;
+      }
+      ::freeaddrinfo(found);
+      throw std::runtime_error("cannot listen on " + bind + ":" + service + ": " + std::strerror(err));
+    }
+    ::close(fd);
+  }
+  ::freeaddrinfo(found);
+  return in_use;
+}
+
+std::runtime_error port_taken(uint16_t port) {
+  return std::runtime_error("port " + std::to_string(port) +
+                            " is in use (by another fl-hub?): choose another with --port");
+}
+
+// ---------------------------------------------------------------- commands
+
+// Whether another process holds the RocksDB lock of `dir` (a hub runs on it).
+bool store_locked(const std::string& dir) {
+  const int fd = ::open((std::filesystem::path(dir) / "LOCK").c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct flock probe {};
+  probe.l_type = F_WRLCK;
+  probe.l_whence = SEEK_SET;
+  const bool held = ::fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
+  ::close(fd);  // this process held no lock on it
+  return held;
+}
+
+// Opens the store of a hub that is not running, for an offline command.
+std::shared_ptr<Store> open_offline(const std::string& dir) {
+  if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT"))
+    throw std::runtime_error("'" + dir + "' holds no hub data (no RocksDB database): check --data-dir");
+  const auto running = std::runtime_error("the hub is running on " + dir + ": stop it first");
+  if (store_locked(dir)) throw running;
+  try {
+    return Store::open(dir);
+  } catch (const StoreError&) {
+    if (store_locked(dir)) throw running;  // it started meanwhile
+    throw;
+  }
+}
+
+// reset-manager-key: for an operator with file access who lost the manager
+// key (or fears it leaked). One synced batch adds a new manager key and
+// revokes every other manager key; the new key goes to <data-dir>/manager.key.
+int reset_manager_key(const HubConfig& cfg, const std::vector<std::string>& args) {
+  if (!args.empty()) throw cli::UsageError("reset-manager-key takes no arguments, not '" + args[0] + "'");
+  auto store = open_offline(cfg.data_dir);
+  KeyRegistry keys(*store);
+  std::set<std::string> taken;  // key names are never reused
+  for (const auto& k : keys.list()) taken.insert(k.name);
+  std::string name = "manager";
+  for (int i = 1; taken.count(name); ++i) name = "manager-" + std::to_string(i);
+  std::vector<KeyRegistry::Change> changes;
+  changes.push_back(keys.prepare_add(name, Role::manager));
+  keys.apply(changes.back());  // so that the old ones are not the last manager keys
+  std::string revoked;
+  for (const auto& k : keys.list())
+    if (k.role == Role::manager && !k.revoked && k.name != name) {
+      changes.push_back(keys.prepare_revoke(k.name));
+      revoked += (revoked.empty() ? "" : ", ") + k.name;
+    }
+  std::vector<const StoreBatch*> batches;
+  for (const auto& c : changes) batches.push_back(&c.batch);
+  store->commit(batches, true);  // one atomic, synced batch
+  const auto path = (std::filesystem::path(cfg.data_dir) / "manager.key").string();
+  write_file_atomic(path, changes.front().key + "\n", 0600);
+  std::cout << "fl-hub: revoked the manager key(s) " << (revoked.empty() ? "(none)" : revoked)
+            << "; the new manager key '" << name << "' is in " << path << " (keep it secret)" << std::endl;
+  return cli::kOk;
+}
+
+// Commands on a data directory instead of serving it. Each gets the
+// configuration and the words after its name (and parses its own options).
+struct Command {
+  const char* name;
+  const char* help;
+  int (*run)(const HubConfig& cfg, const std::vector<std::string>& args);
+};
+
+const Command kCommands[] = {
+    {"reset-manager-key",
+     "with the hub stopped: revoke every manager key and write a new one to\n"
+     "                      <data-dir>/manager.key (mode 0600)",
+     reset_manager_key},
+};
+
+std::string commands_help() {
+  std::string out = "Commands:\n";
+  for (const auto& c : kCommands) out += "  " + std::string(c.name) + "\n                      " + c.help + "\n";
+  return out;
+}
+
+// ---------------------------------------------------------------- serving
 
 HubOptions hub_options(const HubConfig& cfg) {
   HubOptions o;
@@ -41,6 +174,7 @@ HubOptions hub_options(const HubConfig& cfg) {
   o.limits.fold_threshold_bytes = cfg.fold_threshold_bytes;
   o.limits.max_samples = cfg.max_samples;
   o.readers = cfg.readers;
+  o.model_limits = cfg.model_limits;
   return o;
 }
 
@@ -53,11 +187,23 @@ int hub_main(int argc, char** argv) {
       "data-dir", po::value<std::string>(), "directory of the hub's state (default fedhub-data)")(
       "threads", po::value<int>(), "actor scheduler threads (default 2; 1-64)");
   po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(opts).style(cli::kStyle).run(), vm);
+  // Words that are not fl-hub's options are a command and its arguments.
+  const auto parsed = po::command_line_parser(argc, argv).options(opts).style(cli::kStyle).allow_unregistered().run();
+  po::store(parsed, vm);
   po::notify(vm);
   if (vm.count("help")) {
-    std::cout << kUsage << "\n" << opts;
+    std::cout << kUsage << "\n" << commands_help() << "\n" << opts;
     return cli::kOk;
+  }
+  auto words = po::collect_unrecognized(parsed.options, po::include_positional);
+  const Command* command = nullptr;
+  if (!words.empty()) {
+    for (const auto& c : kCommands)
+      if (words[0] == c.name) command = &c;
+    if (!command)
+      throw cli::UsageError(words[0].rfind('-', 0) == 0 ? "unknown option '" + words[0] + "'"
+                                                        : "unknown command '" + words[0] + "'");
+    words.erase(words.begin());
   }
   HubConfig cfg = vm.count("config") ? load_hub_config(vm["config"].as<std::string>()) : HubConfig{};
   if (vm.count("bind")) cfg.bind = vm["bind"].as<std::string>();
@@ -67,6 +213,9 @@ int hub_main(int argc, char** argv) {
     cfg.threads = vm["threads"].as<int>();
     if (cfg.threads < 1 || cfg.threads > 64) throw cli::UsageError("--threads must be 1 to 64");
   }
+  if (command) return command->run(cfg, words);
+  // Before anything is written (the data directory, the manager key).
+  if (cfg.port != 0 && port_in_use(cfg.bind, cfg.port)) throw port_taken(cfg.port);
 
   // Block the stop signals in every thread; the main thread waits for them.
   sigset_t stop;
@@ -98,6 +247,7 @@ int hub_main(int argc, char** argv) {
   auto port = caf::io::publish(hub, cfg.port, cfg.bind.c_str(), true);
   if (!port) {
     caf::anon_send_exit(hub, caf::exit_reason::user_shutdown);
+    if (cfg.port != 0 && port_in_use(cfg.bind, cfg.port)) throw port_taken(cfg.port);  // taken since the check
     throw std::runtime_error("cannot listen on " + cfg.bind + ":" + std::to_string(cfg.port) + ": " +
                              system.render(port.error()));
   }

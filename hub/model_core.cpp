@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "federation/staleness.hpp"
+#include "messages/contribution.hpp"
 #include "messages/errors.hpp"
 
 namespace fedhub {
@@ -148,6 +149,7 @@ const UploadSession& ModelCore::begin_upload(const UploadRequest& rq, const std:
     throw RequestError(ErrorCode::bad_contribution, "the contribution claims " + std::to_string(rq.num_samples) +
                                                         " training samples; the hub accepts at most " +
                                                         std::to_string(limits_.max_samples));
+  if (auto why = check_metrics(rq.metrics); !why.empty()) throw RequestError(ErrorCode::bad_contribution, why);
   if (rq.data_bytes != def_.data_bytes())
     throw RequestError(ErrorCode::bad_shape, "the contribution holds " + std::to_string(rq.data_bytes) +
                                                  " bytes of weights; model '" + name + "' has " +

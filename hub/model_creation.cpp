@@ -1,5 +1,6 @@
 #include "hub/model_creation.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -8,16 +9,17 @@
 #include "messages/errors.hpp"
 #include "messages/model_package.hpp"
 #include "messages/tensors.hpp"
-#include "model/flat.hpp"
 #include "training/trainer.hpp"
 
 namespace fedhub {
 
-LoadedModelState create_model(Store& store, const fb::CreateModel& request) {
+LoadedModelState create_model(Store& store, const fb::CreateModel& request, const ModelLimits& limits) {
   LoadedModelState s;
   fb::ModelSpecT spec;
   request.spec()->UnPackTo(&spec);
   const ModelSpec parsed = parse_model_spec(*request.spec());  // invalid_model
+  if (auto why = check_model_limits(parsed, limits, "the hub's config"); !why.empty())
+    throw RequestError(ErrorCode::invalid_model, "model '" + parsed.name + "': " + why);
   auto& def = s.definition;
   def.name = parsed.name;
   if (spec.min_contributions < 1 || spec.min_contributions > 1000000)
@@ -60,9 +62,16 @@ LoadedModelState create_model(Store& store, const fb::CreateModel& request) {
                              "initial weight " + std::to_string(i) + " is " + std::to_string(image->weights.data()[i]) +
                                  ", beyond the policy's max_abs_value " + std::to_string(bound));
   } else {
-    const Weights w = training::initialize_weights(parsed.architecture, request.init_seed());
+    // Tensor by tensor into the image, each freed once copied: the peak is
+    // the model plus its largest tensor, not two models.
+    Weights w = training::initialize_weights(parsed.architecture, request.init_seed());
     image->weights = AlignedFloats(def.parameters);
-    flatten_into(w, image->weights.span());
+    size_t at = 0;
+    for (auto& t : w) {
+      std::copy(t.values.begin(), t.values.end(), image->weights.data() + at);
+      at += t.values.size();
+      std::vector<float>().swap(t.values);
+    }
   }
   image->data_hash = data_hash(image->weights.as_bytes());
   VersionMeta meta;

@@ -1,5 +1,7 @@
 #include "messages/contribution.hpp"
 
+#include <cmath>
+
 #include "messages/checksum.hpp"
 #include "messages/errors.hpp"
 #include "messages/framed.hpp"
@@ -90,6 +92,28 @@ std::vector<std::pair<std::string, double>> read_metrics(
   if (m)
     for (const auto* x : *m) out.emplace_back(x->name()->str(), x->value());
   return out;
+}
+
+std::string check_metrics(std::span<const std::pair<std::string, double>> metrics) {
+  if (metrics.size() > kMaxMetrics)
+    return "the contribution reports " + std::to_string(metrics.size()) + " metrics; at most " +
+           std::to_string(kMaxMetrics) + " are taken";
+  for (size_t i = 0; i < metrics.size(); ++i) {
+    const auto& [name, value] = metrics[i];
+    const std::string which = "metric " + std::to_string(i);
+    if (name.empty()) return which + " has an empty name";
+    if (name.size() > kMaxMetricNameBytes)
+      return which + " has a name of " + std::to_string(name.size()) + " bytes ('" + name.substr(0, 16) +
+             "...'); at most " + std::to_string(kMaxMetricNameBytes) + " are taken";
+    for (char c : name)
+      if (c < 0x20 || c > 0x7e)
+        return which + "'s name holds byte " + std::to_string(static_cast<unsigned char>(c)) +
+               ": names are printable ASCII";
+    if (!std::isfinite(value)) return "metric '" + name + "' is " + std::to_string(value) + ": values must be finite";
+    for (size_t j = 0; j < i; ++j)
+      if (metrics[j].first == name) return "metric '" + name + "' is reported twice";
+  }
+  return {};
 }
 
 }  // namespace fedhub

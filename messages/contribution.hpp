@@ -63,4 +63,15 @@ ContributionView read_contribution(std::span<const char> framed, bool check_hash
 // The metrics of a contribution as pairs.
 std::vector<std::pair<std::string, double>> read_metrics(const flatbuffers::Vector<flatbuffers::Offset<fb::Metric>>* m);
 
+// The bounds of a contribution's metrics (what it reports besides its
+// weights, e.g. "loss"; the hub stores them and prints them in status): at
+// most kMaxMetrics, each name 1 to kMaxMetricNameBytes printable ASCII
+// characters and used once, each value finite.
+inline constexpr size_t kMaxMetrics = 16;
+inline constexpr size_t kMaxMetricNameBytes = 64;
+
+// Empty when the metrics keep those bounds, otherwise one sentence naming
+// the first offending metric and the bound it breaks.
+std::string check_metrics(std::span<const std::pair<std::string, double>> metrics);
+
 }  // namespace fedhub
