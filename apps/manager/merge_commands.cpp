@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <iomanip>
 #include <iostream>
+#include <optional>
+#include <sstream>
 
 #include "apps/cli.hpp"
 #include "apps/local_model.hpp"
@@ -40,32 +42,50 @@ void print_contribution(const Session& s, const fb::ContributionAccepted& a) {
               << a.contributions() << " so far)" << std::endl;
 }
 
-void print_version(const Session& s, const fb::VersionPublished& v) {
-  if (s.json_output) {
-    json merged = json::array();
-    if (v.contributions())
-      for (const auto* c : *v.contributions())
-        merged.push_back({{"participant", c->participant()->str()},
-                          {"base_version", c->base_version()},
-                          {"staleness", c->staleness()},
-                          {"num_samples", c->num_samples()},
-                          {"weight", c->weight()},
-                          {"clipped", c->clipped()}});
-    std::cout << json{{"event", "version"},
-                      {"version", v.version()},
-                      {"aggregator", v.aggregator() ? v.aggregator()->str() : ""},
-                      {"contributions", merged},
-                      {"dropped", v.dropped()}}
-                     .dump()
-              << std::endl;
-    return;
-  }
-  std::cout << "new version " << v.version() << " (" << (v.aggregator() ? v.aggregator()->str() : "") << ") from "
-            << (v.contributions() ? v.contributions()->size() : 0) << " contribution(s):";
+void print_version_json(const fb::VersionPublished& v) {
+  json merged = json::array();
   if (v.contributions())
     for (const auto* c : *v.contributions())
-      std::cout << " " << c->participant()->str() << "[base " << c->base_version() << ", staleness " << c->staleness()
-                << ", weight " << c->weight() << (c->clipped() ? ", clipped" : "") << "]";
+      merged.push_back({{"participant", c->participant()->str()},
+                        {"base_version", c->base_version()},
+                        {"staleness", c->staleness()},
+                        {"num_samples", c->num_samples()},
+                        {"weight", c->weight()},
+                        {"clipped", c->clipped()}});
+  std::cout << json{{"event", "version"},
+                    {"version", v.version()},
+                    {"aggregator", v.aggregator() ? v.aggregator()->str() : ""},
+                    {"contributions", merged},
+                    {"dropped", v.dropped()}}
+                   .dump()
+            << std::endl;
+}
+
+std::string accuracy_text(const training::Evaluation& e) {
+  std::ostringstream o;
+  o << "accuracy " << std::fixed << std::setprecision(4) << e.accuracy << "  loss " << e.loss;
+  return o.str();
+}
+
+// One line per merge: "version 3: accuracy 0.8123  loss 0.5012  from 2
+// contributions (p1 staleness 0 weight 0.5, p2 staleness 1 weight 0.5),
+// fedavg; 1 dropped as stale". The accuracy only when evaluated; it comes
+// first so that "version V: accuracy A" reads the same with or without the
+// merge (scripts/demo.sh greps it).
+void print_version_line(const fb::VersionPublished& v, const std::optional<training::Evaluation>& e) {
+  const auto n = v.contributions() ? v.contributions()->size() : 0;
+  std::cout << "version " << v.version() << ": " << (e ? accuracy_text(*e) + "  " : "") << "from " << n
+            << (n == 1 ? " contribution" : " contributions");
+  if (n) {
+    const char* sep = " (";
+    for (const auto* c : *v.contributions()) {
+      std::cout << sep << c->participant()->str() << " staleness " << c->staleness() << " weight " << c->weight()
+                << (c->clipped() ? " clipped" : "");
+      sep = ", ";
+    }
+    std::cout << ")";
+  }
+  if (v.aggregator() && v.aggregator()->size()) std::cout << ", " << v.aggregator()->str();
   if (v.dropped()) std::cout << "; " << v.dropped() << " dropped as stale";
   std::cout << std::endl;
 }
@@ -89,10 +109,12 @@ int cmd_watch(Session& s, const Args& args) {
 
   std::optional<datasets::Dataset> data;
   std::optional<uint64_t> reported;  // the last version evaluated
-  auto report = [&](uint64_t version) {
-    if (reported && *reported >= version) return;
+  // Evaluates a version not evaluated yet (with --data): prints the JSON
+  // event, returns the evaluation for the text line.
+  auto report = [&](uint64_t version) -> std::optional<training::Evaluation> {
+    if (reported && *reported >= version) return std::nullopt;
     reported = version;
-    if (!vm.count("data")) return;
+    if (!vm.count("data")) return std::nullopt;
     auto m = fetch(s, name, static_cast<int64_t>(version));
     if (!data)
       data = cli::load_data_for(m.spec, cli::sources_of(vm, "data", "watch"), vm["data-labels"].as<std::string>());
@@ -102,15 +124,14 @@ int cmd_watch(Session& s, const Args& args) {
       j["event"] = "evaluation";
       j["version"] = m.version;
       std::cout << j.dump() << std::endl;
-    } else {
-      std::cout << "version " << m.version << ": accuracy " << std::fixed << std::setprecision(4) << e.accuracy
-                << "  loss " << e.loss << std::defaultfloat << std::endl;
     }
+    return e;
   };
   auto try_merge = [&](uint64_t base, uint32_t have) {
     if (merge_at == 0 || have < merge_at) return;
     try {
-      print_merge(s, merge(s, name, base));
+      const auto receipt = merge(s, name, base);
+      if (s.json_output) print_merge(s, receipt);  // text: the version's line tells
     } catch (const RequestError& e) {
       // Another manager may have merged first: the version event tells.
       if (e.code() != ErrorCode::base_not_current && e.code() != ErrorCode::merge_in_progress) throw;
@@ -133,7 +154,8 @@ int cmd_watch(Session& s, const Args& args) {
                     << (merge_at ? ", merging at " + std::to_string(merge_at) + " contributions" : std::string())
                     << std::endl;
         }
-        report(current);
+        if (auto e = report(current); e && !s.json_output)
+          std::cout << "version " << current << ": " << accuracy_text(*e) << std::endl;
         if (target && current >= *target) return;
         try_merge(current, st->contributions()->size());
         for (;;) {
@@ -144,8 +166,9 @@ int cmd_watch(Session& s, const Args& args) {
             print_contribution(s, *a);
             try_merge(a->base_version(), a->contributions());
           } else if (const auto* v = ev->body_as_VersionPublished()) {
-            print_version(s, *v);
-            report(v->version());
+            if (s.json_output) print_version_json(*v);
+            const auto e = report(v->version());
+            if (!s.json_output) print_version_line(*v, e);
             if (target && v->version() >= *target) return;
           }
         }
