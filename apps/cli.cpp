@@ -65,6 +65,14 @@ uint64_t whole(const po::variables_map& vm, const char* option, uint64_t lo, uin
   return static_cast<uint64_t>(v);
 }
 
+int64_t version_or_current(const po::variables_map& vm, const char* option) {
+  const int64_t v = vm[option].as<int64_t>();
+  if (v < -1)
+    throw UsageError("--" + std::string(option) + " must be a version number (0 or more) or -1 for the current " +
+                     "version, not " + std::to_string(v));
+  return v;
+}
+
 std::function<void(uint64_t, uint64_t)> transfer_progress(const std::string& what, ProgressMode mode) {
   if (mode == ProgressMode::off) return [](uint64_t, uint64_t) {};
   struct State {

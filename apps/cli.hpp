@@ -43,6 +43,12 @@ std::string read_key(const po::variables_map& vm);
 // (unsigned options would silently turn "-3" into 4294967293).
 uint64_t whole(const po::variables_map& vm, const char* option, uint64_t lo, uint64_t hi);
 
+// The value of a version option declared as po::value<int64_t>() with the
+// default -1: a version number, or -1 for the current version. Any other
+// negative value is a UsageError naming it (it would silently mean
+// "current").
+int64_t version_or_current(const po::variables_map& vm, const char* option = "version");
+
 // A progress printer for a transfer ("uploading", "downloading") on stderr
 // (apps/progress.hpp): with bytes, rate and time left, on a terminal one line
 // rewritten in place; into a pipe or file nothing (`mode`: a line at every

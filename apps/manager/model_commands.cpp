@@ -7,7 +7,9 @@
 #include "apps/manager/session.hpp"
 #include "client/requests.hpp"
 #include "messages/files.hpp"
+#include "messages/errors.hpp"
 #include "model/labels.hpp"
+#include "model/limits.hpp"
 
 namespace fedhub::manager {
 
@@ -31,6 +33,10 @@ int cmd_create(Session& s, const Args& args) {
   spec.min_contributions = static_cast<uint32_t>(cli::whole(vm, "min-contributions", 1, 1000000));
   // Check locally first: the same rules the hub applies.
   auto parsed = make_model_spec(spec.name, spec.architecture_json, spec.labels, spec.recipe_json);
+  // Sizes counted, nothing allocated: a model no hub could take is refused
+  // here (each hub then applies its own config's limits).
+  if (auto why = check_model_limits(parsed, ModelLimits::ceiling(), "any hub's config"); !why.empty())
+    throw RequestError(ErrorCode::invalid_model, "model '" + spec.name + "': " + why);
   spec.architecture_json = parsed.architecture.to_json();
   spec.recipe_json = parsed.recipe.to_json();
   // The hub initialises version 0 (Glorot-uniform from the seed), so that
@@ -81,9 +87,10 @@ int cmd_status(Session& s, const Args& args) {
   po::positional_options_description pos;
   pos.add("name", 1);
   auto vm = parse(args, o, &pos);
+  const int64_t version = cli::version_or_current(vm);
   Buffer holder;
-  const auto* st = s.connect().call_as<fb::ModelStatus>(
-      requests::status(s.key, need(vm, "name", "status"), vm["version"].as<int64_t>()), holder);
+  const auto* st =
+      s.connect().call_as<fb::ModelStatus>(requests::status(s.key, need(vm, "name", "status"), version), holder);
   const auto* m = st->summary();
   if (s.json_output) {
     json out = summary_json(*m);
@@ -145,7 +152,7 @@ int cmd_download(Session& s, const Args& args) {
   auto vm = parse(args, o, &pos);
   const auto out = need(vm, "out", "download");
   Buffer raw;
-  auto m = fetch(s, need(vm, "name", "download"), vm["version"].as<int64_t>(), &raw);
+  auto m = fetch(s, need(vm, "name", "download"), cli::version_or_current(vm), &raw);
   write_file_atomic(out, raw);
   if (s.json_output)
     std::cout << json{{"model", m.spec.name}, {"version", m.version}, {"file", out}, {"bytes", raw.size()}}.dump()
@@ -164,7 +171,7 @@ int cmd_evaluate(Session& s, const Args& args) {
   po::positional_options_description pos;
   pos.add("name", 1);
   auto vm = parse(args, o, &pos);
-  auto m = fetch(s, need(vm, "name", "evaluate"), vm["version"].as<int64_t>());
+  auto m = fetch(s, need(vm, "name", "evaluate"), cli::version_or_current(vm));
   auto data = cli::load_data_for(m.spec, cli::sources_of(vm, "data", "evaluate"), vm["data-labels"].as<std::string>());
   auto e = evaluate(m, data);
   if (s.json_output) {
