@@ -49,7 +49,16 @@ const char* kCommands =
     "                                 create an API key (only the key is printed on stdout)\n"
     "  keys list                      API keys (names, roles; never the keys)\n"
     "  keys revoke NAME               revoke a key for good\n"
-    "  whoami                         the name and role of your key\n";
+    "  whoami                         the name and role of your key\n"
+    "  delete NAME --yes              delete a model with all its versions, contributions and state\n"
+    "  archive NAME                   make a model read-only: downloads and status work, uploads and\n"
+    "                                 merges are refused\n"
+    "  unarchive NAME                 make an archived model writable again\n"
+    "  rollback NAME --to V           make retained version V current again, as a new version\n"
+    "  export NAME [--version V] --out FILE\n"
+    "                                 save spec, policy, history and the retained versions' weights\n"
+    "                                 (or only V's) in one file\n"
+    "  import FILE [--name NEW]       create a model from an export file (version numbers kept)\n";
 
 const std::string kUsage =
     std::string(
@@ -113,6 +122,12 @@ int run_command(Session& s, std::vector<std::string> args) {
   if (command == "keys") return cmd_keys(s, args);
   if (command == "policy") return cmd_policy(s, args);
   if (command == "whoami") return cmd_whoami(s, args);
+  if (command == "delete") return cmd_delete(s, args);
+  if (command == "archive") return cmd_archive(s, args);
+  if (command == "unarchive") return cmd_unarchive(s, args);
+  if (command == "rollback") return cmd_rollback(s, args);
+  if (command == "export") return cmd_export(s, args);
+  if (command == "import") return cmd_import(s, args);
   throw cli::UsageError("unknown command '" + command + "'");
 }
 

@@ -6,8 +6,8 @@
 #include "apps/local_model.hpp"
 #include "apps/manager/session.hpp"
 #include "client/requests.hpp"
-#include "messages/files.hpp"
 #include "messages/errors.hpp"
+#include "messages/files.hpp"
 #include "model/labels.hpp"
 #include "model/limits.hpp"
 
@@ -77,7 +77,8 @@ int cmd_list(Session& s, const Args& args) {
   for (const auto* m : *list->models())
     std::cout << std::left << std::setw(24) << m->name()->str() << std::setw(9) << m->current_version() << std::setw(9)
               << m->pending_contributions() << std::setw(5) << m->min_contributions() << std::setw(12)
-              << m->parameters() << std::setw(8) << m->labels() << (m->merging() ? "merging" : "idle") << "\n";
+              << m->parameters() << std::setw(8) << m->labels()
+              << (m->archived() ? "archived" : (m->merging() ? "merging" : "idle")) << "\n";
   return cli::kOk;
 }
 
@@ -114,13 +115,15 @@ int cmd_status(Session& s, const Args& args) {
                             {"base_version", v->base_version()},
                             {"contributions", v->contributions()},
                             {"total_samples", v->total_samples()},
-                            {"aggregator", v->aggregator() ? v->aggregator()->str() : ""}});
+                            {"aggregator", v->aggregator() ? v->aggregator()->str() : ""},
+                            {"rolled_back_from", v->rolled_back_from()}});
     out["versions"] = versions;
     std::cout << out.dump() << "\n";
     return cli::kOk;
   }
   std::cout << "model '" << m->name()->str() << "': current version " << m->current_version()
-            << (m->merging() ? " (merging)" : "") << ", merges need " << m->min_contributions() << " contribution(s)\n";
+            << (m->merging() ? " (merging)" : "") << (m->archived() ? " (archived: read-only)" : "") << ", merges need "
+            << m->min_contributions() << " contribution(s)\n";
   std::cout << "version " << st->version() << ": " << st->contributions()->size() << " contribution(s)\n";
   for (const auto* c : *st->contributions()) {
     std::cout << "  " << std::left << std::setw(20) << c->participant()->str() << std::setw(10) << c->num_samples()
@@ -135,6 +138,9 @@ int cmd_status(Session& s, const Args& args) {
       std::cout << "  " << std::setw(5) << v->version() << " " << format_time(v->created_at_ms()) << " UTC  ";
       if (v->version() == 0)
         std::cout << "initial weights\n";
+      else if (v->rolled_back_from() >= 0)
+        std::cout << "rollback: the weights of version " << v->rolled_back_from() << " (replacing version "
+                  << v->base_version() << ")\n";
       else
         std::cout << v->contributions() << " contribution(s) to version " << v->base_version() << ", "
                   << v->total_samples() << " samples, " << (v->aggregator() ? v->aggregator()->str() : "") << "\n";

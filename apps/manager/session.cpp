@@ -59,6 +59,8 @@ json summary_json(const fb::ModelSummary& m) {
               {"parameters", m.parameters()},
               {"labels", m.labels()},
               {"merging", m.merging()},
+              {"archived", m.archived()},
+              {"oldest_retained", m.oldest_retained()},
               {"created_at_ms", m.created_at_ms()},
               {"policy", m.policy_json() ? json::parse(m.policy_json()->str()) : json()}};
 }

@@ -66,5 +66,11 @@ int cmd_watch(Session& s, const Args& args);
 int cmd_policy(Session& s, const Args& args);
 int cmd_keys(Session& s, const Args& args);  // key_commands.cpp
 int cmd_whoami(Session& s, const Args& args);
+int cmd_delete(Session& s, const Args& args);  // registry_commands.cpp
+int cmd_archive(Session& s, const Args& args);
+int cmd_unarchive(Session& s, const Args& args);
+int cmd_rollback(Session& s, const Args& args);
+int cmd_export(Session& s, const Args& args);
+int cmd_import(Session& s, const Args& args);
 
 }  // namespace fedhub::manager
