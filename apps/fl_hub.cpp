@@ -17,6 +17,7 @@
 
 #include "actors/hub_actor.hpp"
 #include "apps/cli.hpp"
+#include "apps/completion.hpp"
 #include "client/system_config.hpp"
 #include "config/hub_config.hpp"
 #include "hub/key_registry.hpp"
@@ -30,6 +31,7 @@ namespace {
 const char* kUsage =
     "Usage: fl-hub [--config FILE] [--bind ADDR] [--port N] [--data-dir DIR] [--threads N]\n"
     "       fl-hub [--config FILE] [--data-dir DIR] <command>\n"
+    "       fl-hub completion bash     (a bash completion script: source <(fl-hub completion bash))\n"
     "\n"
     "Runs a hub: participants download models and upload training results, managers\n"
     "create models and merge contributions into new versions. State lives in the data\n"
@@ -196,6 +198,9 @@ int hub_main(int argc, char** argv) {
     return cli::kOk;
   }
   auto words = po::collect_unrecognized(parsed.options, po::include_positional);
+  if (!words.empty() && words[0] == "completion")
+    return cli::completion_main(
+        words, {"fl-hub", cli::completion_options(opts), cli::completion_commands(commands_help())}, std::cout);
   const Command* command = nullptr;
   if (!words.empty()) {
     for (const auto& c : kCommands)

@@ -32,7 +32,7 @@ std::string format_transfer(const std::string& what, uint64_t done, uint64_t tot
   std::snprintf(buf, sizeof buf, "%s %d%% (%.1f of %.1f MiB", what.c_str(), percent, static_cast<double>(done) / kMiB,
                 static_cast<double>(total) / kMiB);
   std::string out = buf;
-  if (elapsed_seconds > 0.05 && done > 0) {
+  if (elapsed_seconds > 0 && done > 0) {
     const double rate = static_cast<double>(done) / elapsed_seconds;
     std::snprintf(buf, sizeof buf, ", %.1f MiB/s", rate / kMiB);
     out += buf;
@@ -47,7 +47,7 @@ std::string format_training(const std::string& what, int64_t step, int64_t steps
   std::snprintf(buf, sizeof buf, "%s: step %lld/%lld  loss %.4f", what.c_str(), static_cast<long long>(step),
                 static_cast<long long>(steps), loss);
   std::string out = buf;
-  if (elapsed_seconds > 0.05 && images > 0) {
+  if (elapsed_seconds > 0 && images > 0) {
     std::snprintf(buf, sizeof buf, "  %.0f images/s", static_cast<double>(images) / elapsed_seconds);
     out += buf;
   }

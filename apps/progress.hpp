@@ -29,12 +29,12 @@ ProgressMode progress_mode(bool quiet, bool forced, bool is_tty);
 // "0:07", "12:34", "1:02:03"; "?" for a negative or non-finite time.
 std::string format_duration(double seconds);
 
-// "uploading  42% 67.1 of 160.0 MiB  301.2 MiB/s  0:01 left"; rate and time
-// left only once some time has passed.
+// "uploading 42% (67.1 of 160.0 MiB, 301.2 MiB/s, 0:01 left)"; rate and
+// time left only when elapsed_seconds > 0 (time left until the end).
 std::string format_transfer(const std::string& what, uint64_t done, uint64_t total, double elapsed_seconds);
 
 // "training version 3: step 120/200  loss 0.4321  2560 images/s"; the rate
-// only once some time has passed.
+// only when elapsed_seconds > 0.
 std::string format_training(const std::string& what, int64_t step, int64_t steps, double loss, int64_t images,
                             double elapsed_seconds);
 

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <memory>
@@ -378,6 +379,237 @@ BOOST_AUTO_TEST_CASE(programs_explain_themselves) {
   auto unreachable = run({kBin + "/fl-manager", "--hub", "127.0.0.1:1", "--key", "x", "list"});
   BOOST_TEST(unreachable.exit_code == 1);
   BOOST_TEST(unreachable.err.find("unavailable") != std::string::npos, unreachable.err);
+}
+
+// Issue 12, a newcomer's first hour: progress never lands in a pipe ('\r'
+// only on a terminal), --quiet, help without internals, evaluating a
+// training result, one line per merge in watch, bash completion.
+BOOST_AUTO_TEST_CASE(progress_help_evaluate_watch_and_completion_for_a_newcomer) {
+  auto no_cr = [](const RunResult& r) {
+    BOOST_TEST(r.err.find('\r') == std::string::npos, "a '\\r' in a pipe: " << r.err);
+    BOOST_TEST(r.out.find('\r') == std::string::npos, "a '\\r' in a pipe: " << r.out);
+  };
+  auto help = run({kBin + "/fl-participant", "--help"});
+  BOOST_TEST(help.out.find("--command") == std::string::npos, help.out);
+  BOOST_TEST(help.out.find("FEDHUB_KEY") != std::string::npos);
+  BOOST_TEST(help.out.find("--quiet") != std::string::npos);
+  BOOST_TEST(run({kBin + "/fl-manager", "--help"}).out.find("FEDHUB_KEY") != std::string::npos);
+
+  TempDir dir;
+  Hub hub(dir);
+  hub.start();
+  create_model(hub, "fm", dir);
+  const auto key = add_key(hub, "p");
+  auto down = hub_participant(hub, key, "download", {"--model", "fm", "--out", dir / "v0.pkg"});
+  expect_ok(down);
+  no_cr(down);
+  auto trained = participant("train", {"--in", dir / "v0.pkg", "--data", "idx:" + kFashion + ":0,1,2", "--out",
+                                       dir / "r.fhct", "--seed", "1"});
+  expect_ok(trained);
+  no_cr(trained);
+  BOOST_TEST(trained.err.find("training version 0: step 20/20  loss") != std::string::npos, trained.err);
+  BOOST_TEST(trained.err.find("images/s") != std::string::npos, trained.err);
+  auto quiet = participant("train", {"--in", dir / "v0.pkg", "--data", "idx:" + kFashion + ":0,1,2", "--out",
+                                     dir / "q.fhct", "--seed", "1", "--quiet"});
+  expect_ok(quiet);
+  BOOST_TEST(quiet.err.empty(), quiet.err);
+  BOOST_TEST(quiet.out.find("trained version 0") != std::string::npos);  // the result is still printed
+  // On a terminal (script(1) gives the program one): one line rewritten in place.
+  const std::string train_line = kBin + "/fl-participant train --in " + dir / "v0.pkg" + " --data idx:" + kFashion +
+                                 ":0,1,2 --out " + dir / "t.fhct" + " --seed 1";
+  auto on_tty = run({"/usr/bin/script", "-qec", train_line, "/dev/null"});
+  expect_ok(on_tty);
+  BOOST_TEST(on_tty.out.find("\rtraining version 0: step 10/20  loss ") != std::string::npos, on_tty.out);
+  BOOST_TEST(on_tty.out.find("\rtraining version 0: step 20/20  loss ") != std::string::npos, on_tty.out);
+  auto quiet_tty = run({"/usr/bin/script", "-qec", train_line + " --quiet", "/dev/null"});
+  expect_ok(quiet_tty);
+  BOOST_TEST(quiet_tty.out.find("training version") == std::string::npos, quiet_tty.out);
+
+  // A training result is evaluated with the package it was trained from.
+  auto refused = participant("evaluate", {"--in", dir / "r.fhct", "--data", "idx:" + kFashion});
+  BOOST_TEST(refused.exit_code == 2);
+  BOOST_TEST(refused.err.find("is a training result (a contribution), not a model package: evaluate the package "
+                              "you trained from, or download the merged version") != std::string::npos,
+             refused.err);
+  auto result_eval = participant(
+      "evaluate", {"--in", dir / "r.fhct", "--package", dir / "v0.pkg", "--data", "idx:" + kFashion, "--json"});
+  expect_ok(result_eval);
+  no_cr(result_eval);
+  auto package_eval = participant("evaluate", {"--in", dir / "v0.pkg", "--data", "idx:" + kFashion, "--json"});
+  expect_ok(package_eval);
+  BOOST_TEST(json::parse(result_eval.out)["base_version"] == 0);
+  BOOST_TEST(json::parse(result_eval.out)["accuracy"].get<double>() >
+             json::parse(package_eval.out)["accuracy"].get<double>() + 0.1);
+
+  // Each merge on one line, with its evaluation.
+  no_cr(hub_participant(hub, key, "upload", {"--weights", dir / "r.fhct"}));
+  auto watch = manager(hub, {"watch", "fm", "--merge-at", "1", "--versions", "1", "--data", "idx:" + kFashion});
+  expect_ok(watch);
+  no_cr(watch);
+  BOOST_TEST(watch.out.find("\nversion 1: accuracy 0.") != std::string::npos, watch.out);
+  BOOST_TEST(watch.out.find("from 1 contribution (p staleness 0 weight ") != std::string::npos, watch.out);
+  BOOST_TEST(watch.out.find("merged ") == std::string::npos, watch.out);
+
+  // A model over 16 MiB: no progress into a pipe; with --progress, whole lines.
+  write_text(dir / "big.arch.json", R"({"input":[5000000],"layers":[{"type":"dense","units":1}]})");
+  write_text(dir / "one.labels", "a\n");
+  write_text(dir / "empty.json", "{}");
+  expect_ok(manager(hub, {"create", "big", "--arch", dir / "big.arch.json", "--labels", dir / "one.labels", "--recipe",
+                          dir / "empty.json"}));
+  auto big = hub_participant(hub, key, "download", {"--model", "big", "--out", dir / "big.pkg"});
+  expect_ok(big);
+  BOOST_TEST(big.err.find("downloading") == std::string::npos, big.err);
+  auto lines = hub_participant(hub, key, "download", {"--model", "big", "--out", dir / "big.pkg", "--progress"});
+  expect_ok(lines);
+  no_cr(lines);
+  BOOST_TEST(lines.err.find("downloading 100% (19.1 of 19.1 MiB") != std::string::npos, lines.err);
+  auto big_tty = run({"/usr/bin/script", "-qec",
+                      kBin + "/fl-participant download --model big --out " + dir / "big3.pkg" + " --hub " +
+                          hub.address + " --key " + key,
+                      "/dev/null"});
+  expect_ok(big_tty);
+  BOOST_TEST(big_tty.out.find("\rdownloading 100% (19.1 of 19.1 MiB") != std::string::npos, big_tty.out);
+  auto manager_big = manager(hub, {"download", "big", "--out", dir / "big2.pkg", "--progress"});
+  expect_ok(manager_big);
+  no_cr(manager_big);
+  BOOST_TEST(manager_big.err.find("downloading 100%") != std::string::npos, manager_big.err);
+
+  // Bash completion from the programs' own tables.
+  auto complete = [&](const std::string& program, const std::string& words) {
+    return run({"/bin/bash", "-c",
+                "source <(" + kBin + "/" + program + " completion bash) && complete -p " + program +
+                    " && COMP_WORDS=(" + words + ") && COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) && _fedhub_" +
+                    [&] {
+                      std::string f = program;
+                      std::replace(f.begin(), f.end(), '-', '_');
+                      return f;
+                    }() +
+                    " && printf '%s\\n' \"${COMPREPLY[@]}\""});
+  };
+  auto m = complete("fl-manager", "fl-manager --hub h:1 wa");
+  BOOST_TEST(m.out == "complete -F _fedhub_fl_manager fl-manager\nwatch\n", m.out << m.err);
+  auto mopt = complete("fl-manager", "fl-manager policy fm --stal");
+  BOOST_TEST(mopt.out == "complete -F _fedhub_fl_manager fl-manager\n--staleness\n", mopt.out << mopt.err);
+  auto p = complete("fl-participant", "fl-participant ev");
+  BOOST_TEST(p.out == "complete -F _fedhub_fl_participant fl-participant\nevaluate\n", p.out << p.err);
+  auto popt = complete("fl-participant", "fl-participant train --qu");
+  BOOST_TEST(popt.out == "complete -F _fedhub_fl_participant fl-participant\n--quiet\n", popt.out << popt.err);
+  auto h = complete("fl-hub", "fl-hub --data-");
+  BOOST_TEST(h.out == "complete -F _fedhub_fl_hub fl-hub\n--data-dir\n", h.out << h.err);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+#include "messages/model_package.hpp"  // (here, with the case that reads packages)
+
+// The model-registry commands across real processes: archive refuses
+// uploads but serves downloads (also after a restart), rollback gives an
+// older version's weights at current + 1, export from one hub and import
+// into another keeps every version's weights, delete makes the model unknown
+// to participants (also after a restart).
+BOOST_AUTO_TEST_SUITE(hub_registry)
+
+BOOST_AUTO_TEST_CASE(archive_rollback_export_import_delete) {
+  TempDir dir;
+  Hub hub(dir);
+  hub.start();
+  create_model(hub, "reg", dir);
+  const auto key = add_key(hub, "p");
+  // A result for `base` whose every weight is the downloaded version's plus `delta`.
+  auto result_for = [&](uint64_t base, float delta) {
+    const std::string pkg = dir / ("v" + std::to_string(base) + ".pkg");
+    expect_ok(hub_participant(hub, key, "download",
+                              {"--model", "reg", "--version", std::to_string(base), "--out", pkg}));
+    auto m = fedhub::read_model_package(fedhub::read_file(pkg));
+    for (auto& t : m.weights)
+      for (auto& v : t.values) v += delta;
+    fedhub::ContributionMeta meta;
+    meta.model = "reg";
+    meta.base_version = base;
+    meta.num_samples = 10;
+    const std::string out = dir / ("r" + std::to_string(base) + ".fhct");
+    fedhub::write_file_atomic(out, fedhub::build_contribution(meta, m.weights));
+    return out;
+  };
+  auto hash_of = [&](const Hub& h, const std::string& model, uint64_t version) {
+    const std::string pkg = dir / "hash.pkg";
+    expect_ok(manager(h, {"download", model, "--version", std::to_string(version), "--out", pkg}));
+    return fedhub::read_model_package(fedhub::read_file(pkg)).data_hash;
+  };
+  auto listed = [&](const Hub& h) {
+    auto r = manager(h, {"--json", "list"});
+    expect_ok(r);
+    return json::parse(r.out);
+  };
+  expect_ok(hub_participant(hub, key, "upload", {"--weights", result_for(0, 0.01f)}));
+  expect_ok(manager(hub, {"merge", "reg", "--base", "0"}));  // version 1
+
+  // archive: read-only, durable.
+  const auto r1 = result_for(1, 0.02f);
+  expect_ok(manager(hub, {"archive", "reg"}));
+  expect_refused(hub_participant(hub, key, "upload", {"--weights", r1}), "archived");
+  expect_ok(hub_participant(hub, key, "download", {"--model", "reg", "--out", dir / "a.pkg"}));
+  BOOST_TEST(listed(hub)[0]["archived"] == true);
+  BOOST_TEST(status(hub, "reg")["archived"] == true);
+  hub.process->signal(SIGTERM);
+  BOOST_TEST(hub.process->wait_at_most(std::chrono::seconds(60)) == 0);
+  hub.start();
+  BOOST_TEST(listed(hub)[0]["archived"] == true);
+  expect_refused(hub_participant(hub, key, "upload", {"--weights", r1}), "archived");
+  expect_refused(manager(hub, {"merge", "reg", "--base", "1"}), "archived");
+  expect_ok(manager(hub, {"unarchive", "reg"}));
+  expect_ok(hub_participant(hub, key, "upload", {"--weights", r1}));
+  expect_ok(manager(hub, {"merge", "reg", "--base", "1"}));  // version 2
+
+  // rollback: version 1's weights as version 3.
+  auto rb = manager(hub, {"--json", "rollback", "reg", "--to", "1"});
+  expect_ok(rb);
+  BOOST_TEST(json::parse(rb.out)["new_version"] == 3);
+  BOOST_TEST(hash_of(hub, "reg", 3) == hash_of(hub, "reg", 1));
+  BOOST_TEST(hash_of(hub, "reg", 3) != hash_of(hub, "reg", 2));
+  const auto st = status(hub, "reg");
+  BOOST_TEST(st["current_version"] == 3);
+  BOOST_TEST(st["versions"][3]["aggregator"] == "rollback");
+  BOOST_TEST(st["versions"][3]["rolled_back_from"] == 1);
+  expect_refused(manager(hub, {"rollback", "reg", "--to", "3"}), "bad_request");
+
+  // export from this hub, import into a second one: every version's weights.
+  expect_ok(manager(hub, {"export", "reg", "--out", dir / "reg.fhx"}));
+  TempDir dir2;
+  Hub hub2(dir2);
+  hub2.start();
+  expect_ok(manager(hub2, {"import", dir / "reg.fhx", "--name", "copy"}));
+  expect_refused(manager(hub2, {"import", dir / "reg.fhx", "--name", "copy"}), "model_exists");
+  for (uint64_t v = 0; v <= 3; ++v) BOOST_TEST(hash_of(hub2, "copy", v) == hash_of(hub, "reg", v), "version " << v);
+  BOOST_TEST(status(hub2, "copy")["versions"][3]["rolled_back_from"] == 1);
+  expect_ok(manager(hub2, {"export", "copy", "--version", "2", "--out", dir / "copy2.fhx"}));
+  expect_ok(manager(hub2, {"import", dir / "copy2.fhx", "--name", "only2"}));
+  BOOST_TEST(status(hub2, "only2")["current_version"] == 2);
+  BOOST_TEST(hash_of(hub2, "only2", 2) == hash_of(hub, "reg", 2));
+  // A damaged export file is refused before anything reaches the hub.
+  {
+    auto bytes = fedhub::read_file(dir / "reg.fhx");
+    bytes[bytes.size() - 5] ^= 0x40;
+    fedhub::write_file_atomic(dir / "bad.fhx", bytes);
+  }
+  expect_refused(manager(hub2, {"import", dir / "bad.fhx", "--name", "bad"}), "bad_checksum");
+  BOOST_TEST(listed(hub2).size() == 2u);
+
+  // delete: confirmed only with --yes; then unknown to participants, also after a restart.
+  auto unconfirmed = manager(hub, {"delete", "reg"});
+  BOOST_TEST(unconfirmed.exit_code == 2);
+  BOOST_TEST(unconfirmed.err.find("--yes") != std::string::npos, unconfirmed.err);
+  expect_ok(manager(hub, {"delete", "reg", "--yes"}));
+  expect_refused(hub_participant(hub, key, "upload", {"--weights", r1}), "unknown_model");
+  expect_refused(hub_participant(hub, key, "download", {"--model", "reg", "--out", dir / "x.pkg"}), "unknown_model");
+  hub.process->signal(SIGTERM);
+  BOOST_TEST(hub.process->wait_at_most(std::chrono::seconds(60)) == 0);
+  hub.start();
+  BOOST_TEST(listed(hub).size() == 0u);
+  expect_refused(hub_participant(hub, key, "download", {"--model", "reg", "--out", dir / "x.pkg"}), "unknown_model");
+  // The name is free again.
+  create_model(hub, "reg", dir);
+  BOOST_TEST(status(hub, "reg")["current_version"] == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
