@@ -518,8 +518,8 @@ BOOST_AUTO_TEST_CASE(archive_rollback_export_import_delete) {
   // A result for `base` whose every weight is the downloaded version's plus `delta`.
   auto result_for = [&](uint64_t base, float delta) {
     const std::string pkg = dir / ("v" + std::to_string(base) + ".pkg");
-    expect_ok(hub_participant(hub, key, "download",
-                              {"--model", "reg", "--version", std::to_string(base), "--out", pkg}));
+    expect_ok(
+        hub_participant(hub, key, "download", {"--model", "reg", "--version", std::to_string(base), "--out", pkg}));
     auto m = fedhub::read_model_package(fedhub::read_file(pkg));
     for (auto& t : m.weights)
       for (auto& v : t.values) v += delta;
