@@ -523,7 +523,7 @@ void erase_now(self_ptr self) {
     rp.deliver(e);
     self->become(st.merger && st.problem.empty() ? running(self) : unavailable(self));
   };
-  if (st.merger)  // it erases after whatever it is doing, and stops
+  if (st.merger && st.problem.empty())  // it erases after whatever it is doing, and stops
     self->request(st.merger, st.options.merge_timeout, delete_atom::value).then(done, failed);
   else  // an unavailable model: the journal writes the batch
     self->request(st.journal, st.options.request_timeout, commit_atom::value, model_erasure(st.model_name))

@@ -198,6 +198,36 @@ BOOST_AUTO_TEST_CASE(delete_removes_everything_of_the_model_in_one_batch_and_fre
   BOOST_TEST(merge(hub.manager(), "d", 0).new_version == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_model_whose_stored_state_is_damaged_can_be_deleted) {
+  TestHub hub;
+  hub.start();
+  create_tiny(hub.manager(), "broken", 0, "");
+  create_tiny(hub.manager(), "fine", 1, "");
+  hub.stop();
+  {
+    auto store = Store::open(hub.dir());
+    StoreBatch b;
+    b.erase_version_pieces("broken", 0);  // its current weights are gone
+    store->commit(b, true);
+  }
+  hub.start();
+  BOOST_TEST((listed(hub.manager(), "broken").availability == fb::Availability::unavailable));
+  BOOST_TEST(refusal([&] { hub.manager().download_package("broken", -1); }) == ErrorCode::model_unavailable);
+  delete_model(hub.manager(), "broken");
+  BOOST_TEST(!is_listed(hub.manager(), "broken"));
+  hub.stop();
+  {
+    auto store = Store::open(hub.dir());
+    BOOST_TEST(!store->model("broken"));
+    BOOST_TEST(store->version_infos("broken").empty());
+  }
+  hub.start();
+  BOOST_TEST(!is_listed(hub.manager(), "broken"));
+  expect_all_values(current_weights(hub.manager(), "fine"), 1);
+  create_tiny(hub.manager(), "broken", 2, "");
+  expect_all_values(current_weights(hub.manager(), "broken"), 2);
+}
+
 BOOST_AUTO_TEST_CASE(an_archived_model_serves_downloads_and_status_and_refuses_uploads_and_merges) {
   TestHub hub;
   hub.start();
