@@ -25,9 +25,10 @@ std::string format_duration(double seconds) {
   return buf;
 }
 
-std::string format_transfer(const std::string& what, uint64_t done, uint64_t total, double elapsed_seconds) {
+std::string format_transfer(const std::string& what, uint64_t done, uint64_t total, double elapsed_seconds,
+                            int shown_percent) {
   constexpr double kMiB = 1 << 20;
-  const int percent = total == 0 ? 100 : static_cast<int>(done * 100 / total);
+  const int percent = shown_percent >= 0 ? shown_percent : total == 0 ? 100 : static_cast<int>(done * 100 / total);
   char buf[160];
   std::snprintf(buf, sizeof buf, "%s %d%% (%.1f of %.1f MiB", what.c_str(), percent, static_cast<double>(done) / kMiB,
                 static_cast<double>(total) / kMiB);
@@ -87,7 +88,7 @@ void TransferProgress::update(uint64_t done, uint64_t total, double elapsed_seco
     const int step = percent / 25 * 25;
     if (step == last_step_) return;
     last_step_ = step;
-    line_.show(format_transfer(what_, done, total, elapsed_seconds));
+    line_.show(format_transfer(what_, done, total, elapsed_seconds, step));
     return;
   }
   if (!end && (percent == last_step_ || elapsed_seconds - last_drawn_ < 0.1)) return;

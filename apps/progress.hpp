@@ -31,7 +31,10 @@ std::string format_duration(double seconds);
 
 // "uploading 42% (67.1 of 160.0 MiB, 301.2 MiB/s, 0:01 left)"; rate and
 // time left only when elapsed_seconds > 0 (time left until the end).
-std::string format_transfer(const std::string& what, uint64_t done, uint64_t total, double elapsed_seconds);
+// `percent` (0-100) replaces the computed percentage: the milestone a line
+// of ProgressMode::lines stands for.
+std::string format_transfer(const std::string& what, uint64_t done, uint64_t total, double elapsed_seconds,
+                            int percent = -1);
 
 // "training version 3: step 120/200  loss 0.4321  2560 images/s"; the rate
 // only when elapsed_seconds > 0.
@@ -44,6 +47,12 @@ std::string format_training(const std::string& what, int64_t step, int64_t steps
 class ProgressLine {
  public:
   ProgressLine(std::ostream& out, ProgressMode mode) : out_(out), mode_(mode) {}
+  // Ends a live line still shown (work cut short by an error): the error's
+  // message then starts on a line of its own.
+  ~ProgressLine() { finish(); }
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+  ProgressLine(ProgressLine&& o) noexcept : out_(o.out_), mode_(o.mode_), width_(o.width_) { o.width_ = 0; }
   ProgressMode mode() const { return mode_; }
   void show(const std::string& text);
   // Ends a live line that is shown (the next show() starts a new one).

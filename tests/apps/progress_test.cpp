@@ -77,6 +77,15 @@ BOOST_AUTO_TEST_CASE(live_blanks_out_a_longer_previous_text) {
   BOOST_TEST(out.str() == "\rabcdef\rxy    \n");
 }
 
+BOOST_AUTO_TEST_CASE(a_live_line_cut_short_is_ended) {
+  std::ostringstream out;
+  {
+    TransferProgress t(out, ProgressMode::live, "uploading");
+    t.update(50 * kMiB, 100 * kMiB, 1);  // then the upload fails
+  }
+  BOOST_TEST(out.str() == "\ruploading 50% (50.0 of 100.0 MiB, 50.0 MiB/s, 0:01 left)\n");
+}
+
 BOOST_AUTO_TEST_CASE(lines_write_quarters_without_carriage_returns) {
   std::ostringstream out;
   TransferProgress t(out, ProgressMode::lines, "uploading");
@@ -86,6 +95,13 @@ BOOST_AUTO_TEST_CASE(lines_write_quarters_without_carriage_returns) {
   BOOST_TEST(std::count(s.begin(), s.end(), '\n') == 5);
   for (const char* q : {"uploading 0%", "uploading 25%", "uploading 50%", "uploading 75%", "uploading 100%"})
     BOOST_TEST(s.find(q) != std::string::npos, q);
+  // A milestone line names the quarter it passed, with the bytes done.
+  std::ostringstream coarse;
+  TransferProgress c(coarse, ProgressMode::lines, "uploading");
+  c.update(0, 100 * kMiB, 0);
+  c.update(26 * kMiB, 100 * kMiB, 1);
+  BOOST_TEST(coarse.str() ==
+             "uploading 0% (0.0 of 100.0 MiB)\nuploading 25% (26.0 of 100.0 MiB, 26.0 MiB/s, 0:03 left)\n");
 }
 
 BOOST_AUTO_TEST_CASE(small_transfers_show_nothing) {
