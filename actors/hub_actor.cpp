@@ -138,7 +138,6 @@ caf::result<Buffer> create(self_ptr self, Buffer& request) {
   return rp;
 }
 
-// ---------------------------------------------------------------- keys
 // ---------------------------------------------------------------- registry
 
 caf::result<Buffer> delete_model(self_ptr self, const std::string& name) {
@@ -293,6 +292,7 @@ caf::result<Buffer> import_commit(self_ptr self, const fb::ImportCommit& c, cons
   return rp;
 }
 
+// ---------------------------------------------------------------- keys
 
 // Writes a key change through the journal; it takes effect once durable.
 caf::result<Buffer> change_key(self_ptr self, KeyRegistry::Change change, Buffer answer) {
@@ -396,7 +396,6 @@ caf::result<Buffer> handle(self_ptr self, Buffer& request) {
     case fb::Request::Policy:
       require_manager(who, "a merge policy");
       break;
-    default:
     case fb::Request::DeleteModel:
       require_manager(who, "deleting a model");
       return delete_model(self, requests::model_of(*env));
@@ -415,11 +414,12 @@ caf::result<Buffer> handle(self_ptr self, Buffer& request) {
     case fb::Request::ImportCommit:
       require_manager(who, "importing a model");
       return import_commit(self, *env->request_as_ImportCommit(), who.name);
+    default:
       break;  // downloads, uploads, subscriptions: every role
   }
   const auto name = requests::model_of(*env);
-  auto it = st.models.find(name);
   if (st.deleting.count(name)) throw RequestError(ErrorCode::unknown_model, "model '" + name + "' is being deleted");
+  auto it = st.models.find(name);
   if (it == st.models.end()) {
     if (st.creating.count(name))
       throw RequestError(ErrorCode::unknown_model, "model '" + name + "' is being created; try again in a moment");
@@ -474,12 +474,11 @@ caf::behavior hub_actor(self_ptr self, std::shared_ptr<Store> store, HubOptions 
     for (auto& [name, model] : st.models)
       if (model.actor) self->send_exit(model.actor, em.reason);
     for (auto& r : st.readers) self->send_exit(r, em.reason);
-    if (st.journal) self->send_exit(st.journal, em.reason);
     for (auto& [name, im] : st.imports) self->send_exit(im.worker, em.reason);
+    if (st.journal) self->send_exit(st.journal, em.reason);
     self->quit(em.reason);
   });
   return {
-      [self](Buffer& request) -> caf::result<Buffer> {
       [self](import_atom, const std::string& name, uint64_t id) {
         // An import idle for longer than an upload may be ends.
         auto& st = self->state;
@@ -492,6 +491,7 @@ caf::behavior hub_actor(self_ptr self, std::shared_ptr<Store> store, HubOptions 
         }
         schedule_import_check(self, name, id);
       },
+      [self](Buffer& request) -> caf::result<Buffer> {
         try {
           return handle(self, request);
         } catch (const RequestError& e) {
