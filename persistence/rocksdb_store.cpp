@@ -52,9 +52,16 @@ std::string describe_bytes(uint64_t n) {
   return std::to_string(n >> 20) + " MiB";
 }
 
+// Memtables of the families of small records (models, keys, contributions'
+// records, ...): they hold kilobytes, and a smaller memtable is flushed
+// sooner, so that the log files it keeps alive are deleted sooner.
+constexpr uint64_t kRecordBufferBytes = 4ull << 20;
+
 rocksdb::ColumnFamilyOptions family_options(Family f, const StoreOptions& o) {
   rocksdb::ColumnFamilyOptions cf;
-  cf.write_buffer_size = o.write_buffer_bytes;
+  // The weights' families keep the large memtables that large transfers
+  // write into (bench/transfer).
+  cf.write_buffer_size = holds_weights(f) ? o.write_buffer_bytes : std::min(o.write_buffer_bytes, kRecordBufferBytes);
   if (holds_weights(f) && o.min_blob_bytes > 0) {
     cf.enable_blob_files = true;
     cf.min_blob_size = o.min_blob_bytes;
@@ -320,9 +327,17 @@ class RocksStore final : public Store {
   void open_db(const StoreOptions& options) {
     rocksdb::DBOptions db;
     db.create_if_missing = true;
-    db.max_background_jobs = 2;  // the machine's cores; flushes and compactions
-    db.keep_log_file_num = 4;    // RocksDB's info LOG files
-    db.max_total_wal_size = 512ull << 20;
+    db.max_background_jobs = 2;      // the machine's cores; flushes and compactions
+    db.keep_log_file_num = 4;        // RocksDB's info LOG files,
+    db.max_log_file_size = 1 << 20;  // of at most 1 MiB each
+    // A log file is deleted once every family has flushed what it holds.
+    // Weights of small models (under kUnloggedWeightBytes) go through the
+    // log into the weights' 64 MiB memtables, which such a model fills only
+    // slowly: a hub with a 200 KB model kept ~80 MB of logs of deleted
+    // weights (tests/persistence/disk_size_test.cpp). Above this total the
+    // families holding the oldest log are flushed. Large weights are
+    // written without the log, so that large transfers never reach it.
+    db.max_total_wal_size = 16ull << 20;
     // A fresh directory costs what it holds: by default RocksDB fallocates
     // 1.1 x write_buffer_size for the live log and 4 MiB for the MANIFEST
     // (70 MB in an empty store). Measured on ext4, preallocation made no
