@@ -49,7 +49,8 @@ const char* kUsage =
     "environment variable FEDHUB_KEY).\n"
     "Progress (transfers of large models, training) is drawn on stderr when it is a terminal;\n"
     "--quiet turns it off, --progress prints it as whole lines into a pipe or file.\n"
-    "Data sources (SPEC): idx:PREFIX[:CLASSES], cifar:PATH[:CLASSES], folder:DIR[:CLASSES] (docs/data.md);\n"
+    "Data sources (SPEC): idx:PREFIX[:CLASSES], cifar:PATH[:CLASSES], folder:DIR[:CLASSES]\n"
+    "(docs/models.md, Data sources);\n"
     "--data-labels FILE names the classes of index-labelled sources.\n"
     "Exit status: 0 done, 1 refused or failed (the error's name is printed, e.g. 'stale'), 2 bad usage.\n";
 

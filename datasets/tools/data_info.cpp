@@ -26,7 +26,7 @@ const char* kUsage =
     "Loads a data source as fl-participant would and prints its samples, their shape, the\n"
     "samples per class and the load time.\n"
     "  SOURCE              idx:PREFIX[:CLASSES] | cifar:DIR|FILE.bin[:CLASSES] | folder:DIR[:CLASSES]\n"
-    "                      (docs/data.md), e.g. idx:/usr/share/datasets/fashion-mnist/t10k\n"
+    "                      (docs/models.md), e.g. idx:/usr/share/datasets/fashion-mnist/t10k\n"
     "  --shape S           convert the images to a model's input shape (default: the source's own)\n"
     "  --model-labels FILE map the classes onto a model's labels (default: the source's own classes)\n"
     "  --paper             the paper experiment's model: --shape 32,32,3 and its 20 labels\n"
