@@ -4,6 +4,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/snapshot.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -158,6 +159,15 @@ class RocksStore final : public Store {
     f.wait = true;
     f.allow_write_stall = true;
     check(db_->Flush(f, cf_[static_cast<size_t>(family)]), "cannot flush to the hub's data directory '" + dir_ + "'");
+  }
+
+  void checkpoint(const std::string& dir) override {
+    rocksdb::Checkpoint* raw = nullptr;
+    check(rocksdb::Checkpoint::Create(db_.get(), &raw), "cannot start a checkpoint of '" + dir_ + "'");
+    std::unique_ptr<rocksdb::Checkpoint> cp(raw);
+    // log_size_for_flush 0: flush every memtable first, so that the copy
+    // needs no log replay and holds the unlogged bulk writes too.
+    check(cp->CreateCheckpoint(dir, 0), "cannot write a checkpoint of '" + dir_ + "' to '" + dir + "'");
   }
 
   // ---- models

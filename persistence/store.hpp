@@ -182,6 +182,12 @@ class Store {
   // Makes every write to `family` so far durable without the log: flushes
   // its memtable to synced table and blob files. Throws StoreError.
   virtual void persist(Family family) = 0;
+  // Writes a consistent copy of the whole store (every family, as of one
+  // moment, with what acknowledged commits wrote) into `dir`, which must not
+  // exist yet: RocksDB's checkpoint, hard links where `dir` is on the same
+  // filesystem, copies otherwise. Safe while other threads commit. Throws
+  // StoreError.
+  virtual void checkpoint(const std::string& dir) = 0;
 
   // ---- models
   virtual std::optional<Buffer> model(const std::string& name) const = 0;
