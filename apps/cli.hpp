@@ -50,9 +50,9 @@ uint64_t whole(const po::variables_map& vm, const char* option, uint64_t lo, uin
 int64_t version_or_current(const po::variables_map& vm, const char* option = "version");
 
 // A progress printer for a transfer ("uploading", "downloading") on stderr
-// (apps/progress.hpp): with bytes, rate and time left, on a terminal one line
-// rewritten in place; into a pipe or file nothing (`mode`: a line at every
-// quarter); nothing for transfers under 16 MiB. The elapsed time counts from
+// (apps/progress.hpp) with bytes, rate and time left: live, one line
+// rewritten in place (a terminal); lines, a line at every quarter; off,
+// nothing. Nothing for transfers under 16 MiB. The elapsed time counts from
 // the first call.
 std::function<void(uint64_t done, uint64_t total)> transfer_progress(const std::string& what, ProgressMode mode);
 // The same with progress_mode(false, false, isatty(2)).
