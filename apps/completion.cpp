@@ -182,6 +182,29 @@ std::vector<CompletionCommand> completion_commands(const std::string& usage) {
   return out;
 }
 
+CompletionSpec completion_spec_by_usage(const std::string& program,
+                                        const boost::program_options::options_description& d,
+                                        const std::string& usage) {
+  CompletionSpec spec{program, {}, completion_commands(usage)};
+  const auto table = completion_options(d);
+  auto named = [&](const std::string& name) {
+    for (const auto& c : spec.commands)
+      for (const auto& o : c.options)
+        if (o.name == name) return true;
+    return false;
+  };
+  for (const auto& o : table)
+    if (!named(o.name)) spec.options.push_back(o);
+  for (auto& c : spec.commands)
+    for (auto& o : c.options)
+      for (const auto& t : table)
+        if (t.name == o.name) {
+          o.takes_value = t.takes_value;
+          o.file_value = t.file_value;
+        }
+  return spec;
+}
+
 std::string bash_completion(const CompletionSpec& given) {
   CompletionSpec spec = given;
   if (std::none_of(spec.commands.begin(), spec.commands.end(), [](const auto& c) { return c.name == "completion"; }))

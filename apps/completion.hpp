@@ -49,6 +49,13 @@ std::vector<CompletionOption> completion_options(const boost::program_options::o
 // "a|b|c" takes one of those values. Lines of one command are merged.
 std::vector<CompletionCommand> completion_commands(const std::string& usage);
 
+// The spec of a program with ONE option table for all its commands
+// (fl-participant): an option its usage names for some commands is offered
+// after those only, with what the table says of its value; the options the
+// usage names for none are offered everywhere.
+CompletionSpec completion_spec_by_usage(const std::string& program,
+                                        const boost::program_options::options_description& d, const std::string& usage);
+
 // A bash script defining _fedhub_<program> (non-identifier characters as
 // '_') and registering it with `complete -F` for the program. With
 // COMP_WORDS and COMP_CWORD set it fills COMPREPLY like compgen -W: before

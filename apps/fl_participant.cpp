@@ -327,8 +327,7 @@ int participant_main(int argc, char** argv) {
   pos.add("command", 1);
   if (argc >= 2 && std::string(argv[1]) == "completion")
     return cli::completion_main(std::vector<std::string>(argv + 1, argv + argc),
-                                {"fl-participant", cli::completion_options(opts), cli::completion_commands(kUsage)},
-                                std::cout);
+                                cli::completion_spec_by_usage("fl-participant", opts, kUsage), std::cout);
   po::variables_map vm;
   po::store(po::command_line_parser(argc, argv).options(all).style(cli::kStyle).positional(pos).run(), vm);
   po::notify(vm);

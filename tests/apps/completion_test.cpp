@@ -113,6 +113,22 @@ BOOST_AUTO_TEST_CASE(bash_completes_commands_options_and_values) {
   BOOST_TEST(complete(script, "tool completion b") == "bash\n");
 }
 
+BOOST_AUTO_TEST_CASE(one_table_for_all_commands_is_split_by_the_usage) {
+  po::options_description d("Options");
+  d.add_options()("json", "JSON")("in", po::value<std::string>(), "model package file")(
+      "out", po::value<std::string>(), "output file")("seed", po::value<uint64_t>(), "seed")(
+      "model", po::value<std::string>(), "model name");
+  const auto spec = completion_spec_by_usage("tool", d,
+                                             "Commands:\n"
+                                             "  train --in FILE --out FILE [--seed N]   train\n"
+                                             "  download --model NAME --out X           download\n");
+  BOOST_TEST((spec.options.size() == 1u && spec.options[0].name == "--json"));
+  BOOST_TEST(find(spec.commands[1].options, "--out")->file_value);  // from the table, not the placeholder
+  const auto script = bash_completion(spec);
+  BOOST_TEST(complete(script, "tool train --") == "--in\n--out\n--seed\n--json\n");
+  BOOST_TEST(complete(script, "tool download --") == "--model\n--out\n--json\n");
+}
+
 BOOST_AUTO_TEST_CASE(only_bash_is_known) {
   std::ostringstream out;
   BOOST_TEST(completion_main({"completion", "bash"}, tool_spec(), out) == 0);
