@@ -93,27 +93,50 @@ void ModelImport::part(uint64_t offset, std::span<const char> data) {
   if (data.size() > total_ - received_)
     bad("the part ends at byte " + std::to_string(offset + data.size()) + ", past the " + std::to_string(total_) +
         " bytes of the packages announced");
+  received_ += data.size();
+  take(data);
+}
+
+void ModelImport::take(std::span<const char> data) {
   while (!data.empty()) {
-    const uint64_t need = package_bytes_[next_package_] - package_.size();
-    if (package_.empty()) package_.reserve(package_bytes_[next_package_]);
-    const auto n = static_cast<size_t>(std::min<uint64_t>(need, data.size()));
-    package_.insert(package_.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
+    if (!image_) {
+      // The prefix: its first 8 bytes say how long it is.
+      const uint64_t want = prefix_size_ ? prefix_size_ : kFrameFixedBytes;
+      const auto n = static_cast<size_t>(std::min<uint64_t>(want - prefix_.size(), data.size()));
+      prefix_.insert(prefix_.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
+      data = data.subspan(n);
+      if (prefix_.size() < want) continue;
+      if (!prefix_size_) {
+        const uint64_t size = package_bytes_[next_package_];
+        const auto prefix_size = frame_prefix_size(prefix_, "import: a model package");
+        if (!prefix_size || *prefix_size + def_.data_bytes() != size)
+          bad("the package of version " + std::to_string(versions_[with_weights_[next_package_]].version) +
+              " is not the " + std::to_string(size) + " bytes its info says for the model's layout");
+        prefix_size_ = *prefix_size;
+        continue;
+      }
+      check_prefix();
+      continue;
+    }
+    const auto n = static_cast<size_t>(std::min<uint64_t>(def_.data_bytes() - weight_bytes_, data.size()));
+    std::memcpy(image_->weights.as_writable_bytes().data() + weight_bytes_, data.data(), n);
+    weight_bytes_ += n;
     data = data.subspan(n);
-    received_ += n;
-    if (package_.size() == package_bytes_[next_package_]) finish_package();
+    if (weight_bytes_ == def_.data_bytes()) finish_package();
   }
 }
 
-void ModelImport::finish_package() {
-  VersionNote& note = versions_[with_weights_[next_package_]];
+void ModelImport::check_prefix() {
+  const VersionNote& note = versions_[with_weights_[next_package_]];
   const std::string which = "the package of version " + std::to_string(note.version);
-  PackageView view;
+  PackageHeader header;
   try {
-    view = view_model_package(package_, true);  // frame, header, size, data hash
+    header = read_package_header(prefix_);  // frame, header, data_bytes against its tensors
   } catch (const RequestError& e) {
     throw RequestError(e.code(), "import: " + which + ": " + e.what());
   }
-  const auto* root = view.header.root;
+  const auto* root = header.root;
+  if (header.total_size != package_bytes_[next_package_]) bad(which + " does not fit the model's layout");
   if (root->version()->version() != note.version)
     bad(which + " holds version " + std::to_string(root->version()->version()));
   if (root->data_hash() != note.data_hash)
@@ -121,20 +144,32 @@ void ModelImport::finish_package() {
                                                     hash_to_string(root->data_hash()) + ", its info says " +
                                                     hash_to_string(note.data_hash));
   check_tensor_infos(root->version()->tensors(), def_.layout);  // bad_shape, bad_dtype
-  if (view.data.size() != def_.data_bytes()) bad(which + " does not fit the model's layout");
   auto image = std::make_shared<VersionImage>();
   image->version = note.version;
-  image->weights = AlignedFloats(def_.parameters);
-  std::memcpy(image->weights.data(), view.data.data(), view.data.size());
-  check_finite(image->weights.span(), def_.layout);  // non_finite, naming the tensor
   image->data_hash = root->data_hash();
   VersionMeta meta = version_meta(*root->version());
   meta.model = def_.name;  // the model's (new) name
   image->prefix = package_prefix(spec_, meta, def_.layout, image->data_hash);
-  package_.clear();
-  package_.shrink_to_fit();
-  if (stored::store_version_pieces(store_, def_.name, *image)) unlogged_ = true;
-  note.package_bytes = image->size();
+  image->weights = AlignedFloats(def_.parameters);
+  image_ = std::move(image);
+  weight_bytes_ = 0;
+  if (def_.data_bytes() == 0) finish_package();
+}
+
+void ModelImport::finish_package() {
+  VersionNote& note = versions_[with_weights_[next_package_]];
+  const uint64_t got = data_hash(image_->weights.as_bytes());
+  if (got != image_->data_hash)
+    throw RequestError(ErrorCode::bad_checksum, "import: the weights of version " + std::to_string(note.version) +
+                                                    " hash to " + hash_to_string(got) + ", their header says " +
+                                                    hash_to_string(image_->data_hash) + ": the package is damaged");
+  check_finite(image_->weights.span(), def_.layout);  // non_finite, naming the tensor
+  if (stored::store_version_pieces(store_, def_.name, *image_)) unlogged_ = true;
+  note.package_bytes = image_->size();
+  image_.reset();
+  prefix_.clear();
+  prefix_size_ = 0;
+  weight_bytes_ = 0;
   ++next_package_;
 }
 

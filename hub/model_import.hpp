@@ -4,11 +4,13 @@
 // visible until commit() wrote its one synced batch.
 //
 // The parts carry the framed packages of the versions with weights, one
-// after the other. Each package is gathered whole (the hub holds one version
-// at a time, as it holds a model's current version) and then checked: its
-// frame and header, its version number, its tensors against the spec's
-// layout, its size and data hash against the version's info, the hash of its
-// weights (bad_checksum) and that they are finite (non_finite). Its header
+// after the other. Each package is gathered into its prefix and a weight
+// buffer (the hub holds one version at a time, as it holds a model's current
+// version; the weights are copied once, into the image that is stored), and
+// checked: as soon as its prefix is complete, its frame and header, its
+// version number, its tensors against the spec's layout, its size and data
+// hash against the version's info; once complete, the hash of its weights
+// (bad_checksum) and that they are finite (non_finite). Its header
 // is rewritten for the model's name (an import may rename the model) and its
 // pieces are stored unsynced or without the log (invisible until the
 // commit).
@@ -57,6 +59,8 @@ class ModelImport {
   void abort();
 
  private:
+  void take(std::span<const char> bytes);  // bytes of the package being gathered
+  void check_prefix();
   void finish_package();
 
   Store& store_;
@@ -67,7 +71,11 @@ class ModelImport {
   std::vector<size_t> with_weights_;     // indexes into versions_
   std::vector<uint64_t> package_bytes_;  // the stream's package sizes
   size_t next_package_ = 0;
-  Buffer package_;  // the package being gathered
+  // The package being gathered: its prefix (header), then its weights.
+  Buffer prefix_;
+  uint64_t prefix_size_ = 0;  // known once its first 8 bytes are in
+  std::shared_ptr<VersionImage> image_;
+  uint64_t weight_bytes_ = 0;  // weights received
   uint64_t total_ = 0;
   uint64_t received_ = 0;
   uint64_t max_part_bytes_ = 0;

@@ -443,4 +443,25 @@ BOOST_AUTO_TEST_CASE(import_keeps_the_versions_and_checks_every_package) {
   }
 }
 
+// 12 MB per version: each package spans several 4 MiB parts, and a part
+// holds the end of one package and the start of the next.
+BOOST_AUTO_TEST_CASE(a_large_model_is_imported_in_parts) {
+  TestHub source;
+  source.start();
+  constexpr uint64_t kParameters = 3000000;
+  create_model_of(source.manager(), "big", kParameters, "");
+  const auto alice = source.add_participant("alice");
+  source.client(alice)->upload(random_contribution("big", 0, kParameters, 7));
+  merge(source.manager(), "big", 0);
+  TestHub target;
+  target.start();
+  BOOST_TEST(import_into(source.manager(), target.manager(), "big", "big", {0, 1}).current_version == 1u);
+  for (int64_t v = 0; v <= 1; ++v) {
+    uint64_t a = 0, b = 0;
+    weights_of(source.manager(), "big", v, &a);
+    weights_of(target.manager(), "big", v, &b);
+    BOOST_TEST(a == b, "version " << v);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
