@@ -409,6 +409,38 @@ BOOST_AUTO_TEST_CASE(upload_part_carries_data_and_its_hash) {
   BOOST_TEST(requests::verify(e)->request_as_UploadPart()->hash() == data_hash({}));
 }
 
+BOOST_AUTO_TEST_CASE(registry_requests_name_their_model) {
+  BOOST_TEST(requests::model_of(*requests::verify(requests::delete_model("k", "m1"))) == "m1");
+  const auto* a = requests::verify(requests::archive_model("k", "m2", false));
+  BOOST_TEST(requests::model_of(*a) == "m2");
+  BOOST_TEST(!a->request_as_ArchiveModel()->archived());
+  const auto* r = requests::verify(requests::rollback("k", "m3", 7));
+  BOOST_TEST(requests::model_of(*r) == "m3");
+  BOOST_TEST(r->request_as_Rollback()->to_version() == 7u);
+  fb::ModelSpecT spec;
+  spec.name = "m4";
+  spec.architecture_json = "{}";
+  spec.recipe_json = "{}";
+  fb::VersionInfoT v0;
+  v0.version = 0;
+  v0.package_bytes = 123;
+  const auto* b = requests::verify(requests::import_begin("k", spec, "", {v0}, {0}));
+  BOOST_TEST(requests::model_of(*b) == "m4");
+  BOOST_TEST(b->request_as_ImportBegin()->versions()->Get(0)->package_bytes() == 123u);
+  BOOST_TEST(requests::model_of(*requests::verify(requests::import_commit("k", "m5", 1))) == "m5");
+  // An import part carries its hash; a damaged one is refused before the hub reads it.
+  const Buffer data(100, 'x');  // any length: packages are bytes, not floats
+  const auto* p = requests::verify(requests::import_part("k", "m6", 9, 4, data));
+  BOOST_TEST(requests::model_of(*p) == "m6");
+  BOOST_TEST(p->request_as_ImportPart()->hash() == data_hash(data));
+  flatbuffers::FlatBufferBuilder fbb;
+  auto d = create_aligned_bytes(fbb, data);
+  auto body = fb::CreateImportPart(fbb, fbb.CreateString("m6"), 9, 4, d, data_hash(data) ^ 1);
+  fbb.Finish(fb::CreateRequestEnvelope(fbb, fbb.CreateString("k"), fb::Request::ImportPart, body.Union()),
+             fb::RequestEnvelopeIdentifier());
+  check_error([&] { requests::verify(to_buffer(fbb)); }, ErrorCode::bad_checksum, "the import part at offset 4");
+}
+
 BOOST_AUTO_TEST_CASE(upload_part_with_a_wrong_hash_or_split_floats) {
   const Buffer data(64, 'd');
   auto raw_part = [&](uint64_t offset, std::span<const char> bytes, uint64_t hash) {
@@ -588,7 +620,9 @@ BOOST_AUTO_TEST_CASE(retired_and_unknown_request_types) {
   BOOST_TEST(static_cast<int>(fb::Request::Policy) == 13);
   BOOST_TEST(static_cast<int>(fb::Request::UploadBegin) == 14);
   BOOST_TEST(static_cast<int>(fb::Request::CreateModel) == 19);
-  for (int type : {3, 6, 20, 200}) {
+  BOOST_TEST(static_cast<int>(fb::Request::DeleteModel) == 20);
+  BOOST_TEST(static_cast<int>(fb::Request::ImportCommit) == 25);
+  for (int type : {3, 6, 99, 200}) {
     flatbuffers::FlatBufferBuilder fbb;
     auto body = fb::CreateWhoami(fbb);
     fbb.Finish(fb::CreateRequestEnvelope(fbb, fbb.CreateString("k"), static_cast<fb::Request>(type), body.Union()),
