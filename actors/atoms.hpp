@@ -50,6 +50,8 @@ using chunk_atom = caf::atom_constant<caf::atom("chunk")>;
 using notes_atom = caf::atom_constant<caf::atom("notes")>;
 // hub -> creation worker: (create_atom) -> LoadedModelState
 using create_atom = caf::atom_constant<caf::atom("create")>;
+// hub -> backup worker: (backup_atom) -> Ack response (actors/backup_worker.hpp)
+using backup_atom = caf::atom_constant<caf::atom("backup")>;
 // model -> itself: the interval trigger and the sweep of idle uploads
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;

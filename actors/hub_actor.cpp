@@ -11,6 +11,7 @@
 #include "actors/model_actor.hpp"
 #include "actors/reader_actor.hpp"
 #include "actors/wire.hpp"
+#include "hub/backup.hpp"
 #include "hub/merge_engine.hpp"
 #include "hub/model_creation.hpp"
 #include "messages/errors.hpp"
@@ -105,6 +106,38 @@ caf::behavior create_worker(caf::event_based_actor* self, std::shared_ptr<Store>
         });
       },
   };
+}
+
+// A backup on its own thread: RocksDB's checkpoint flushes and links or
+// copies every file, which takes a while for a large store.
+caf::behavior backup_worker(caf::event_based_actor* self, std::shared_ptr<Store> store, std::string dir) {
+  return {
+      [self, store, dir](backup_atom) -> caf::result<Buffer> {
+        self->quit();
+        return guarded([&]() -> caf::result<Buffer> { return responses::ack(write_backup(*store, dir)); });
+      },
+  };
+}
+
+caf::result<Buffer> backup(self_ptr self, const fb::Backup& b) {
+  auto& st = self->state;
+  const auto dir = b.directory()->str();
+  check_backup_target(dir);  // a clear error before a thread is started
+  if (st.backing_up) throw RequestError(ErrorCode::busy, "a backup is being written; try again when it ends");
+  st.backing_up = true;
+  auto worker = self->spawn<caf::detached>(backup_worker, st.store, dir);
+  auto rp = self->make_response_promise();
+  self->request(worker, st.options.merge_timeout, backup_atom::value)
+      .then(
+          [self, rp](Buffer& ack) mutable {
+            self->state.backing_up = false;
+            rp.deliver(std::move(ack));
+          },
+          [self, rp](caf::error& e) mutable {
+            self->state.backing_up = false;
+            rp.deliver(error_response(from_caf_error(e, "the backup")));
+          });
+  return rp;
 }
 
 caf::result<Buffer> create(self_ptr self, Buffer& request) {
@@ -405,6 +438,9 @@ caf::result<Buffer> handle(self_ptr self, Buffer& request) {
     case fb::Request::Rollback:
       require_manager(who, "a rollback");
       break;
+    case fb::Request::Backup:
+      require_manager(who, "a backup");
+      return backup(self, *env->request_as_Backup());
     case fb::Request::ImportBegin:
       require_manager(who, "importing a model");
       return import_begin(self, request, requests::model_of(*env), who.name);

@@ -45,6 +45,7 @@ struct hub_state {
   std::set<std::string> key_changes;  // names whose change is being written
   std::map<std::string, Model> models;
   std::set<std::string> creating;  // names being created (or imported)
+  bool backing_up = false;          // a backup worker runs (one at a time)
   std::set<std::string> deleting;  // names being deleted
   // Imports in progress (actors/import_actor.hpp), by model name.
   struct Import {

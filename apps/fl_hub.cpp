@@ -17,6 +17,8 @@
 
 #include "actors/hub_actor.hpp"
 #include "apps/cli.hpp"
+#include "apps/hub/backup_commands.hpp"
+#include "apps/hub/offline_store.hpp"
 #include "apps/completion.hpp"
 #include "client/system_config.hpp"
 #include "config/hub_config.hpp"
@@ -85,38 +87,12 @@ std::runtime_error port_taken(uint16_t port) {
 
 // ---------------------------------------------------------------- commands
 
-// Whether another process holds the RocksDB lock of `dir` (a hub runs on it).
-bool store_locked(const std::string& dir) {
-  const int fd = ::open((std::filesystem::path(dir) / "LOCK").c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return false;
-  struct flock probe {};
-  probe.l_type = F_WRLCK;
-  probe.l_whence = SEEK_SET;
-  const bool held = ::fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
-  ::close(fd);  // this process held no lock on it
-  return held;
-}
-
-// Opens the store of a hub that is not running, for an offline command.
-std::shared_ptr<Store> open_offline(const std::string& dir) {
-  if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT"))
-    throw std::runtime_error("'" + dir + "' holds no hub data (no RocksDB database): check --data-dir");
-  const auto running = std::runtime_error("the hub is running on " + dir + ": stop it first");
-  if (store_locked(dir)) throw running;
-  try {
-    return Store::open(dir);
-  } catch (const StoreError&) {
-    if (store_locked(dir)) throw running;  // it started meanwhile
-    throw;
-  }
-}
-
 // reset-manager-key: for an operator with file access who lost the manager
 // key (or fears it leaked). One synced batch adds a new manager key and
 // revokes every other manager key; the new key goes to <data-dir>/manager.key.
 int reset_manager_key(const HubConfig& cfg, const std::vector<std::string>& args) {
   if (!args.empty()) throw cli::UsageError("reset-manager-key takes no arguments, not '" + args[0] + "'");
-  auto store = open_offline(cfg.data_dir);
+  auto store = cli::open_offline(cfg.data_dir);
   KeyRegistry keys(*store);
   std::set<std::string> taken;  // key names are never reused
   for (const auto& k : keys.list()) taken.insert(k.name);
@@ -154,6 +130,16 @@ const Command kCommands[] = {
      "with the hub stopped: revoke every manager key and write a new one to\n"
      "                      <data-dir>/manager.key (mode 0600)",
      reset_manager_key},
+    {"backup",
+     "--out DIR: a consistent copy of the data directory in DIR (a new directory),\n"
+     "                      taken by the running hub (RocksDB checkpoint) or, with the hub\n"
+     "                      stopped, by this command; key: --key/--key-file/FEDHUB_KEY, else\n"
+     "                      <data-dir>/manager.key",
+     cli::backup_command},
+    {"restore",
+     "--from DIR: with the hub stopped, make a backup the data directory (which must\n"
+     "                      not exist yet); the backup itself is left unchanged",
+     cli::restore_command},
 };
 
 std::string commands_help() {

@@ -70,7 +70,7 @@ const std::string kUsage =
     "With no command, fl-manager reads commands from standard input (an interactive console).\n"
     "The key may also come from the environment variable FEDHUB_KEY. Progress of large downloads is\n"
     "drawn on stderr when it is a terminal (--quiet: none; --progress: whole lines into a pipe).\n"
-    "Data sources (SPEC): idx:PREFIX[:CLASSES], cifar:PATH[:CLASSES], folder:DIR[:CLASSES] (docs/data.md).\n"
+    "Data sources (SPEC): idx:PREFIX[:CLASSES], cifar:PATH[:CLASSES], folder:DIR[:CLASSES] (docs/models.md).\n"
     "Exit status: 0 done, 1 refused or failed (the error's name is printed, e.g. 'stale'), 2 bad usage;\n"
     "the console exits 0 when every command succeeded, else with the status of the first that did not.\n"
     "With --json, results are JSON on stdout and errors JSON objects on stderr:\n"

@@ -120,6 +120,12 @@ Buffer whoami(const std::string& key) {
   return envelope(key, 0, [](auto& fbb) { return Body{fb::Request::Whoami, fb::CreateWhoami(fbb).Union()}; });
 }
 
+Buffer backup(const std::string& key, const std::string& directory) {
+  return envelope(key, 0, [&](auto& fbb) {
+    return Body{fb::Request::Backup, fb::CreateBackup(fbb, fbb.CreateString(directory)).Union()};
+  });
+}
+
 Buffer policy(const std::string& key, const std::string& model, const std::string& policy_json) {
   return envelope(key, 0, [&](auto& fbb) {
     auto m = fbb.CreateString(model);

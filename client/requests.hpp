@@ -43,6 +43,9 @@ Buffer revoke_key(const std::string& key, const std::string& name);
 Buffer subscribe(const std::string& key, const std::string& model);
 Buffer unsubscribe(const std::string& key, const std::string& model);
 Buffer whoami(const std::string& key);
+// A consistent copy of the hub's data directory into `directory` (a new,
+// absolute path on the hub's machine).
+Buffer backup(const std::string& key, const std::string& directory);
 // Shows a model's merge policy, or changes the settings named in policy_json.
 Buffer policy(const std::string& key, const std::string& model, const std::string& policy_json = {});
 

@@ -58,7 +58,7 @@ int cmd_create(Session& s, const Args& args) {
 }
 
 int cmd_list(Session& s, const Args& args) {
-  if (!args.empty()) throw cli::UsageError("list takes no arguments");
+  if (!args.empty()) throw cli::UsageError("list takes no arguments, not '" + args[0] + "'");
   Buffer holder;
   const auto* list = s.connect().call_as<fb::ModelList>(requests::list_models(s.key), holder);
   if (s.json_output) {
