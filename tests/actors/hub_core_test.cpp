@@ -24,15 +24,6 @@ using namespace fedhub::testing;
 
 namespace {
 
-
-
-fb::ModelStatusT status(HubClient& c, const std::string& model, int64_t version = -1) {
-  Buffer holder;
-  fb::ModelStatusT s;
-  c.call_as<fb::ModelStatus>(requests::status(c.key(), model, version), holder)->UnPackTo(&s);
-  return s;
-}
-
 Buffer contribution_with(const std::string& model, uint64_t base, std::vector<float> values, uint64_t samples) {
   Weights w = tiny_weights(0);
   size_t at = 0;

@@ -11,10 +11,6 @@
 #include "persistence/store.hpp"
 #include "test_hub.hpp"
 
-namespace fedhub::fb {
-inline std::ostream& operator<<(std::ostream& o, ErrorCode c) { return o << EnumNameErrorCode(c); }
-}  // namespace fedhub::fb
-
 using namespace fedhub;
 using namespace fedhub::testing;
 

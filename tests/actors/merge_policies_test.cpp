@@ -20,12 +20,10 @@ namespace {
 
 fb::UploadReceiptT upload(HubClient& c, const Buffer& contribution) { return c.upload(contribution); }
 
-
 json policy(HubClient& c, const std::string& model, const std::string& patch = {}) {
   Buffer holder;
   return json::parse(c.call_as<fb::PolicyInfo>(requests::policy(c.key(), model, patch), holder)->policy_json()->str());
 }
-
 
 void expect_all(const std::vector<float>& x, double value, double tol = 1e-5) {
   BOOST_REQUIRE(x.size() == 8u);

@@ -11,22 +11,10 @@
 #include "persistence/store.hpp"
 #include "test_hub.hpp"
 
-namespace fedhub::fb {
-// Boost.Test prints refused codes by name.
-inline std::ostream& operator<<(std::ostream& out, ErrorCode code) { return out << error_name(code); }
-}  // namespace fedhub::fb
-
 using namespace fedhub;
 using namespace fedhub::testing;
 
 namespace {
-
-fb::ModelStatusT status(HubClient& c, const std::string& model, int64_t version = -1) {
-  Buffer holder;
-  fb::ModelStatusT s;
-  c.call_as<fb::ModelStatus>(requests::status(c.key(), model, version), holder)->UnPackTo(&s);
-  return s;
-}
 
 fb::ModelSummaryT listed(HubClient& c, const std::string& model) {
   Buffer holder;

@@ -116,6 +116,13 @@ Buffer wait_for_version(HubClient& subscriber, uint64_t version, std::chrono::mi
   throw std::runtime_error("no event for version " + std::to_string(version) + " arrived");
 }
 
+fb::ModelStatusT status(HubClient& client, const std::string& model, int64_t version) {
+  Buffer holder;
+  fb::ModelStatusT s;
+  client.call_as<fb::ModelStatus>(requests::status(client.key(), model, version), holder)->UnPackTo(&s);
+  return s;
+}
+
 ErrorCode refusal(const std::function<void()>& f) {
   try {
     f();

@@ -14,6 +14,11 @@
 #include "client/system_config.hpp"
 #include "model/tensor.hpp"
 
+namespace fedhub::fb {
+// Boost.Test prints refused codes by name.
+inline std::ostream& operator<<(std::ostream& out, ErrorCode code) { return out << EnumNameErrorCode(code); }
+}  // namespace fedhub::fb
+
 namespace fedhub::testing {
 
 class TestHub {
@@ -62,6 +67,9 @@ std::vector<float> current_weights(HubClient& client, const std::string& model, 
 // `version`; returns its buffer.
 Buffer wait_for_version(HubClient& subscriber, uint64_t version,
                         std::chrono::milliseconds limit = std::chrono::seconds(60));
+
+// A model's status for a version (-1: the current one).
+fb::ModelStatusT status(HubClient& client, const std::string& model, int64_t version = -1);
 
 // The code of the RequestError f throws (a test error when it throws none).
 ErrorCode refusal(const std::function<void()>& f);

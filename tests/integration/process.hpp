@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,9 @@ struct RunResult {
   std::string out;
   std::string err;
 };
+
+// A port nothing listens on right now (the kernel's choice for port 0).
+uint16_t free_port();
 
 // Runs argv[0] (a path) with the arguments, feeding it `input` on standard
 // input, and waits for it to end.
