@@ -17,9 +17,9 @@
 
 #include "actors/hub_actor.hpp"
 #include "apps/cli.hpp"
+#include "apps/completion.hpp"
 #include "apps/hub/backup_commands.hpp"
 #include "apps/hub/offline_store.hpp"
-#include "apps/completion.hpp"
 #include "client/system_config.hpp"
 #include "config/hub_config.hpp"
 #include "hub/key_registry.hpp"
@@ -41,7 +41,7 @@ const char* kUsage =
     "key and writes it to <data-dir>/manager.key (mode 0600). A port that is in use is\n"
     "refused before anything is written. Stops cleanly on SIGINT or SIGTERM.\n"
     "Limits of new models (max_parameters, max_model_bytes, max_steps, max_batch_size)\n"
-    "and every other setting: see config/hub.example.json.\n";
+    "and every other setting: docs/operations.md (example: config/hub.example.json).\n";
 
 // ---------------------------------------------------------------- the port
 
@@ -121,30 +121,32 @@ int reset_manager_key(const HubConfig& cfg, const std::vector<std::string>& args
 // configuration and the words after its name (and parses its own options).
 struct Command {
   const char* name;
+  const char* synopsis;  // the command line, as help and completion show it
   const char* help;
   int (*run)(const HubConfig& cfg, const std::vector<std::string>& args);
 };
 
 const Command kCommands[] = {
-    {"reset-manager-key",
+    {"reset-manager-key", "reset-manager-key",
      "with the hub stopped: revoke every manager key and write a new one to\n"
-     "                      <data-dir>/manager.key (mode 0600)",
+     "                                 <data-dir>/manager.key (mode 0600)",
      reset_manager_key},
-    {"backup",
-     "--out DIR: a consistent copy of the data directory in DIR (a new directory),\n"
-     "                      taken by the running hub (RocksDB checkpoint) or, with the hub\n"
-     "                      stopped, by this command; key: --key/--key-file/FEDHUB_KEY, else\n"
-     "                      <data-dir>/manager.key",
+    {"backup", "backup --out DIR [--key KEY | --key-file F] [--timeout S]",
+     "a consistent copy of the data directory in DIR (a new directory),\n"
+     "                                 taken by the running hub (a RocksDB checkpoint; the key is\n"
+     "                                 --key, --key-file, FEDHUB_KEY or <data-dir>/manager.key) or,\n"
+     "                                 with the hub stopped, by this command",
      cli::backup_command},
-    {"restore",
-     "--from DIR: with the hub stopped, make a backup the data directory (which must\n"
-     "                      not exist yet); the backup itself is left unchanged",
+    {"restore", "restore --from DIR",
+     "with the hub stopped: make the backup DIR the data directory (which\n"
+     "                                 must not exist yet); the backup itself is left unchanged",
      cli::restore_command},
 };
 
 std::string commands_help() {
   std::string out = "Commands:\n";
-  for (const auto& c : kCommands) out += "  " + std::string(c.name) + "\n                      " + c.help + "\n";
+  for (const auto& c : kCommands)
+    out += "  " + std::string(c.synopsis) + "\n                                 " + c.help + "\n";
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include "apps/cli.hpp"
 #include "apps/completion.hpp"
 #include "apps/local_model.hpp"
+#include "apps/next_version_hint.hpp"
 #include "apps/progress.hpp"
 #include "apps/reconnect.hpp"
 #include "client/hub_client.hpp"
@@ -232,6 +233,21 @@ struct RunState {
   UploadTicket ticket;  // resumes an upload the lost connection cut
 };
 
+// What the participant waits for, from the model's summary (ListModels is
+// open to participants; Status is not).
+std::string next_version_hint(HubClient& client, const std::string& model, uint64_t version) {
+  cli::ModelProgress p{model, version, {}, 0, 1};
+  Buffer holder;
+  const auto* list = client.call_as<fb::ModelList>(requests::list_models(client.key()), holder);
+  for (const auto* s : *list->models())
+    if (s->name()->str() == model) {
+      p.policy_json = s->policy_json() ? s->policy_json()->str() : "";
+      p.pending = s->current_version() == version ? s->pending_contributions() : 0;
+      p.min_contributions = s->min_contributions();
+    }
+  return cli::next_version_hint(p);
+}
+
 // The loop on one connection: train on every new version until N results
 // are in. Throws RequestError(unavailable) when the hub goes away.
 void run_connected(HubClient& client, const Options& o, RunState& st, const std::string& model,
@@ -273,10 +289,14 @@ void run_connected(HubClient& client, const Options& o, RunState& st, const std:
       st.contributed.insert(m.version);
       if (st.done >= rounds) break;
     }
-    // Wait for the hub to announce a newer version.
+    // Wait for the hub to announce a newer version, saying what makes it.
+    if (!o.quiet) std::cerr << next_version_hint(client, model, m.version) << "\n";
     for (bool newer = false; !newer;) {
       auto event = client.next_event(std::chrono::minutes(10));
-      if (!event) continue;
+      if (!event) {
+        if (!o.quiet) std::cerr << "still " << next_version_hint(client, model, m.version) << "\n";
+        continue;
+      }
       const auto* v = events::verify(*event)->body_as_VersionPublished();
       newer = v && v->version() > m.version;
     }

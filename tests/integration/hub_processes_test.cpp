@@ -237,8 +237,14 @@ BOOST_AUTO_TEST_CASE(participants_loop_on_pushed_versions) {
   // The manager merges whenever both have contributed, three times.
   auto watch = manager(hub, {"--json", "watch", "loop", "--merge-at", "2", "--versions", "3"});
   expect_ok(watch);
-  BOOST_TEST(a->wait() == 0, a->read_rest());
+  const auto a_out = a->read_rest();
+  BOOST_TEST(a->wait() == 0, a_out);
   BOOST_TEST(b->wait() == 0, b->read_rest());
+  // Between rounds each says what it waits for (a manual merge here).
+  BOOST_TEST(a_out.find("waiting for version 1 of 'loop': it merges manually, when a manager runs "
+                        "`fl-manager merge loop`") != std::string::npos,
+             a_out);
+  BOOST_TEST(a_out.find("waiting for version 3 of 'loop'") == std::string::npos, a_out);  // not after the last
   auto st = status(hub, "loop");
   BOOST_TEST(st["current_version"] == 3);
   for (const auto& v : st["versions"])
