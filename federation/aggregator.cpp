@@ -9,16 +9,13 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "federation/registry.hpp"
 #include "federation/strategies.hpp"
 
 namespace fedhub::federation {
 namespace {
 
-const char* const kStrategies = "mean|fedavg|fedavgm|fedadam|fedyogi|fedadagrad|median|trimmed-mean|krum";
-
-bool known_strategy(const std::string& n) {
-  return is_mean_based(n) || n == "median" || n == "trimmed-mean" || n == "krum";
-}
+bool known_strategy(const std::string& n) { return is_builtin_aggregator(n) || is_registered_aggregator(n); }
 
 std::string num(double v) {
   char buf[32];
@@ -32,6 +29,10 @@ void require(bool ok, const std::string& what) {
 
 }  // namespace
 
+bool is_builtin_aggregator(const std::string& n) {
+  return is_mean_based(n) || n == "median" || n == "trimmed-mean" || n == "krum";
+}
+
 bool is_mean_based(const std::string& n) {
   return n == "mean" || n == "fedavg" || n == "fedavgm" || n == "fedadam" || n == "fedyogi" || n == "fedadagrad";
 }
@@ -41,7 +42,7 @@ bool is_mean_based(const std::string& n) {
 AggregatorConfig AggregatorConfig::resolved() const {
   AggregatorConfig c = *this;
   if (!known_strategy(c.name))
-    throw std::invalid_argument("unknown aggregation strategy '" + c.name + "' (expected " + kStrategies + ")");
+    throw std::invalid_argument("unknown aggregation strategy '" + c.name + "' (expected " + aggregator_names() + ")");
   const bool nan_lr = std::isnan(c.server_lr);
   if (nan_lr) {
     if (c.name == "fedadam" || c.name == "fedadagrad")
@@ -389,6 +390,13 @@ std::unique_ptr<Aggregator> make_aggregator(const AggregatorConfig& config, int6
   if (parameter_count < 1)
     throw std::invalid_argument("make_aggregator: parameter_count must be >= 1, got " +
                                 std::to_string(parameter_count));
+  if (!is_builtin_aggregator(c.name)) {
+    auto made = registered_aggregator(c.name)(c, parameter_count, state);
+    if (!made || made->parameter_count() != parameter_count)
+      throw std::invalid_argument("make_aggregator: the factory registered for '" + c.name +
+                                  "' made no aggregator for " + std::to_string(parameter_count) + " parameters");
+    return made;
+  }
   if (c.name == "mean" || c.name == "fedavg") return detail::make_mean(c, parameter_count, state);
   if (c.name == "fedavgm") return detail::make_fedavgm(c, parameter_count, state);
   if (c.name == "fedadam") return detail::make_fedadam(c, parameter_count, state);

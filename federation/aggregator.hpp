@@ -300,6 +300,10 @@ std::unique_ptr<Aggregator> make_aggregator(const AggregatorConfig& config, int6
 // True for mean|fedavg|fedavgm|fedadam|fedyogi|fedadagrad (one accumulator).
 bool is_mean_based(const std::string& strategy_name);
 
+// True for the nine strategies above; others may be registered
+// (federation/registry.hpp).
+bool is_builtin_aggregator(const std::string& strategy_name);
+
 // Throws std::invalid_argument (naming the key and both sizes) if `state`
 // holds vector `key` with a size other than n. An absent key is fine.
 void check_state_vector(const ServerState& state, const std::string& key, int64_t n);
