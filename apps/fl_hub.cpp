@@ -15,7 +15,7 @@
 #include <iostream>
 #include <set>
 
-#include "actors/hub_actor.hpp"
+#include "actors/start_hub.hpp"
 #include "apps/cli.hpp"
 #include "apps/completion.hpp"
 #include "apps/hub/backup_commands.hpp"
@@ -217,26 +217,17 @@ int hub_main(int argc, char** argv) {
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
-  std::shared_ptr<Store> store = Store::open(cfg.data_dir);
-  auto keys = std::make_unique<KeyRegistry>(*store);
-  if (auto key = keys->ensure_manager_key(*store)) {
-    const auto path = (std::filesystem::path(cfg.data_dir) / "manager.key").string();
-    const std::string line = *key + "\n";
-    write_file_atomic(path, line, 0600);
-    std::cout << "fl-hub: created a manager key in " << path << " (keep it secret)" << std::endl;
-  }
-  std::vector<std::string> models;
-  for (const auto& [name, problem] : stored_model_names(*store)) {
-    if (name.empty())
-      std::cerr << "fl-hub: a stored model record cannot be read and is not served: " << problem << std::endl;
-    else
-      models.push_back(name);
-  }
-
   SystemConfig sys_cfg(cfg.threads);
   caf::actor_system system{sys_cfg};
-  auto hub = system.spawn(hub_actor, store, hub_options(cfg), std::move(keys), std::move(models));
-  store.reset();  // the actors own it now
+  auto started = start_hub(system, Store::open(cfg.data_dir), hub_options(cfg));
+  auto hub = started.hub;
+  if (started.created_manager_key) {
+    const auto path = (std::filesystem::path(cfg.data_dir) / "manager.key").string();
+    write_file_atomic(path, *started.created_manager_key + "\n", 0600);
+    std::cout << "fl-hub: created a manager key in " << path << " (keep it secret)" << std::endl;
+  }
+  for (const auto& problem : started.unreadable_models)
+    std::cerr << "fl-hub: a stored model record cannot be read and is not served: " << problem << std::endl;
   auto port = caf::io::publish(hub, cfg.port, cfg.bind.c_str(), true);
   if (!port) {
     caf::anon_send_exit(hub, caf::exit_reason::user_shutdown);

@@ -48,6 +48,18 @@ HubClient::HubClient(caf::actor_system& system, const std::string& host, uint16_
   link_ = system.spawn(hub_link, hub_, caf::actor_cast<caf::actor>(self_), address_, timeout_);
 }
 
+HubClient::HubClient(caf::actor_system& system, caf::actor hub, std::string key, std::chrono::milliseconds timeout,
+                     std::string name)
+    : system_(system),
+      self_(system),
+      hub_(std::move(hub)),
+      key_(std::move(key)),
+      address_(std::move(name)),
+      timeout_(timeout) {
+  if (!hub_) throw RequestError(ErrorCode::unavailable, "the hub at " + address_ + " has no actor (was it stopped?)");
+  link_ = system.spawn(hub_link, hub_, caf::actor_cast<caf::actor>(self_), address_, timeout_);
+}
+
 HubClient::~HubClient() { caf::anon_send_exit(link_, caf::exit_reason::user_shutdown); }
 
 HubClient::Pending HubClient::send_request(const Buffer& request) {

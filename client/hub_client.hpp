@@ -51,6 +51,11 @@ class HubClient {
   // naming the address when it cannot.
   HubClient(caf::actor_system& system, const std::string& host, uint16_t port, std::string key,
             std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  // Talks to a hub actor of this process (an embedded hub:
+  // sim/embedded_hub.hpp) through the same link and messages; `name` stands
+  // for the address in errors.
+  HubClient(caf::actor_system& system, caf::actor hub, std::string key,
+            std::chrono::milliseconds timeout = std::chrono::seconds(60), std::string name = "this process");
   ~HubClient();
 
   // Sends a request and returns its verified response envelope buffer. An

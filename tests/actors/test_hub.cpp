@@ -7,7 +7,7 @@
 #include <random>
 #include <stdexcept>
 
-#include "actors/hub_actor.hpp"
+#include "actors/start_hub.hpp"
 #include "client/requests.hpp"
 #include "hub/key_registry.hpp"
 #include "messages/contribution.hpp"
@@ -32,15 +32,11 @@ TestHub::~TestHub() {
 }
 
 void TestHub::start(HubOptions options) {
-  std::shared_ptr<Store> store = Store::open(dir_);
-  auto keys = std::make_unique<KeyRegistry>(*store);
-  if (auto key = keys->ensure_manager_key(*store)) manager_key_ = *key;
-  std::vector<std::string> models;
-  for (const auto& [name, problem] : stored_model_names(*store))
-    if (!name.empty()) models.push_back(name);
   config_ = std::make_unique<SystemConfig>(2);
   system_ = std::make_unique<caf::actor_system>(*config_);
-  hub_ = system_->spawn(hub_actor, store, options, std::move(keys), std::move(models));
+  auto started = start_hub(*system_, Store::open(dir_), options);
+  if (started.created_manager_key) manager_key_ = *started.created_manager_key;
+  hub_ = started.hub;
   auto port = caf::io::publish(hub_, 0, "127.0.0.1", true);
   if (!port) throw std::runtime_error("publish failed: " + system_->render(port.error()));
   port_ = *port;
