@@ -246,7 +246,8 @@ caf::result<Buffer> import_begin(self_ptr self, Buffer& request, const std::stri
   check_name_free(st, name);
   uint64_t id = 0;
   while (id == 0) id = st.import_ids();
-  auto worker = self->spawn<caf::detached>(import_actor, st.store, std::move(request), st.options.limits.part_bytes);
+  auto worker = self->spawn<caf::detached>(import_actor, st.store, std::move(request), st.options.limits.part_bytes,
+                                           st.options.model_limits);
   st.creating.insert(name);
   st.imports[name] = {worker, id, caller, now_ms(), 0};
   auto rp = self->make_response_promise();

@@ -10,7 +10,7 @@
 namespace fedhub {
 
 caf::behavior import_actor(caf::stateful_actor<import_state>* self, std::shared_ptr<Store> store, Buffer begin,
-                           uint64_t max_part_bytes) {
+                           uint64_t max_part_bytes, ModelLimits limits) {
   // A refusal ends the import: what it stored goes, the actor stops.
   auto fail = [self](const std::exception&) {
     try {
@@ -22,10 +22,11 @@ caf::behavior import_actor(caf::stateful_actor<import_state>* self, std::shared_
     self->quit();
   };
   return {
-      [self, store, begin, max_part_bytes, fail](begin_atom) -> caf::result<caf::unit_t> {
+      [self, store, begin, max_part_bytes, limits, fail](begin_atom) -> caf::result<caf::unit_t> {
         try {
           const auto* env = flatbuffers::GetRoot<fb::RequestEnvelope>(begin.data());  // verified by the hub
-          self->state.import = std::make_unique<ModelImport>(*store, *env->request_as_ImportBegin(), max_part_bytes);
+          self->state.import =
+              std::make_unique<ModelImport>(*store, *env->request_as_ImportBegin(), max_part_bytes, limits);
           return caf::unit;
         } catch (const RequestError& e) {
           fail(e);

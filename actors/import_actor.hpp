@@ -27,6 +27,6 @@ struct import_state {
 
 // `begin`: the verified RequestEnvelope holding the ImportBegin.
 caf::behavior import_actor(caf::stateful_actor<import_state>* self, std::shared_ptr<Store> store, Buffer begin,
-                           uint64_t max_part_bytes);
+                           uint64_t max_part_bytes, ModelLimits limits);
 
 }  // namespace fedhub

@@ -38,11 +38,11 @@ HubConfig load_hub_config(const std::string& path) {
       if (!v.is_string() || v.get<std::string>().empty()) throw bad("a directory path");
       c.data_dir = v.get<std::string>();
     } else if (k == "threads") {
-      if (!v.is_number_unsigned() || v.get<uint64_t>() < 1 || v.get<uint64_t>() > 256) throw bad("1-256");
+      if (!v.is_number_unsigned() || v.get<uint64_t>() < 1 || v.get<uint64_t>() > 64) throw bad("1-64");
       c.threads = static_cast<int>(v.get<uint64_t>());
     } else if (k == "download_chunk_bytes") {
-      if (!v.is_number_unsigned() || v.get<uint64_t>() < 4096 || v.get<uint64_t>() > (64ull << 20))
-        throw bad("4096 to 67108864 bytes");
+      if (!v.is_number_unsigned() || v.get<uint64_t>() < 4096 || v.get<uint64_t>() > (16ull << 20))
+        throw bad("4096 to 16777216 bytes (the largest chunk the hub sends)");
       c.download_chunk_bytes = v.get<uint64_t>();
     } else if (k == "request_timeout_ms") {
       c.request_timeout_ms = in_range(100, 3600000, "100 to 3600000 ms");

@@ -18,11 +18,13 @@ namespace {
 
 }  // namespace
 
-ModelImport::ModelImport(Store& store, const fb::ImportBegin& begin, uint64_t max_part_bytes)
+ModelImport::ModelImport(Store& store, const fb::ImportBegin& begin, uint64_t max_part_bytes, const ModelLimits& limits)
     : store_(store), max_part_bytes_(max_part_bytes) {
   begin.spec()->UnPackTo(&spec_);
   const ModelSpec parsed = parse_model_spec(*begin.spec());  // invalid_model
   def_.name = parsed.name;
+  if (auto why = check_model_limits(parsed, limits, "the hub's config"); !why.empty())
+    throw RequestError(ErrorCode::invalid_model, "model '" + parsed.name + "': " + why);
   if (spec_.min_contributions < 1 || spec_.min_contributions > 1000000)
     throw RequestError(ErrorCode::invalid_model,
                        "min_contributions must be 1 to 1000000, not " + std::to_string(spec_.min_contributions));

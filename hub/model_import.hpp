@@ -27,6 +27,7 @@
 #include "hub/merge_policy.hpp"
 #include "hub/model_core.hpp"
 #include "messages/request_generated.h"
+#include "model/limits.hpp"
 #include "persistence/store.hpp"
 
 namespace fedhub {
@@ -37,9 +38,10 @@ class ModelImport {
   // 1..1e6), the policy (invalid_model), the versions (bad_request: at least
   // one, strictly ascending; with_weights a non-empty ascending subset whose
   // last is the newest version; a package size that cannot be a package),
-  // the name free in the store (model_exists). Deletes what a crashed import
-  // of the name may have left (unsynced).
-  ModelImport(Store& store, const fb::ImportBegin& begin, uint64_t max_part_bytes);
+  // the name free in the store (model_exists), the hub's limits of a new
+  // model (invalid_model naming the size and the limit, as at creation).
+  // Deletes what a crashed import of the name may have left (unsynced).
+  ModelImport(Store& store, const fb::ImportBegin& begin, uint64_t max_part_bytes, const ModelLimits& limits = {});
 
   const std::string& name() const { return def_.name; }
   // Bytes of all the packages, and received so far.

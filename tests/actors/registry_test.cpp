@@ -431,6 +431,28 @@ BOOST_AUTO_TEST_CASE(import_keeps_the_versions_and_checks_every_package) {
   }
 }
 
+// The hub's limits of a new model hold for imports as for creation.
+BOOST_AUTO_TEST_CASE(an_import_beyond_the_hubs_limits_is_refused_naming_the_limit) {
+  TestHub source;
+  source.start();
+  create_tiny(source.manager(), "src", 0, "");  // 8 parameters
+  TestHub target;
+  HubOptions small;
+  small.model_limits.max_parameters = 4;
+  target.start(small);
+  std::string why;
+  try {
+    import_into(source.manager(), target.manager(), "src", "copy", {0});
+    BOOST_ERROR("the import was accepted");
+  } catch (const RequestError& e) {
+    BOOST_TEST(e.code() == ErrorCode::invalid_model);
+    why = e.what();
+  }
+  BOOST_TEST(why.find("max_parameters") != std::string::npos, why);
+  BOOST_TEST(why.find("8 parameters") != std::string::npos, why);
+  BOOST_TEST(!is_listed(target.manager(), "copy"));
+}
+
 // 12 MB per version: each package spans several 4 MiB parts, and a part
 // holds the end of one package and the start of the next.
 BOOST_AUTO_TEST_CASE(a_large_model_is_imported_in_parts) {
