@@ -49,7 +49,8 @@ int backup_command(const HubConfig& cfg, const std::vector<std::string>& args) {
   if (!store_locked(cfg.data_dir)) {
     check_backup_target(out);
     auto store = open_offline(cfg.data_dir);
-    std::cout << "fl-hub: " << write_backup(*store, out) << " (the hub was not running)" << std::endl;
+    const std::string written = write_backup(*store, out);  // (nothing on stdout if it fails)
+    std::cout << "fl-hub: " << written << " (the hub was not running)" << std::endl;
     return kOk;
   }
   std::string key;
@@ -79,8 +80,8 @@ int restore_command(const HubConfig& cfg, const std::vector<std::string>& args) 
   if (!vm.count("from")) throw UsageError("restore needs --from DIR (a backup written by fl-hub backup)");
   if (fs::exists(fs::path(cfg.data_dir) / "LOCK") && store_locked(cfg.data_dir))
     throw std::runtime_error("the hub is running on " + cfg.data_dir + ": stop it first");
-  std::cout << "fl-hub: " << restore_backup(vm["from"].as<std::string>(), cfg.data_dir)
-            << "; start the hub with --data-dir " << cfg.data_dir
+  const std::string restored = restore_backup(vm["from"].as<std::string>(), cfg.data_dir);
+  std::cout << "fl-hub: " << restored << "; start the hub with --data-dir " << cfg.data_dir
             << " (manager.key is not part of a backup: use your manager key, or fl-hub reset-manager-key)" << std::endl;
   return kOk;
 }
