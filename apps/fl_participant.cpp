@@ -130,8 +130,10 @@ void print_receipt(const fb::UploadReceiptT& r, bool as_json) {
 
 int cmd_download(caf::actor_system& system, const Options& o) {
   const auto out = need(o.vm, "out", "download");
+  const auto model = need(o.vm, "model", "download");
+  const int64_t version = cli::version_or_current(o.vm);  // a usage error below -1
   auto client = connect(system, o.vm);
-  Buffer raw = client->download_package(need(o.vm, "model", "download"), o.vm["version"].as<int64_t>());
+  Buffer raw = client->download_package(model, version);
   auto m = read_model_package(raw);
   write_file_atomic(out, raw);
   if (o.json_output)

@@ -65,8 +65,16 @@ int backup_command(const HubConfig& cfg, const std::vector<std::string>& args) {
   caf::actor_system system{sys};
   const double timeout_s = vm["timeout"].as<double>();
   if (!(timeout_s > 0 && timeout_s <= 86400)) throw UsageError("--timeout must be from 0 to 86400 seconds");
-  HubClient client(system, local_address(cfg.bind), cfg.port, key,
-                   std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)));
+  std::unique_ptr<HubClient> connected;
+  try {
+    connected = std::make_unique<HubClient>(system, local_address(cfg.bind), cfg.port, key,
+                                            std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)));
+  } catch (const RequestError& e) {
+    if (e.code() != ErrorCode::unavailable) throw;
+    throw RequestError(ErrorCode::unavailable, std::string(e.what()) + "; a running hub holds " + cfg.data_dir +
+                                                   ": give its --port (or the --config it runs with)");
+  }
+  auto& client = *connected;
   Buffer holder;
   const auto* ack = client.call_as<fb::Ack>(requests::backup(key, out), holder);
   std::cout << "fl-hub: " << ack->message()->str() << " (by the running hub)" << std::endl;

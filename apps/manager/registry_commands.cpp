@@ -225,6 +225,7 @@ int cmd_export(Session& s, const Args& args) {
   auto vm = parse_named(args, o);
   const auto name = one_name(vm, "export");
   const auto out = need(vm, "out", "export");
+  const int64_t only = vm.count("version") ? static_cast<int64_t>(cli::whole(vm, "version", 0, INT64_MAX)) : -1;
   auto& hub = s.connect();
   Buffer sh, ph;
   fb::ModelStatusT st;
@@ -233,8 +234,8 @@ int cmd_export(Session& s, const Args& args) {
   const uint64_t current = st.summary->current_version;
   const uint64_t oldest = st.summary->oldest_retained;
   uint64_t first = oldest, last = current;
-  if (vm.count("version")) {
-    first = last = cli::whole(vm, "version", 0, INT64_MAX);
+  if (only >= 0) {
+    first = last = static_cast<uint64_t>(only);
     if (last > current)
       throw RequestError(ErrorCode::unknown_version, "model '" + name + "' has no version " + std::to_string(last) +
                                                          " (current: " + std::to_string(current) + ")");
