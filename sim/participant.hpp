@@ -55,14 +55,34 @@ class Behaviour {
 
 // An honest participant: training::train_round on its data with the model's
 // recipe and the task's seed; metrics "loss" and "accuracy" of the round.
+// samples_per_round > 0 replaces the recipe's fresh sample size for this
+// participant (a participant with less data, or more).
 class LocalTraining : public Behaviour {
  public:
-  explicit LocalTraining(std::shared_ptr<const datasets::Dataset> data);
+  explicit LocalTraining(std::shared_ptr<const datasets::Dataset> data, int64_t samples_per_round = 0);
   TrainingOutput train(const TrainingTask& task) override;
   const datasets::Dataset& data() const { return *data_; }
 
  private:
   std::shared_ptr<const datasets::Dataset> data_;
+  int64_t samples_per_round_ = 0;
 };
+
+// A participant that sends the version it got plus Gaussian noise of
+// standard deviation `std` on every weight, claiming `num_samples`: the
+// classic Byzantine baseline of robustness studies.
+class AddNoise : public Behaviour {
+ public:
+  explicit AddNoise(double std, uint64_t num_samples = 6400);
+  TrainingOutput train(const TrainingTask& task) override;
+
+ private:
+  double std_;
+  uint64_t num_samples_;
+};
+
+// The data with every label l replaced by labels - 1 - l (a label-flipping
+// participant trains honestly on it).
+datasets::Dataset flip_labels(const datasets::Dataset& data, int32_t labels);
 
 }  // namespace fedhub::sim

@@ -46,6 +46,10 @@
 namespace fedhub::sim {
 
 struct ParticipantSpec {
+  ParticipantSpec() = default;
+  ParticipantSpec(std::string name, std::shared_ptr<Behaviour> behaviour, Speed speed = {}, double dropout = 0)
+      : name(std::move(name)), behaviour(std::move(behaviour)), speed(speed), dropout(dropout) {}
+
   std::string name;  // its key's name: 1-64 characters of [A-Za-z0-9._-]
   std::shared_ptr<Behaviour> behaviour;
   Speed speed;         // compute-time multiplier and jitter

@@ -1,0 +1,172 @@
+#include "sim/scenario_runner.hpp"
+
+#include <cmath>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "model/model_spec.hpp"
+#include "sim/cifar10.hpp"
+
+namespace fedhub::sim {
+namespace {
+
+using Data = std::shared_ptr<const datasets::Dataset>;
+
+class Sources {
+ public:
+  Sources(const Scenario& s, const RunnerOptions& o, const ModelSpec& spec) : s_(s), o_(o), spec_(spec) {}
+
+  Data get(const std::string& name) {
+    if (auto it = loaded_.find(name); it != loaded_.end()) return it->second;
+    const auto& src = s_.data.at(name);
+    std::string source = src.source;
+    if (source.rfind("cifar10:", 0) == 0)
+      source = cifar10_source(source.substr(8), o_.cifar, o_.cifar_search,
+                              o_.cache.empty() ? default_cache_folder() : o_.cache);
+    datasets::DataOptions d;
+    d.input_shape = spec_.architecture.input;
+    d.model_labels = spec_.labels;
+    d.labels_file = src.labels_file;
+    d.threads = o_.threads;
+    if (o_.log) d.warn = [this](const std::string& w) { o_.log("warning: " + w); };
+    auto data = std::make_shared<const datasets::Dataset>(datasets::load_dataset(source, d));
+    if (o_.log) o_.log("loaded " + std::to_string(data->size()) + " images of '" + name + "' from " + source);
+    loaded_[name] = data;
+    return data;
+  }
+
+ private:
+  const Scenario& s_;
+  const RunnerOptions& o_;
+  const ModelSpec& spec_;
+  std::map<std::string, Data> loaded_;
+};
+
+struct Crowd {
+  std::vector<ParticipantSpec> participants;
+  std::vector<Data> honest_data;  // what the centralized baseline trains on
+};
+
+Crowd build_crowd(const Scenario& s, Sources& sources, uint64_t seed, int32_t labels) {
+  Crowd crowd;
+  for (size_t g = 0; g < s.participants.size(); ++g) {
+    const auto& group = s.participants[g];
+    const auto source = sources.get(group.data);
+    std::vector<Data> parts;
+    const auto& p = group.partition;
+    if (p.kind == PartitionSpec::Kind::shared && p.samples == 0 && p.classes.empty()) {
+      parts.assign(group.count, source);  // each holds the whole source: one copy
+    } else {
+      for (auto& d : partition_data(*source, group.count, p, seed + 7919 * (g + 1)))
+        parts.push_back(std::make_shared<const datasets::Dataset>(std::move(d)));
+    }
+    for (int i = 0; i < group.count; ++i) {
+      ParticipantSpec m;
+      m.name = group.count == 1 ? group.name : group.name + "-" + std::to_string(i + 1);
+      double speed = group.speed;
+      if (group.speed_max > group.speed && group.count > 1)
+        speed = group.speed * std::pow(group.speed_max / group.speed, static_cast<double>(i) / (group.count - 1));
+      m.speed = {speed, group.jitter};
+      m.dropout = group.dropout;
+      if (group.behaviour == "noise") {
+        m.behaviour = std::make_shared<AddNoise>(group.noise);
+      } else if (group.behaviour == "flip-labels") {
+        m.behaviour = std::make_shared<LocalTraining>(
+            std::make_shared<const datasets::Dataset>(flip_labels(*parts[i], labels)), group.samples_per_round);
+      } else {
+        m.behaviour = std::make_shared<LocalTraining>(parts[i], group.samples_per_round);
+        crowd.honest_data.push_back(parts[i]);
+      }
+      crowd.participants.push_back(std::move(m));
+    }
+  }
+  return crowd;
+}
+
+// The union of the honest participants' data (a source held by several is
+// taken once).
+Data union_of(const std::vector<Data>& parts) {
+  std::vector<const datasets::Dataset*> distinct;
+  for (const auto& p : parts)
+    if (std::find(distinct.begin(), distinct.end(), p.get()) == distinct.end()) distinct.push_back(p.get());
+  auto all = std::make_shared<datasets::Dataset>(*distinct.front());
+  for (size_t i = 1; i < distinct.size(); ++i) {
+    all->pixels.insert(all->pixels.end(), distinct[i]->pixels.begin(), distinct[i]->pixels.end());
+    all->labels.insert(all->labels.end(), distinct[i]->labels.begin(), distinct[i]->labels.end());
+  }
+  return all;
+}
+
+std::optional<double> reached(const std::vector<VersionResult>& results, std::optional<double> target) {
+  if (!target) return std::nullopt;
+  for (const auto& r : results)
+    if (r.overall.accuracy >= *target) return r.virtual_s;
+  return std::nullopt;
+}
+
+}  // namespace
+
+ScenarioOutcome run_scenario(caf::actor_system& system, const Scenario& s, const RunnerOptions& o) {
+  const auto spec = make_model_spec(s.model, s.architecture_json, s.labels, s.recipe_json);
+  const uint64_t rounds = o.rounds.value_or(s.rounds);
+  const uint64_t seed = o.seed.value_or(s.seed);
+  const std::string baseline = o.baseline.value_or(s.baseline);
+  Sources sources(s, o, spec);
+  ScenarioOutcome out;
+  std::vector<std::pair<std::string, Data>> eval;
+  for (const auto& e : s.evaluation) {
+    eval.emplace_back(e.name, sources.get(e.data));
+    out.set_names.push_back(e.name);
+  }
+  auto crowd = build_crowd(s, sources, seed, static_cast<int32_t>(s.labels.size()));
+  out.participants = crowd.participants.size();
+
+  auto run_one = [&](const std::string& name, const MergeSpec& merge, std::vector<ParticipantSpec> members,
+                     const std::string& recipe_json) {
+    SimulationOptions so;
+    so.model = s.model;
+    so.architecture_json = s.architecture_json;
+    so.labels = s.labels;
+    so.recipe_json = recipe_json;
+    so.init_seed = s.init_seed;
+    so.policy_json = merge.policy_json;
+    so.min_contributions = merge.min_contributions;
+    so.merge_at = merge.merge_at;
+    so.versions = rounds;
+    so.virtual_seconds = s.virtual_seconds;
+    so.seconds_per_step = s.seconds_per_step;
+    so.seed = seed;
+    so.threads = o.threads;
+    Simulation sim(system, so);
+    for (auto& m : members) sim.add_participant(std::move(m));
+    for (const auto& [set, data] : eval) sim.add_evaluation_set(set, *data);
+    RunOutcome run{name, sim.run([&](const VersionResult& r) {
+                     if (o.on_result) o.on_result(name, r, rounds);
+                   }),
+                   std::nullopt};
+    run.reached_at = reached(run.results, s.target_accuracy);
+    return run;
+  };
+
+  const std::string first = s.variants.empty() ? "federation" : "scenario";
+  out.runs.push_back(run_one(first, s.merge, crowd.participants, s.recipe_json));
+  for (const auto& v : s.variants) out.runs.push_back(run_one(v.name, v.merge, crowd.participants, s.recipe_json));
+  if (baseline == "centralized") {
+    if (crowd.honest_data.empty())
+      throw std::invalid_argument("baseline centralized: no honest participant holds data");
+    const auto n = static_cast<int64_t>(crowd.participants.size());
+    auto recipe = nlohmann::json::parse(spec.recipe.to_json());
+    recipe["steps"] = spec.recipe.steps * n;
+    recipe["samples_per_round"] = spec.recipe.samples_per_round * n;
+    ParticipantSpec central;
+    central.name = "centralized";
+    central.behaviour = std::make_shared<LocalTraining>(union_of(crowd.honest_data));
+    MergeSpec manual;  // one version per round
+    out.baseline = run_one("centralized", manual, {central}, recipe.dump());
+  }
+  return out;
+}
+
+}  // namespace fedhub::sim

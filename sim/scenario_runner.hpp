@@ -1,0 +1,53 @@
+// Runs a Scenario (sim/scenario.hpp): loads its data sources once, cuts each
+// participant group's data (sim/partition.hpp), builds the participants
+// (honest, noise, flip-labels) with their speeds, and runs a Simulation
+// (sim/simulation.hpp) for the scenario's merge, then one per variant, then
+// the centralized baseline when asked: one participant holding the union of
+// every participant's data, trained from the same initial weights with the
+// same number of images per round (the recipe's steps and samples times the
+// number of participants), one version per round.
+#pragma once
+
+#include <caf/actor_system.hpp>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/scenario.hpp"
+#include "sim/simulation.hpp"
+
+namespace fedhub::sim {
+
+struct RunnerOptions {
+  std::optional<uint64_t> rounds;  // override the scenario's
+  std::optional<uint64_t> seed;
+  std::optional<std::string> baseline;  // none | centralized
+  std::string cifar;                    // --cifar (sim/cifar10.hpp)
+  std::vector<std::string> cifar_search;
+  std::string cache;  // extracted archives
+  int threads = 0;
+  // Told of each data source loaded and each result as it comes; `run` names
+  // the run ("fedavg", a variant's name, "centralized").
+  std::function<void(const std::string& message)> log;
+  std::function<void(const std::string& run, const VersionResult& result, uint64_t rounds)> on_result;
+};
+
+struct RunOutcome {
+  std::string name;
+  std::vector<VersionResult> results;  // version 0 first
+  // The virtual time at which the accuracy first reached the scenario's
+  // target, if it did.
+  std::optional<double> reached_at;
+};
+
+struct ScenarioOutcome {
+  std::vector<std::string> set_names;  // evaluation sets, in order
+  std::vector<RunOutcome> runs;        // the scenario's merge, then the variants
+  std::optional<RunOutcome> baseline;
+  uint64_t participants = 0;
+};
+
+ScenarioOutcome run_scenario(caf::actor_system& system, const Scenario& scenario, const RunnerOptions& options);
+
+}  // namespace fedhub::sim
