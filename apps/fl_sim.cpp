@@ -165,10 +165,18 @@ int sim_main(int argc, char** argv) {
     line.finish();
     std::cerr << "fl-sim: " << m << "\n";
   };
+  const double budget = scenario.virtual_seconds;
+  std::string shown_run;
   ro.on_result = [&](const std::string& run, const sim::VersionResult& r, uint64_t rounds) {
-    const double left = r.version > 0 ? r.wall_s / r.version * (static_cast<double>(rounds) - r.version) : -1;
-    line.show(run + ": round " + std::to_string(r.version) + "/" + std::to_string(rounds) + "  accuracy " +
-              fixed(r.overall.accuracy, 4) + "  virtual " + fixed(r.virtual_s, 0) + " s  wall " +
+    if (run != shown_run) line.finish();  // each run's last line stays
+    shown_run = run;
+    // Time left: by rounds, or by virtual time when a budget ends the run first.
+    double left = r.version > 0 ? r.wall_s / r.version * (static_cast<double>(rounds) - r.version) : -1;
+    if (budget > 0 && r.virtual_s > 0)
+      left = std::min(left, r.wall_s / r.virtual_s * std::max(0.0, budget - r.virtual_s));
+    const std::string of = budget > 0 ? "" : "/" + std::to_string(rounds);
+    line.show(run + ": round " + std::to_string(r.version) + of + "  accuracy " + fixed(r.overall.accuracy, 4) +
+              "  virtual " + fixed(r.virtual_s, 0) + (budget > 0 ? "/" + fixed(budget, 0) : "") + " s  wall " +
               cli::format_duration(r.wall_s) + (left >= 0 ? ", " + cli::format_duration(left) + " left" : ""));
     if (r.version == rounds) line.finish();
   };

@@ -5,7 +5,7 @@ set -euo pipefail
 bin=${1:-build/bin}
 FEDHUB_BENCH_DEPS=1 "$(dirname "$0")/install-deps.sh" || echo "bench: PyTorch/numpy peers unavailable; ratios print n/a" >&2
 status=0
-for b in bench-train bench-merge bench-transfer bench-load; do
+for b in bench-train bench-merge bench-transfer bench-load bench-sim; do
   echo "== $b"
   "$bin/$b" || status=1
 done

@@ -226,7 +226,12 @@ Scenario parse_scenario(const std::string& text, const std::string& folder, cons
   if (root.has("merge")) s.merge = merge_of(root.at("merge"));
   if (root.has("run")) {
     const auto r = root.at("run");
-    r.only({"rounds", "virtual_seconds", "seconds_per_step", "seed"});
+    r.only({"rounds", "virtual_seconds", "seconds_per_step", "seed", "stop_at_target"});
+    if (r.has("stop_at_target")) {
+      const auto f = r.at("stop_at_target");
+      if (!f.v.is_boolean()) f.expected("true or false");
+      s.stop_at_target = f.v.get<bool>();
+    }
     if (r.has("rounds")) s.rounds = static_cast<uint64_t>(r.at("rounds").whole(1, 1000000));
     if (r.has("virtual_seconds")) s.virtual_seconds = r.at("virtual_seconds").number(0, 1e12, "from 0 to 1e12");
     if (r.has("seconds_per_step")) s.seconds_per_step = r.at("seconds_per_step").number(0, 1e6, "from 0 to 1e6");
@@ -256,6 +261,7 @@ Scenario parse_scenario(const std::string& text, const std::string& folder, cons
     }
   }
   if (root.has("target_accuracy")) s.target_accuracy = root.at("target_accuracy").number(0, 1, "in [0, 1]");
+  if (s.stop_at_target && !s.target_accuracy) root.at("run").fail("stop_at_target needs a target_accuracy");
   return s;
 }
 

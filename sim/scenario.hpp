@@ -97,6 +97,7 @@ struct Scenario {
   // virtual time it takes to reach it.
   std::vector<Variant> variants;
   std::optional<double> target_accuracy;
+  bool stop_at_target = false;  // run.stop_at_target: each run ends when it reaches the target
 };
 
 // Reads and checks a scenario file. Throws std::invalid_argument naming the

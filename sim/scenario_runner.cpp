@@ -136,6 +136,7 @@ ScenarioOutcome run_scenario(caf::actor_system& system, const Scenario& s, const
     so.merge_at = merge.merge_at;
     so.versions = rounds;
     so.virtual_seconds = s.virtual_seconds;
+    if (s.stop_at_target && name != "centralized") so.stop_at_accuracy = *s.target_accuracy;
     so.seconds_per_step = s.seconds_per_step;
     so.seed = seed;
     so.threads = o.threads;

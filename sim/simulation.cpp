@@ -174,7 +174,8 @@ std::vector<VersionResult> Simulation::run(const std::function<void(const Versio
   if (on_result_) on_result_(first);
 
   start_idle();
-  while (results_.size() - 1 < options_.versions) {
+  auto reached = [&] { return results_.back().overall.accuracy >= options_.stop_at_accuracy; };  // NaN: false
+  while (results_.size() - 1 < options_.versions && !reached()) {
     if (queue_.empty()) {
       merge_if_everyone_delivered();
       settle();

@@ -74,6 +74,9 @@ struct SimulationOptions {
   // would come after `virtual_seconds` (0: no bound), whichever is first.
   uint64_t versions = 10;
   double virtual_seconds = 0;
+  // And as soon as a version's accuracy (on every evaluation set together)
+  // reaches this (NaN: never): a study of the time to a target.
+  double stop_at_accuracy = std::numeric_limits<double>::quiet_NaN();
   // Virtual compute time of one recipe step at speed 1.
   double seconds_per_step = 0.05;
   uint64_t seed = 1;  // every draw: dropouts, jitter, training seeds
