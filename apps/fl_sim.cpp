@@ -16,6 +16,7 @@
 #include "apps/progress.hpp"
 #include "client/system_config.hpp"
 #include "messages/files.hpp"
+#include "sim/process_crowd.hpp"
 #include "sim/results_csv.hpp"
 #include "sim/scenario_runner.hpp"
 #include "sim/svg_chart.hpp"
@@ -28,7 +29,7 @@ namespace {
 
 const char* kUsage =
     "Usage: fl-sim --scenario FILE [--rounds N] [--out DIR] [--seed S] [--baseline none|centralized]\n"
-    "              [--cifar PATH] [--threads N] [--quiet | --progress]\n"
+    "              [--cifar PATH] [--threads N] [--participants-as-processes] [--quiet | --progress]\n"
     "       fl-sim completion bash     (a bash completion script: source <(fl-sim completion bash))\n"
     "\n"
     "Runs the scenario with the hub's actors in this process: every participant downloads\n"
@@ -45,12 +46,23 @@ const char* kUsage =
     "CIFAR-10 (cifar10:train|test in a scenario): --cifar PATH (JPEG folders, the official\n"
     "binaries or cifar10-jpeg.tar.gz), else $FEDHUB_CIFAR10, else ../shared/datasets beside\n"
     "the checkout; an archive is extracted once into ~/.cache/fedhub.\n"
+    "--participants-as-processes: the same scenario (and its variants) with one real fl-participant\n"
+    "process per participant over loopback, in real time; only shared, honest participants at\n"
+    "their default speed are supported (the rest is refused); the baseline stays in-process.\n"
     "Exit status: 0 done, 1 failed, 2 bad usage or a bad scenario file.\n";
 
 std::string fixed(double v, int digits) {
   std::ostringstream s;
   s << std::fixed << std::setprecision(digits) << v;
   return s.str();
+}
+
+// The folder of this executable (fl-participant is built beside it).
+fs::path own_folder(const char* argv0) {
+  std::error_code ec;
+  auto exe = fs::canonical("/proc/self/exe", ec);
+  if (ec) exe = fs::absolute(argv0);
+  return exe.parent_path();
 }
 
 // Where ../shared/datasets may be: beside the checkout of this binary
@@ -115,7 +127,9 @@ int sim_main(int argc, char** argv) {
       "seed", po::value<int64_t>(), "the seed of every draw (overrides run.seed)")(
       "baseline", po::value<std::string>(), "none or centralized (overrides the scenario's)")(
       "cifar", po::value<std::string>(), "CIFAR-10: JPEG folders, the official binaries or cifar10-jpeg.tar.gz")(
-      "threads", po::value<int64_t>()->default_value(0), "threads for training and evaluation (0: every core)");
+      "threads", po::value<int64_t>()->default_value(0), "threads for training and evaluation (0: every core)")(
+      "participants-as-processes",
+      "real fl-participant processes over loopback (beside fl-sim), in real time; logs in OUT/participants");
   cli::add_progress_options(opts);
   po::options_description hidden;
   hidden.add_options()("command", po::value<std::vector<std::string>>());
@@ -140,6 +154,7 @@ int sim_main(int argc, char** argv) {
   sim::Scenario scenario;
   try {
     scenario = sim::load_scenario(vm["scenario"].as<std::string>());
+    if (vm.count("participants-as-processes")) sim::check_process_scenario(scenario);
   } catch (const std::invalid_argument& e) {
     throw cli::UsageError(e.what());
   }
@@ -155,6 +170,11 @@ int sim_main(int argc, char** argv) {
   ro.cifar_search = cifar_search(argv[0]);
   ro.threads = static_cast<int>(cli::whole(vm, "threads", 0, 256));
   const fs::path out = vm.count("out") ? fs::path(vm["out"].as<std::string>()) : fs::path("fl-sim-out") / scenario.name;
+  if (vm.count("participants-as-processes")) {
+    ro.participants_as_processes = true;
+    ro.participant_program = (own_folder(argv[0]) / "fl-participant").string();
+    ro.process_logs = (out / "participants").string();
+  }
   fs::create_directories(out);
 
   const auto mode = cli::progress_mode(vm);

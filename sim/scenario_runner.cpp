@@ -1,6 +1,7 @@
 #include "sim/scenario_runner.hpp"
 
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -8,11 +9,18 @@
 
 #include "model/model_spec.hpp"
 #include "sim/cifar10.hpp"
+#include "sim/process_crowd.hpp"
 
 namespace fedhub::sim {
 namespace {
 
 using Data = std::shared_ptr<const datasets::Dataset>;
+
+// A scenario's data source as a data source string (cifar10:SPLIT found).
+std::string resolve_source(const std::string& source, const RunnerOptions& o) {
+  if (source.rfind("cifar10:", 0) != 0) return source;
+  return cifar10_source(source.substr(8), o.cifar, o.cifar_search, o.cache.empty() ? default_cache_folder() : o.cache);
+}
 
 class Sources {
  public:
@@ -21,10 +29,7 @@ class Sources {
   Data get(const std::string& name) {
     if (auto it = loaded_.find(name); it != loaded_.end()) return it->second;
     const auto& src = s_.data.at(name);
-    std::string source = src.source;
-    if (source.rfind("cifar10:", 0) == 0)
-      source = cifar10_source(source.substr(8), o_.cifar, o_.cifar_search,
-                              o_.cache.empty() ? default_cache_folder() : o_.cache);
+    const std::string source = resolve_source(src.source, o_);
     datasets::DataOptions d;
     d.input_shape = spec_.architecture.input;
     d.model_labels = spec_.labels;
@@ -113,6 +118,10 @@ ScenarioOutcome run_scenario(caf::actor_system& system, const Scenario& s, const
   const uint64_t rounds = o.rounds.value_or(s.rounds);
   const uint64_t seed = o.seed.value_or(s.seed);
   const std::string baseline = o.baseline.value_or(s.baseline);
+  // Refusals first, before any data is loaded.
+  std::vector<ProcessParticipant> processes;
+  if (o.participants_as_processes)
+    processes = process_participants(s, seed, [&](const std::string& src) { return resolve_source(src, o); });
   Sources sources(s, o, spec);
   ScenarioOutcome out;
   std::vector<std::pair<std::string, Data>> eval;
@@ -120,8 +129,11 @@ ScenarioOutcome run_scenario(caf::actor_system& system, const Scenario& s, const
     eval.emplace_back(e.name, sources.get(e.data));
     out.set_names.push_back(e.name);
   }
-  auto crowd = build_crowd(s, sources, seed, static_cast<int32_t>(s.labels.size()));
-  out.participants = crowd.participants.size();
+  // In-process participants (with processes: only the baseline's data).
+  Crowd crowd;
+  if (!o.participants_as_processes || baseline == "centralized")
+    crowd = build_crowd(s, sources, seed, static_cast<int32_t>(s.labels.size()));
+  out.participants = o.participants_as_processes ? processes.size() : crowd.participants.size();
 
   auto run_one = [&](const std::string& name, const MergeSpec& merge, std::vector<ParticipantSpec> members,
                      const std::string& recipe_json) {
@@ -140,13 +152,24 @@ ScenarioOutcome run_scenario(caf::actor_system& system, const Scenario& s, const
     so.seconds_per_step = s.seconds_per_step;
     so.seed = seed;
     so.threads = o.threads;
+    auto on_result = [&](const VersionResult& r) {
+      if (o.on_result) o.on_result(name, r, rounds);
+    };
+    if (o.participants_as_processes && name != "centralized") {
+      ProcessCrowdOptions po;
+      po.simulation = so;
+      po.program = o.participant_program;
+      po.logs_dir = (std::filesystem::path(o.process_logs) / name).string();
+      EvaluationSets sets;
+      for (const auto& [set, data] : eval) sets.emplace_back(set, data.get());
+      RunOutcome run{name, run_with_processes(system, po, processes, sets, on_result), std::nullopt};
+      run.reached_at = reached(run.results, s.target_accuracy);
+      return run;
+    }
     Simulation sim(system, so);
     for (auto& m : members) sim.add_participant(std::move(m));
     for (const auto& [set, data] : eval) sim.add_evaluation_set(set, *data);
-    RunOutcome run{name, sim.run([&](const VersionResult& r) {
-                     if (o.on_result) o.on_result(name, r, rounds);
-                   }),
-                   std::nullopt};
+    RunOutcome run{name, sim.run(on_result), std::nullopt};
     run.reached_at = reached(run.results, s.target_accuracy);
     return run;
   };

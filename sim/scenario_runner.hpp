@@ -5,7 +5,9 @@
 // the centralized baseline when asked: one participant holding the union of
 // every participant's data, trained from the same initial weights with the
 // same number of images per round (the recipe's steps and samples times the
-// number of participants), one version per round.
+// number of participants), one version per round. With
+// participants_as_processes the crowd is real fl-participant processes
+// (sim/process_crowd.hpp) in real time.
 #pragma once
 
 #include <caf/actor_system.hpp>
@@ -27,6 +29,14 @@ struct RunnerOptions {
   std::vector<std::string> cifar_search;
   std::string cache;  // extracted archives
   int threads = 0;
+  // Real `fl-participant run` processes over loopback instead of in-process
+  // participants, for the scenario's merge and every variant
+  // (sim/process_crowd.hpp: what is supported and what is refused); the
+  // centralized baseline stays in-process. Each run's process logs go into
+  // process_logs/RUN/ (NAME.log, processes.txt).
+  bool participants_as_processes = false;
+  std::string participant_program;  // the fl-participant executable
+  std::string process_logs;
   // Told of each data source loaded and each result as it comes; `run` names
   // the run ("fedavg", a variant's name, "centralized").
   std::function<void(const std::string& message)> log;

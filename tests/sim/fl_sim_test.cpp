@@ -1,7 +1,10 @@
 // fl-sim as a user runs it: a small scenario (two participants, tiny data
 // cut from Debian's Fashion-MNIST, two rounds) writes its CSVs, two SVG
 // charts and the summary line; a bad scenario file is refused naming the
-// field; every scenario in scenarios/ parses.
+// field; every scenario in scenarios/ parses; --participants-as-processes
+// runs a scenario with real fl-participant processes and refuses what they
+// cannot do.
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
@@ -123,6 +126,108 @@ BOOST_AUTO_TEST_CASE(a_bad_scenario_is_refused_naming_the_field) {
   r = run({kBin + "/fl-sim"});
   BOOST_TEST(r.exit_code == 2);
   BOOST_TEST(r.err.find("--scenario") != std::string::npos, r.err);
+}
+
+// Two fl-participant processes over loopback, each holding half the classes
+// of the source (named by label: "T-shirt/top", ..., "Ankle boot").
+std::string process_scenario_text(const std::string& partition_b) {
+  return R"({
+  "name": "procs",
+  "model": {"architecture": {"input": [28, 28, 1], "layers": [{"type": "flatten"}, {"type": "dense", "units": 10}]},
+            "labels": ")" +
+         kSrc + R"(/config/fashion-mnist-labels.txt",
+            "recipe": {"optimizer": {"name": "adam", "learning_rate": 0.002}, "batch_size": 16, "steps": 20, "samples_per_round": 320}},
+  "data": {"train": {"source": "idx:/usr/share/datasets/fashion-mnist/t10k", "labels_file": ")" +
+         kSrc + R"(/config/fashion-mnist-labels.txt"}},
+  "participants": [{"name": "a", "data": "train", "partition": {"kind": "shared", "classes": [0, 1, 2, 3, 4]}},
+                   {"name": "b", "data": "train", "partition": )" +
+         partition_b + R"(}],
+  "run": {"rounds": 2},
+  "evaluation": [{"name": "held-out", "data": "train"}]
+}
+)";
+}
+
+BOOST_AUTO_TEST_CASE(participants_as_processes_run_the_scenario_with_fl_participant_processes) {
+  TempDir dir;
+  write_text(dir / "procs.json", process_scenario_text(R"({"kind": "shared", "classes": [5, 6, 7, 8, 9]})"));
+  auto r = run({kBin + "/fl-sim", "--scenario", dir / "procs.json", "--out", dir / "out", "--quiet",
+                "--participants-as-processes"});
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  const auto out = lines_of(r.out);
+  BOOST_REQUIRE(!out.empty());
+  std::istringstream last(out.back());
+  std::string w[5];
+  for (auto& x : w) last >> x;
+  BOOST_TEST(w[0] == "fl-sim:");
+  BOOST_TEST(w[1] == "rounds");
+  BOOST_TEST(w[2] == "2");
+  BOOST_TEST(w[3] == "accuracy");
+  BOOST_TEST(std::stod(w[4]) > 0.2);  // halves of the classes each, merged twice
+
+  // Versions 0, 1, 2; both processes' contributions merged into 1 and 2.
+  const auto csv = lines_of(read_text(dir / "out/federation.csv"));
+  BOOST_REQUIRE(csv.size() == 4u);
+  const auto header = csv[0];
+  std::vector<std::string> names;
+  {
+    std::istringstream h(header);
+    for (std::string c; std::getline(h, c, ',');) names.push_back(c);
+  }
+  const auto column = [&](const std::string& name) {
+    const auto it = std::find(names.begin(), names.end(), name);
+    BOOST_REQUIRE(it != names.end());
+    return static_cast<size_t>(it - names.begin());
+  };
+  const size_t contributions = column("contributions");
+  for (size_t v = 0; v < 3; ++v) {
+    std::vector<std::string> cells;
+    std::istringstream row(csv[v + 1]);
+    for (std::string c; std::getline(row, c, ',');) cells.push_back(c);
+    BOOST_REQUIRE(cells.size() > contributions);
+    BOOST_TEST(cells[1] == std::to_string(v));
+    BOOST_TEST(cells[contributions] == (v == 0 ? "0" : "2"), csv[v + 1]);
+  }
+
+  // Each process contributed its two rounds and ended by itself; none is
+  // left running.
+  for (const char* name : {"a", "b"}) {
+    const auto log = read_text(dir / ("out/participants/federation/" + std::string(name) + ".log"));
+    BOOST_TEST(log.find("contributed 2 round(s) to 'procs'") != std::string::npos, log);
+  }
+  const auto table = lines_of(read_text(dir / "out/participants/federation/processes.txt"));
+  BOOST_REQUIRE(table.size() == 2u);
+  for (const auto& row : table) {
+    std::istringstream in(row);
+    std::string name, pid;
+    in >> name >> pid;
+    BOOST_TEST(row.find("ended (exit 0)") != std::string::npos, row);
+    BOOST_TEST(!fs::exists("/proc/" + pid), row);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(participants_as_processes_refuse_what_processes_cannot_do) {
+  TempDir dir;
+  write_text(dir / "skew.json", process_scenario_text(R"({"kind": "dirichlet", "alpha": 0.5})"));
+  auto r =
+      run({kBin + "/fl-sim", "--scenario", dir / "skew.json", "--out", dir / "out", "--participants-as-processes"});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(
+      r.err.find("participants[1].partition: --participants-as-processes needs kind shared") != std::string::npos,
+      r.err);
+  write_text(dir / "speed.json", scenario_text());
+  r = run({kBin + "/fl-sim", "--scenario", dir / "speed.json", "--out", dir / "out", "--participants-as-processes"});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(
+      r.err.find("participants[0].partition: --participants-as-processes needs kind shared") != std::string::npos,
+      r.err);
+  auto text = process_scenario_text(R"({"kind": "shared"}, "speed": 1, "speed_max": 4)");
+  write_text(dir / "spread.json", text);
+  r = run({kBin + "/fl-sim", "--scenario", dir / "spread.json", "--out", dir / "out", "--participants-as-processes"});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(
+      r.err.find("participants[1].speed_max: --participants-as-processes cannot spread speeds") != std::string::npos,
+      r.err);
 }
 
 BOOST_AUTO_TEST_CASE(every_scenario_in_scenarios_parses) {
