@@ -11,7 +11,11 @@
 //                      [--data-labels FILE] --rounds R --seed S --reconnect 0 --quiet
 //
 // with the key in FEDHUB_KEY (not on the command line, where `ps` shows it)
-// and stdout and stderr in LOGS/NAME.log. Each process loads its data source
+// and stdout and stderr in LOGS/NAME.log. R is the run's versions with
+// manual merges after every participant (each process contributes once per
+// version and ends by itself), else unbounded (the processes are stopped at
+// the end). --reconnect 0: a process whose hub is gone (this process killed)
+// ends at once. Each process loads its data source
 // itself, so only what a source string names is supported (see
 // process_participants). With manual merges this process merges when the
 // current version has contributions from every participant (or `merge_at`
