@@ -25,6 +25,7 @@
 #include "messages/model_package.hpp"
 #include "sim/embedded_hub.hpp"
 #include "sim/evaluation.hpp"
+#include "sim/target.hpp"
 #include "sim/virtual_clock.hpp"
 
 extern char** environ;
@@ -393,7 +394,7 @@ std::vector<VersionResult> run_with_processes(caf::actor_system& system, const P
     manager->call(requests::merge(manager->key(), so.model, current));
     return true;
   };
-  auto reached = [&] { return results.back().overall.accuracy >= so.stop_at_accuracy; };  // NaN: false
+  auto reached = [&] { return reached_target(results, so.stop_at_accuracy, so.stop_window); };
   auto deadline = Clock::now() + o.version_timeout;
   bool look = true;  // something happened: see whether to merge
   try {

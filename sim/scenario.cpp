@@ -82,8 +82,12 @@ std::string document(const Field& f, const std::string& folder) {
 }
 
 MergeSpec merge_of(const Field& f) {
-  f.only({"policy", "min_contributions", "merge_at"});
+  f.only({"name", "policy", "min_contributions", "merge_at"});
   MergeSpec m;
+  if (f.has("name")) {
+    m.name = f.at("name").text();
+    if (auto why = check_model_name(m.name); !why.empty()) f.at("name").fail(why);
+  }
   if (f.has("policy")) {
     const auto p = f.at("policy");
     if (!p.v.is_object()) p.expected("a merge policy object (docs/aggregation.md)");
@@ -131,7 +135,7 @@ Scenario parse_scenario(const std::string& text, const std::string& folder, cons
   }
   const Field root{doc, "", where};
   root.only({"name", "description", "model", "data", "participants", "merge", "run", "evaluation", "baseline",
-             "variants", "target_accuracy"});
+             "variants", "target_accuracy", "target_window"});
   Scenario s;
   for (const char* required : {"name", "model", "data", "participants", "evaluation"})
     if (!root.has(required)) root.fail(std::string("the field '") + required + "' is missing");
@@ -257,10 +261,13 @@ Scenario parse_scenario(const std::string& text, const std::string& folder, cons
       const auto v = vs.at(i);
       v.only({"name", "merge"});
       if (!v.has("name") || !v.has("merge")) v.fail("needs \"name\" and \"merge\"");
-      s.variants.push_back({v.at("name").text(), merge_of(v.at("merge"))});
+      const auto name = v.at("name").text();
+      if (auto why = check_model_name(name); !why.empty()) v.at("name").fail(why);  // also a file name
+      s.variants.push_back({name, merge_of(v.at("merge"))});
     }
   }
   if (root.has("target_accuracy")) s.target_accuracy = root.at("target_accuracy").number(0, 1, "in [0, 1]");
+  if (root.has("target_window")) s.target_window = static_cast<int>(root.at("target_window").whole(1, 1000));
   if (s.stop_at_target && !s.target_accuracy) root.at("run").fail("stop_at_target needs a target_accuracy");
   return s;
 }

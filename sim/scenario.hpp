@@ -61,6 +61,7 @@ struct ParticipantGroup {
 };
 
 struct MergeSpec {
+  std::string name;         // the run's name (default: federation, or scenario beside variants)
   std::string policy_json;  // docs/aggregation.md; empty: manual, FedAvg
   uint32_t min_contributions = 1;
   uint32_t merge_at = 0;  // manual: merge when this many wait (0: every participant that took the version)
@@ -97,6 +98,10 @@ struct Scenario {
   // virtual time it takes to reach it.
   std::vector<Variant> variants;
   std::optional<double> target_accuracy;
+  // The target counts as reached when the mean accuracy of the last
+  // target_window versions is at or above it (sim/target.hpp; 1: the first
+  // crossing).
+  int target_window = 1;
   bool stop_at_target = false;  // run.stop_at_target: each run ends when it reaches the target
 };
 

@@ -10,6 +10,7 @@
 #include "model/model_spec.hpp"
 #include "sim/cifar10.hpp"
 #include "sim/process_crowd.hpp"
+#include "sim/target.hpp"
 
 namespace fedhub::sim {
 namespace {
@@ -104,11 +105,9 @@ Data union_of(const std::vector<Data>& parts) {
   return all;
 }
 
-std::optional<double> reached(const std::vector<VersionResult>& results, std::optional<double> target) {
+std::optional<double> reached(const std::vector<VersionResult>& results, std::optional<double> target, int window) {
   if (!target) return std::nullopt;
-  for (const auto& r : results)
-    if (r.overall.accuracy >= *target) return r.virtual_s;
-  return std::nullopt;
+  return time_to_target(results, *target, window);
 }
 
 }  // namespace
@@ -148,7 +147,10 @@ ScenarioOutcome run_scenario(caf::actor_system& system, const Scenario& s, const
     so.merge_at = merge.merge_at;
     so.versions = rounds;
     so.virtual_seconds = s.virtual_seconds;
-    if (s.stop_at_target && name != "centralized") so.stop_at_accuracy = *s.target_accuracy;
+    if (s.stop_at_target && name != "centralized") {
+      so.stop_at_accuracy = *s.target_accuracy;
+      so.stop_window = s.target_window;
+    }
     so.seconds_per_step = s.seconds_per_step;
     so.seed = seed;
     so.threads = o.threads;
@@ -163,18 +165,18 @@ ScenarioOutcome run_scenario(caf::actor_system& system, const Scenario& s, const
       EvaluationSets sets;
       for (const auto& [set, data] : eval) sets.emplace_back(set, data.get());
       RunOutcome run{name, run_with_processes(system, po, processes, sets, on_result), std::nullopt};
-      run.reached_at = reached(run.results, s.target_accuracy);
+      run.reached_at = reached(run.results, s.target_accuracy, s.target_window);
       return run;
     }
     Simulation sim(system, so);
     for (auto& m : members) sim.add_participant(std::move(m));
     for (const auto& [set, data] : eval) sim.add_evaluation_set(set, *data);
     RunOutcome run{name, sim.run(on_result), std::nullopt};
-    run.reached_at = reached(run.results, s.target_accuracy);
+    run.reached_at = reached(run.results, s.target_accuracy, s.target_window);
     return run;
   };
 
-  const std::string first = s.variants.empty() ? "federation" : "scenario";
+  const std::string first = !s.merge.name.empty() ? s.merge.name : s.variants.empty() ? "federation" : "scenario";
   out.runs.push_back(run_one(first, s.merge, crowd.participants, s.recipe_json));
   for (const auto& v : s.variants) out.runs.push_back(run_one(v.name, v.merge, crowd.participants, s.recipe_json));
   if (baseline == "centralized") {

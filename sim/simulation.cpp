@@ -14,6 +14,7 @@
 #include "messages/events.hpp"
 #include "model/model_spec.hpp"
 #include "sim/evaluation.hpp"
+#include "sim/target.hpp"
 
 namespace fedhub::sim {
 namespace {
@@ -91,6 +92,7 @@ void Simulation::check_options() const {
   if (!(options_.seconds_per_step >= 0) || !std::isfinite(options_.seconds_per_step))
     bad("seconds_per_step", "must be finite and >= 0");
   if (options_.threads < 0) bad("threads", "must be >= 0");
+  if (options_.stop_window < 1) bad("stop_window", "must be >= 1");
 }
 
 void Simulation::add_participant(ParticipantSpec p) {
@@ -146,7 +148,7 @@ std::vector<VersionResult> Simulation::run(const std::function<void(const Versio
   if (on_result_) on_result_(first);
 
   start_idle();
-  auto reached = [&] { return results_.back().overall.accuracy >= options_.stop_at_accuracy; };  // NaN: false
+  auto reached = [&] { return reached_target(results_, options_.stop_at_accuracy, options_.stop_window); };
   while (results_.size() - 1 < options_.versions && !reached()) {
     if (queue_.empty()) {
       merge_if_everyone_delivered();

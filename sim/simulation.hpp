@@ -77,6 +77,7 @@ struct SimulationOptions {
   // And as soon as a version's accuracy (on every evaluation set together)
   // reaches this (NaN: never): a study of the time to a target.
   double stop_at_accuracy = std::numeric_limits<double>::quiet_NaN();
+  int stop_window = 1;  // the mean of the last this many versions (sim/target.hpp)
   // Virtual compute time of one recipe step at speed 1.
   double seconds_per_step = 0.05;
   uint64_t seed = 1;  // every draw: dropouts, jitter, training seeds
