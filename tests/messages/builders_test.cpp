@@ -411,10 +411,13 @@ BOOST_AUTO_TEST_CASE(upload_part_carries_data_and_its_hash) {
 
 BOOST_AUTO_TEST_CASE(registry_requests_name_their_model) {
   BOOST_TEST(requests::model_of(*requests::verify(requests::delete_model("k", "m1"))) == "m1");
-  const auto* a = requests::verify(requests::archive_model("k", "m2", false));
+  // verify() returns a view into the buffer: keep each buffer while it is read.
+  const Buffer archive = requests::archive_model("k", "m2", false);
+  const auto* a = requests::verify(archive);
   BOOST_TEST(requests::model_of(*a) == "m2");
   BOOST_TEST(!a->request_as_ArchiveModel()->archived());
-  const auto* r = requests::verify(requests::rollback("k", "m3", 7));
+  const Buffer rollback = requests::rollback("k", "m3", 7);
+  const auto* r = requests::verify(rollback);
   BOOST_TEST(requests::model_of(*r) == "m3");
   BOOST_TEST(r->request_as_Rollback()->to_version() == 7u);
   fb::ModelSpecT spec;
@@ -424,13 +427,15 @@ BOOST_AUTO_TEST_CASE(registry_requests_name_their_model) {
   fb::VersionInfoT v0;
   v0.version = 0;
   v0.package_bytes = 123;
-  const auto* b = requests::verify(requests::import_begin("k", spec, "", {v0}, {0}));
+  const Buffer begin = requests::import_begin("k", spec, "", {v0}, {0});
+  const auto* b = requests::verify(begin);
   BOOST_TEST(requests::model_of(*b) == "m4");
   BOOST_TEST(b->request_as_ImportBegin()->versions()->Get(0)->package_bytes() == 123u);
   BOOST_TEST(requests::model_of(*requests::verify(requests::import_commit("k", "m5", 1))) == "m5");
   // An import part carries its hash; a damaged one is refused before the hub reads it.
   const Buffer data(100, 'x');  // any length: packages are bytes, not floats
-  const auto* p = requests::verify(requests::import_part("k", "m6", 9, 4, data));
+  const Buffer part = requests::import_part("k", "m6", 9, 4, data);
+  const auto* p = requests::verify(part);
   BOOST_TEST(requests::model_of(*p) == "m6");
   BOOST_TEST(p->request_as_ImportPart()->hash() == data_hash(data));
   flatbuffers::FlatBufferBuilder fbb;
