@@ -128,6 +128,7 @@ int sim_main(int argc, char** argv) {
       "baseline", po::value<std::string>(), "none or centralized (overrides the scenario's)")(
       "cifar", po::value<std::string>(), "CIFAR-10: JPEG folders, the official binaries or cifar10-jpeg.tar.gz")(
       "threads", po::value<int64_t>()->default_value(0), "threads for training and evaluation (0: every core)")(
+      "trainers", po::value<int64_t>(), "participants trained at once, sharing the threads (overrides run.trainers)")(
       "participants-as-processes",
       "real fl-participant processes over loopback (beside fl-sim), in real time; logs in OUT/participants");
   cli::add_progress_options(opts);
@@ -169,6 +170,7 @@ int sim_main(int argc, char** argv) {
   if (vm.count("cifar")) ro.cifar = vm["cifar"].as<std::string>();
   ro.cifar_search = cifar_search(argv[0]);
   ro.threads = static_cast<int>(cli::whole(vm, "threads", 0, 256));
+  if (vm.count("trainers")) ro.trainers = static_cast<int>(cli::whole(vm, "trainers", 1, 64));
   const fs::path out = vm.count("out") ? fs::path(vm["out"].as<std::string>()) : fs::path("fl-sim-out") / scenario.name;
   if (vm.count("participants-as-processes")) {
     ro.participants_as_processes = true;

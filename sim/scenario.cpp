@@ -230,7 +230,8 @@ Scenario parse_scenario(const std::string& text, const std::string& folder, cons
   if (root.has("merge")) s.merge = merge_of(root.at("merge"));
   if (root.has("run")) {
     const auto r = root.at("run");
-    r.only({"rounds", "virtual_seconds", "seconds_per_step", "seed", "stop_at_target"});
+    r.only({"rounds", "virtual_seconds", "seconds_per_step", "seed", "stop_at_target", "trainers"});
+    if (r.has("trainers")) s.trainers = static_cast<int>(r.at("trainers").whole(1, 64));
     if (r.has("stop_at_target")) {
       const auto f = r.at("stop_at_target");
       if (!f.v.is_boolean()) f.expected("true or false");

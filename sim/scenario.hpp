@@ -91,6 +91,7 @@ struct Scenario {
   double virtual_seconds = 0;
   double seconds_per_step = 0.05;
   uint64_t seed = 1;
+  int trainers = 1;  // run.trainers: participants trained at once (SimulationOptions::trainers)
   std::vector<EvaluationSpec> evaluation;
   std::string baseline = "none";  // none | centralized
   // Runs of the same crowd under other merge policies (the first run is the

@@ -154,6 +154,7 @@ ScenarioOutcome run_scenario(caf::actor_system& system, const Scenario& s, const
     so.seconds_per_step = s.seconds_per_step;
     so.seed = seed;
     so.threads = o.threads;
+    so.trainers = o.trainers.value_or(s.trainers);
     auto on_result = [&](const VersionResult& r) {
       if (o.on_result) o.on_result(name, r, rounds);
     };

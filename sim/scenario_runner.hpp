@@ -24,6 +24,7 @@ namespace fedhub::sim {
 struct RunnerOptions {
   std::optional<uint64_t> rounds;  // override the scenario's
   std::optional<uint64_t> seed;
+  std::optional<int> trainers;          // override run.trainers
   std::optional<std::string> baseline;  // none | centralized
   std::string cifar;                    // --cifar (sim/cifar10.hpp)
   std::vector<std::string> cifar_search;

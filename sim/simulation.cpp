@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <thread>
 
 #include "client/requests.hpp"
 #include "hub/merge_policy.hpp"
@@ -15,6 +16,7 @@
 #include "model/model_spec.hpp"
 #include "sim/evaluation.hpp"
 #include "sim/target.hpp"
+#include "training/threads.hpp"
 
 namespace fedhub::sim {
 namespace {
@@ -93,6 +95,7 @@ void Simulation::check_options() const {
     bad("seconds_per_step", "must be finite and >= 0");
   if (options_.threads < 0) bad("threads", "must be >= 0");
   if (options_.stop_window < 1) bad("stop_window", "must be >= 1");
+  if (options_.trainers < 1 || options_.trainers > 64) bad("trainers", "must be 1 to 64");
 }
 
 void Simulation::add_participant(ParticipantSpec p) {
@@ -180,6 +183,7 @@ std::vector<VersionResult> Simulation::run(const std::function<void(const Versio
 }
 
 void Simulation::start_idle() {
+  std::vector<Member*> starting;
   for (auto& mp : members_) {
     auto& m = *mp;
     if (m.in_flight || m.contributed.count(current_)) continue;
@@ -189,30 +193,60 @@ void Simulation::start_idle() {
       m.sat_out_attempt = attempt_;
       continue;
     }
-    start(m);
+    starting.push_back(&m);
   }
+  const size_t batch = static_cast<size_t>(options_.trainers);
+  for (size_t at = 0; at < starting.size(); at += batch)
+    start({starting.begin() + at, starting.begin() + std::min(starting.size(), at + batch)});
 }
 
-void Simulation::start(Member& m) {
-  const auto package = read_model_package(m.client->download_package(options_.model, -1));
-  const uint64_t seed = static_cast<uint64_t>(draw(options_.seed, m.index, m.rounds, kTraining) * 0x1p53) + 1;
-  TrainingTask task{package, m.rounds, seed, options_.threads};
-  auto out = m.spec.behaviour->train(task);
-  ContributionMeta meta;
-  meta.model = options_.model;
-  meta.base_version = package.version;
-  meta.participant = m.spec.name;
-  meta.num_samples = out.num_samples;
-  meta.metrics = out.metrics;
-  m.result = build_contribution(meta, out.weights);
-  for (const auto& [name, value] : out.metrics)
-    if (name == "loss") m.loss_by_base[package.version] = value;
-  m.base = package.version;
-  m.in_flight = true;
-  const double took = compute_seconds(out.steps, options_.seconds_per_step, m.spec.speed,
-                                      draw(options_.seed, m.index, m.rounds, kJitter));
-  ++m.rounds;
-  queue_.schedule(now_ + took, m.index);
+// Downloads on this thread (each client belongs to it), trains the members
+// at once, one thread each, then builds and schedules their results in
+// member order.
+void Simulation::start(const std::vector<Member*>& members) {
+  const size_t n = members.size();
+  std::vector<LoadedModel> packages;
+  packages.reserve(n);
+  for (auto* m : members) packages.push_back(read_model_package(m->client->download_package(options_.model, -1)));
+  const int threads =
+      n > 1 ? std::max(1, training::resolve_threads(options_.threads) / static_cast<int>(n)) : options_.threads;
+  std::vector<TrainingOutput> outputs(n);
+  std::vector<std::exception_ptr> errors(n);
+  auto train = [&](size_t i) {
+    try {
+      auto& m = *members[i];
+      const uint64_t seed = static_cast<uint64_t>(draw(options_.seed, m.index, m.rounds, kTraining) * 0x1p53) + 1;
+      outputs[i] = m.spec.behaviour->train(TrainingTask{packages[i], m.rounds, seed, threads});
+    } catch (...) {
+      errors[i] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> others;
+  for (size_t i = 1; i < n; ++i) others.emplace_back(train, i);
+  train(0);
+  for (auto& t : others) t.join();
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  for (size_t i = 0; i < n; ++i) {
+    auto& m = *members[i];
+    auto& out = outputs[i];
+    const auto& package = packages[i];
+    ContributionMeta meta;
+    meta.model = options_.model;
+    meta.base_version = package.version;
+    meta.participant = m.spec.name;
+    meta.num_samples = out.num_samples;
+    meta.metrics = out.metrics;
+    m.result = build_contribution(meta, out.weights);
+    for (const auto& [name, value] : out.metrics)
+      if (name == "loss") m.loss_by_base[package.version] = value;
+    m.base = package.version;
+    m.in_flight = true;
+    const double took = compute_seconds(out.steps, options_.seconds_per_step, m.spec.speed,
+                                        draw(options_.seed, m.index, m.rounds, kJitter));
+    ++m.rounds;
+    queue_.schedule(now_ + took, m.index);
+  }
 }
 
 void Simulation::deliver(Member& m) {

@@ -82,6 +82,10 @@ struct SimulationOptions {
   double seconds_per_step = 0.05;
   uint64_t seed = 1;  // every draw: dropouts, jitter, training seeds
   int threads = 0;    // for training and evaluation (0: every core)
+  // Participants trained at once, each on threads / trainers threads (at
+  // least 1). The results depend on it (a training's thread count fixes how
+  // its batches are cut), so it is part of a run's settings like the seed.
+  int trainers = 1;
   EmbeddedHubOptions hub;
 };
 
@@ -124,7 +128,7 @@ class Simulation {
   void check_options() const;
   void create_model();
   void start_idle();
-  void start(Member& m);
+  void start(const std::vector<Member*>& members);
   void deliver(Member& m);
   void merge_if_everyone_delivered();
   void settle();

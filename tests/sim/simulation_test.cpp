@@ -155,6 +155,25 @@ BOOST_AUTO_TEST_CASE(a_run_is_fixed_by_its_seed) {
   BOOST_TEST(c.back().overall.loss != a.back().overall.loss);
 }
 
+BOOST_AUTO_TEST_CASE(participants_trained_two_at_a_time_give_a_run_fixed_by_its_seed) {
+  auto o = options(R"({"merge":"buffered","k":2})");
+  o.versions = 3;
+  o.threads = 2;
+  o.trainers = 2;
+  const auto a = run_three(o, {1, 2, 4});
+  const auto b = run_three(o, {1, 2, 4});
+  BOOST_REQUIRE(a.size() == 4u);
+  BOOST_REQUIRE(b.size() == 4u);
+  for (size_t i = 0; i < a.size(); ++i) {
+    BOOST_TEST(a[i].overall.loss == b[i].overall.loss);
+    BOOST_TEST(a[i].virtual_s == b[i].virtual_s);
+  }
+  BOOST_TEST(a.back().overall.accuracy > 0.9);
+  o.trainers = 0;
+  System s;
+  BOOST_CHECK_THROW(Simulation(s.system, o), std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_CASE(buffered_merges_are_driven_by_the_fast) {
   // k = 2 of 3, the third 10x slower: versions come at the pace of the two
   // fast ones; the slow one's results arrive stale and are merged with a
