@@ -44,10 +44,10 @@ int main(int argc, char** argv) try {
   sim::RunnerOptions ro;
   if (vm.count("rounds")) ro.rounds = vm["rounds"].as<uint64_t>();
   ro.baseline = "none";
-  ro.log = [](const std::string& m) { bench::progress("%s", m.c_str()); };
+  ro.log = [](const std::string& m) { bench::progress("%s\n", m.c_str()); };
   ro.on_result = [](const std::string&, const sim::VersionResult& r, uint64_t rounds) {
     if (r.version % 10 == 0 || r.version == rounds)
-      bench::progress("version %llu/%llu: accuracy %.4f, %u merged, %llu refused, wall %.1f s",
+      bench::progress("version %llu/%llu: accuracy %.4f, %u merged, %llu refused, wall %.1f s\n",
                       static_cast<unsigned long long>(r.version), static_cast<unsigned long long>(rounds),
                       r.overall.accuracy, r.contributions, static_cast<unsigned long long>(r.refused), r.wall_s);
   };
