@@ -18,8 +18,11 @@
 //     }
 //   };
 //
-// train() runs on the simulation's thread, one participant at a time (it
-// may use every core: TrainingTask::threads).
+// train() runs one participant at a time on the simulation's thread, using
+// TrainingTask::threads cores; with SimulationOptions::trainers > 1, several
+// participants' train() run at once on threads of their own (each object is
+// called by one thread at a time; data shared between participants must be
+// read-only).
 #pragma once
 
 #include <cstdint>

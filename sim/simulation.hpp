@@ -16,7 +16,7 @@
 // time in virtual-time order, and after each the simulation waits until any
 // merge it started has published its version, so the hub sees the same
 // sequence whatever the machine's speed. Training runs one participant at
-// a time on every core.
+// a time on every core, or `trainers` at once sharing them.
 //
 //   fedhub::SystemConfig cfg;
 //   caf::actor_system system{cfg};
