@@ -324,18 +324,7 @@ std::vector<VersionResult> run_with_processes(caf::actor_system& system, const P
   EmbeddedHub hub(system, so.hub);
   const uint16_t port = hub.publish(0, "127.0.0.1");
   auto manager = hub.client(hub.manager_key());
-  {
-    fb::ModelSpecT spec;
-    spec.name = so.model;
-    spec.architecture_json = so.architecture_json;
-    spec.labels = so.labels;
-    spec.recipe_json = so.recipe_json;
-    spec.min_contributions = so.min_contributions;
-    Buffer holder;
-    manager->call_as<fb::CreateReceipt>(requests::create_model(manager->key(), spec, {}, so.init_seed, so.policy_json),
-                                        holder);
-    manager->subscribe(so.model);
-  }
+  create_simulated_model(*manager, so);
 
   std::vector<VersionResult> results;
   auto evaluate = [&](uint64_t version, double published_at) {

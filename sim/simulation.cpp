@@ -123,17 +123,21 @@ void Simulation::add_evaluation_set(std::string name, datasets::Dataset data) {
   sets_.push_back(std::move(data));
 }
 
-void Simulation::create_model() {
+void create_simulated_model(HubClient& manager, const SimulationOptions& o) {
   fb::ModelSpecT spec;
-  spec.name = options_.model;
-  spec.architecture_json = options_.architecture_json;
-  spec.labels = options_.labels;
-  spec.recipe_json = options_.recipe_json;
-  spec.min_contributions = options_.min_contributions;
+  spec.name = o.model;
+  spec.architecture_json = o.architecture_json;
+  spec.labels = o.labels;
+  spec.recipe_json = o.recipe_json;
+  spec.min_contributions = o.min_contributions;
   Buffer holder;
-  manager_->call_as<fb::CreateReceipt>(
-      requests::create_model(manager_->key(), spec, {}, options_.init_seed, options_.policy_json), holder);
-  manager_->subscribe(options_.model);
+  manager.call_as<fb::CreateReceipt>(requests::create_model(manager.key(), spec, {}, o.init_seed, o.policy_json),
+                                     holder);
+  manager.subscribe(o.model);
+}
+
+void Simulation::create_model() {
+  create_simulated_model(*manager_, options_);
   manual_ = MergePolicy::from_json(options_.policy_json).merge == MergeMode::manual;
 }
 

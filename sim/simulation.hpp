@@ -103,6 +103,11 @@ struct VersionResult {
   uint64_t refused = 0;  // uploads refused since the previous version (stale, norm_exceeded, ...)
 };
 
+// Creates the options' model (spec, policy, min_contributions, initial
+// weights from init_seed) through `manager` and subscribes it to the model's
+// events: how every simulation, in-process or with processes, starts.
+void create_simulated_model(HubClient& manager, const SimulationOptions& options);
+
 class Simulation {
  public:
   // Starts an embedded hub in `system` (options.hub) and checks the options
