@@ -29,7 +29,8 @@ namespace {
 
 const char* kUsage =
     "Usage: fl-sim --scenario FILE [--rounds N] [--out DIR] [--seed S] [--baseline none|centralized]\n"
-    "              [--cifar PATH] [--threads N] [--participants-as-processes] [--quiet | --progress]\n"
+    "              [--runs NAME,...] [--cifar PATH] [--threads N] [--participants-as-processes]\n"
+    "              [--quiet | --progress]\n"
     "       fl-sim completion bash     (a bash completion script: source <(fl-sim completion bash))\n"
     "\n"
     "Runs the scenario with the hub's actors in this process: every participant downloads\n"
@@ -126,6 +127,8 @@ int sim_main(int argc, char** argv) {
       "out", po::value<std::string>(), "output folder (default fl-sim-out/NAME)")(
       "seed", po::value<int64_t>(), "the seed of every draw (overrides run.seed)")(
       "baseline", po::value<std::string>(), "none or centralized (overrides the scenario's)")(
+      "runs", po::value<std::string>(),
+      "only these runs, comma-separated: the scenario's merge.name, variant names, centralized")(
       "cifar", po::value<std::string>(), "CIFAR-10: JPEG folders, the official binaries or cifar10-jpeg.tar.gz")(
       "threads", po::value<int64_t>()->default_value(0), "threads for training and evaluation (0: every core)")(
       "trainers", po::value<int64_t>(), "participants trained at once, sharing the threads (overrides run.trainers)")(
@@ -166,6 +169,17 @@ int sim_main(int argc, char** argv) {
     ro.baseline = vm["baseline"].as<std::string>();
     if (*ro.baseline != "none" && *ro.baseline != "centralized")
       throw cli::UsageError("--baseline must be none or centralized, not '" + *ro.baseline + "'");
+  }
+  if (vm.count("runs")) {
+    std::stringstream list(vm["runs"].as<std::string>());
+    for (std::string name; std::getline(list, name, ',');)
+      if (!name.empty()) ro.only.push_back(name);
+    if (ro.only.empty()) throw cli::UsageError("--runs needs at least one run name (see the scenario's variants)");
+  }
+  try {
+    sim::check_run_selection(scenario, ro);
+  } catch (const std::invalid_argument& e) {
+    throw cli::UsageError(e.what());
   }
   if (vm.count("cifar")) ro.cifar = vm["cifar"].as<std::string>();
   ro.cifar_search = cifar_search(argv[0]);
@@ -216,15 +230,17 @@ int sim_main(int argc, char** argv) {
   for (const auto& r : outcome.runs) write_run(r);
   if (outcome.baseline) write_run(*outcome.baseline);
   write_charts(scenario, outcome, out);
-  const auto& main_run = outcome.runs.front();
+  // The line is about the first run made; with --runs centralized alone, the baseline.
+  const auto& main_run = outcome.runs.empty() ? *outcome.baseline : outcome.runs.front();
   const double a = main_run.results.back().overall.accuracy;
   std::string last = "fl-sim: rounds " + std::to_string(main_run.results.back().version) + " accuracy " + fixed(a, 4);
-  if (outcome.baseline) {
+  if (outcome.baseline && !outcome.runs.empty()) {
     const double b = outcome.baseline->results.back().overall.accuracy;
     last += " baseline " + fixed(b, 4) + " gap " + fixed(b - a, 4);
   }
   std::string study;
-  if (scenario.target_accuracy && outcome.runs.size() > 1) {
+  // The study compares the scenario's own merge (the first run) with the variants.
+  if (scenario.target_accuracy && outcome.runs.size() > 1 && outcome.scenario_merge_ran) {
     const auto& sync = outcome.runs.front();
     const sim::RunOutcome* best = nullptr;
     for (size_t i = 1; i < outcome.runs.size(); ++i)

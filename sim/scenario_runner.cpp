@@ -1,5 +1,6 @@
 #include "sim/scenario_runner.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -112,12 +113,39 @@ std::optional<double> reached(const std::vector<VersionResult>& results, std::op
 
 }  // namespace
 
+std::vector<std::string> run_names(const Scenario& s, const RunnerOptions& o) {
+  std::vector<std::string> names{!s.merge.name.empty() ? s.merge.name
+                                 : s.variants.empty()   ? "federation"
+                                                        : "scenario"};
+  for (const auto& v : s.variants) names.push_back(v.name);
+  if (o.baseline.value_or(s.baseline) == "centralized") names.push_back("centralized");
+  return names;
+}
+
+void check_run_selection(const Scenario& s, const RunnerOptions& o) {
+  const auto names = run_names(s, o);
+  for (const auto& n : o.only)
+    if (std::find(names.begin(), names.end(), n) == names.end()) {
+      std::string known;
+      for (const auto& k : names) {
+        if (!known.empty()) known += ", ";
+        known += k;
+      }
+      throw std::invalid_argument("no run named '" + n + "' in scenario '" + s.name + "' (its runs: " + known + ")");
+    }
+}
+
 ScenarioOutcome run_scenario(caf::actor_system& system, const Scenario& s, const RunnerOptions& o) {
   const auto spec = make_model_spec(s.model, s.architecture_json, s.labels, s.recipe_json);
   const uint64_t rounds = o.rounds.value_or(s.rounds);
   const uint64_t seed = o.seed.value_or(s.seed);
   const std::string baseline = o.baseline.value_or(s.baseline);
   // Refusals first, before any data is loaded.
+  check_run_selection(s, o);
+  const std::string first = run_names(s, o).front();
+  auto wanted = [&](const std::string& n) {
+    return o.only.empty() || std::find(o.only.begin(), o.only.end(), n) != o.only.end();
+  };
   std::vector<ProcessParticipant> processes;
   if (o.participants_as_processes)
     processes = process_participants(s, seed, [&](const std::string& src) { return resolve_source(src, o); });
@@ -177,10 +205,13 @@ ScenarioOutcome run_scenario(caf::actor_system& system, const Scenario& s, const
     return run;
   };
 
-  const std::string first = !s.merge.name.empty() ? s.merge.name : s.variants.empty() ? "federation" : "scenario";
-  out.runs.push_back(run_one(first, s.merge, crowd.participants, s.recipe_json));
-  for (const auto& v : s.variants) out.runs.push_back(run_one(v.name, v.merge, crowd.participants, s.recipe_json));
-  if (baseline == "centralized") {
+  if (wanted(first)) {
+    out.runs.push_back(run_one(first, s.merge, crowd.participants, s.recipe_json));
+    out.scenario_merge_ran = true;
+  }
+  for (const auto& v : s.variants)
+    if (wanted(v.name)) out.runs.push_back(run_one(v.name, v.merge, crowd.participants, s.recipe_json));
+  if (baseline == "centralized" && wanted("centralized")) {
     if (crowd.honest_data.empty())
       throw std::invalid_argument("baseline centralized: no honest participant holds data");
     const auto n = static_cast<int64_t>(crowd.participants.size());

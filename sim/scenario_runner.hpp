@@ -26,6 +26,10 @@ struct RunnerOptions {
   std::optional<uint64_t> seed;
   std::optional<int> trainers;          // override run.trainers
   std::optional<std::string> baseline;  // none | centralized
+  // Only these runs, by name: the scenario's merge (merge.name), a variant's
+  // name, "centralized" (the baseline, if the scenario or `baseline` asks for
+  // one). Empty: every run. An unknown name is refused before any data loads.
+  std::vector<std::string> only;
   std::string cifar;                    // --cifar (sim/cifar10.hpp)
   std::vector<std::string> cifar_search;
   std::string cache;  // extracted archives
@@ -54,10 +58,20 @@ struct RunOutcome {
 
 struct ScenarioOutcome {
   std::vector<std::string> set_names;  // evaluation sets, in order
-  std::vector<RunOutcome> runs;        // the scenario's merge, then the variants
+  std::vector<RunOutcome> runs;        // the scenario's merge, then the variants (those in `only`)
   std::optional<RunOutcome> baseline;
+  bool scenario_merge_ran = false;  // runs.front() is the scenario's own merge
   uint64_t participants = 0;
 };
+
+// The names of the scenario's runs, in the order they run: its merge
+// (merge.name, else "federation" or "scenario"), each variant, and
+// "centralized" when a baseline runs.
+std::vector<std::string> run_names(const Scenario& scenario, const RunnerOptions& options);
+
+// Throws std::invalid_argument naming an entry of `options.only` that is not
+// one of run_names (run_scenario checks this too, before loading any data).
+void check_run_selection(const Scenario& scenario, const RunnerOptions& options);
 
 ScenarioOutcome run_scenario(caf::actor_system& system, const Scenario& scenario, const RunnerOptions& options);
 

@@ -128,6 +128,25 @@ BOOST_AUTO_TEST_CASE(a_bad_scenario_is_refused_naming_the_field) {
   BOOST_TEST(r.err.find("--scenario") != std::string::npos, r.err);
 }
 
+BOOST_AUTO_TEST_CASE(runs_selects_runs_by_name_and_refuses_an_unknown_one) {
+  TempDir dir;
+  write_text(dir / "tiny.json", scenario_text(R"(, "baseline": "centralized")"));
+  // The baseline alone: its CSV, not the federation's; the line is about it.
+  auto r = run({kBin + "/fl-sim", "--scenario", dir / "tiny.json", "--rounds", "1", "--out", dir / "out", "--quiet",
+                "--runs", "centralized"});
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  BOOST_TEST(fs::exists(dir / "out/centralized.csv"));
+  BOOST_TEST(!fs::exists(dir / "out/federation.csv"));
+  BOOST_TEST(lines_of(r.out).back().rfind("fl-sim: rounds 1 accuracy ", 0) == 0, r.out);
+  BOOST_TEST(r.out.find("baseline") == std::string::npos, r.out);
+  // An unknown name is refused before any data loads, naming the runs there are.
+  r = run({kBin + "/fl-sim", "--scenario", dir / "tiny.json", "--out", dir / "out2", "--runs", "fedadam"});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(r.err.find("no run named 'fedadam' in scenario 'tiny' (its runs: federation, centralized)") !=
+                 std::string::npos,
+             r.err);
+}
+
 // Two fl-participant processes over loopback, each holding half the classes
 // of the source (named by label: "T-shirt/top", ..., "Ankle boot").
 std::string process_scenario_text(const std::string& partition_b) {
