@@ -14,6 +14,7 @@
 #include "hub/backup.hpp"
 #include "hub/merge_engine.hpp"
 #include "hub/model_creation.hpp"
+#include "metrics/registry.hpp"
 #include "messages/errors.hpp"
 #include "messages/records.hpp"
 #include "messages/requests.hpp"
@@ -400,6 +401,8 @@ caf::result<Buffer> handle(self_ptr self, Buffer& request) {
   auto& st = self->state;
   const auto* env = requests::verify(request);
   const Identity who = st.keys->authenticate(env->api_key()->str());
+  // Remote senders come through the CAF door (the HTTP door notes its own).
+  if (self->current_sender() && self->current_sender()->node() != self->node()) metrics::note_caller("caf", who.name);
   switch (env->request_type()) {
     case fb::Request::ListModels:
       return list_models(self);

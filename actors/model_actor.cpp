@@ -15,6 +15,7 @@
 #include "messages/request_generated.h"
 #include "messages/responses.hpp"
 #include "messages/tensors.hpp"
+#include "metrics/registry.hpp"
 
 namespace fedhub {
 
@@ -72,6 +73,24 @@ int64_t checked_version(int64_t v, const char* request) {
                                                      " versions; see fl-manager policy)");
 }
 
+// ---------------------------------------------------------------- metrics
+
+bool is_upload(const Buffer& request) {
+  switch (flatbuffers::GetRoot<fb::RequestEnvelope>(request.data())->request_type()) {
+    case fb::Request::UploadBegin:
+    case fb::Request::UploadPart:
+    case fb::Request::UploadCommit:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void count_rejection(self_ptr self, ErrorCode code) {
+  metrics::global().count("fedhub_contributions_rejected_total",
+                          {{"model", self->state.model_name}, {"reason", error_name(code)}});
+}
+
 // ---------------------------------------------------------------- downloads
 
 caf::result<Buffer> download(self_ptr self, const fb::Download& d) {
@@ -87,6 +106,7 @@ caf::result<Buffer> download(self_ptr self, const fb::Download& d) {
     throw RequestError(ErrorCode::bad_request, "offset " + std::to_string(d.offset()) + " is past the end of the " +
                                                    std::to_string(total) + "-byte package");
   const uint64_t length = std::min(max, total - d.offset());
+  metrics::global().count("fedhub_payload_bytes_total", {{"direction", "out"}}, static_cast<double>(length));
   if (v == c.current_version()) {
     const auto& image = c.published();
     return responses::download_chunk(st.model_name, v, total, d.offset(), length,
@@ -201,6 +221,7 @@ caf::result<Buffer> upload_part(self_ptr self, Buffer& request, const std::strin
           [self, rp, id, size]() mutable {
             auto& c = core(self);
             c.part_stored(id, size);
+            metrics::global().count("fedhub_payload_bytes_total", {{"direction", "in"}}, static_cast<double>(size));
             fb::UploadProgressT out;
             out.model = self->state.model_name;
             out.upload_id = id;
@@ -214,9 +235,11 @@ caf::result<Buffer> upload_part(self_ptr self, Buffer& request, const std::strin
             try {
               c.check_not_doomed(id);  // a merge made it stale meanwhile: say so
             } catch (const RequestError& stale) {
+              count_rejection(self, stale.code());
               rp.deliver(error_response(stale));
               return;
             }
+            count_rejection(self, err.code());
             if (err.code() == ErrorCode::bad_checksum || err.code() == ErrorCode::bad_request ||
                 err.code() == ErrorCode::internal)
               c.part_lost(id);  // the client resumes from what is stored
@@ -290,6 +313,7 @@ void accept(self_ptr self, uint64_t id, caf::response_promise rp) {
       [self, rp, id, note]() mutable {
         auto& st = self->state;
         const uint32_t count = core(self).commit_durable(id);
+        metrics::global().count("fedhub_contributions_accepted_total", {{"model", st.model_name}});
         tell_merger(self, committed_atom::value, id, note);
         rp.deliver(wire::upload_receipt(st.model_name, note, count));
         broadcast(self, wire::contribution_accepted(st.model_name, note, count));
@@ -319,6 +343,7 @@ caf::result<Buffer> upload_commit(self_ptr self, const fb::UploadCommit& cm, con
                 err = stale;
               }
               core(self).end_session(id);
+              count_rejection(self, err.code());
               rp.deliver(error_response(err));
             });
   return rp;
@@ -343,10 +368,13 @@ void try_merge(self_ptr self) {
   auto order = core(self).start_merge();
   if (!order) return;
   const uint64_t base = order->base_version;
+  const double started = metrics::now_seconds();
   self->request(st.merger, st.options.merge_timeout, merge_atom::value, std::move(*order))
       .then(
-          [self, base](MergeOutcome& out) {
+          [self, base, started](MergeOutcome& out) {
             auto& st = self->state;
+            metrics::global().count("fedhub_merges_total", {{"model", st.model_name}});
+            metrics::global().observe("fedhub_merge_duration_seconds", {}, metrics::now_seconds() - started);
             const Buffer receipt = wire::merge_receipt(st.model_name, out);
             const Buffer event = wire::version_published(st.model_name, out);
             core(self).merge_done(std::move(out));
@@ -643,6 +671,7 @@ caf::behavior running(self_ptr self) {
         try {
           return handle(self, request, caller);
         } catch (const RequestError& e) {
+          if (is_upload(request)) count_rejection(self, e.code());
           return error_response(e);
         } catch (const std::exception& e) {
           return responses::error(ErrorCode::internal, e.what());

@@ -16,6 +16,7 @@
 #include <set>
 
 #include "actors/start_hub.hpp"
+#include "http/server.hpp"
 #include "apps/cli.hpp"
 #include "apps/completion.hpp"
 #include "apps/hub/backup_commands.hpp"
@@ -32,6 +33,7 @@ namespace {
 
 const char* kUsage =
     "Usage: fl-hub [--config FILE] [--bind ADDR] [--port N] [--data-dir DIR] [--threads N]\n"
+    "              [--http-port N [--http-bind ADDR]]\n"
     "       fl-hub [--config FILE] [--data-dir DIR] <command>\n"
     "       fl-hub completion bash     (a bash completion script: source <(fl-hub completion bash))\n"
     "\n"
@@ -175,7 +177,9 @@ int hub_main(int argc, char** argv) {
       "bind", po::value<std::string>(), "address to listen on (default 127.0.0.1)")(
       "port", po::value<uint16_t>(), "port to listen on (default 7461; 0 = any free port)")(
       "data-dir", po::value<std::string>(), "directory of the hub's state (default fedhub-data)")(
-      "threads", po::value<int>(), "actor scheduler threads (default 2; 1-64)");
+      "threads", po::value<int>(), "actor scheduler threads (default 2; 1-64)")(
+      "http-port", po::value<uint16_t>(), "also serve the HTTP API and dashboard on this port (off by default; 0 = any)")(
+      "http-bind", po::value<std::string>(), "address of the HTTP door (default 127.0.0.1)");
   po::variables_map vm;
   // Words that are not fl-hub's options are a command and its arguments.
   const auto parsed = po::command_line_parser(argc, argv).options(opts).style(cli::kStyle).allow_unregistered().run();
@@ -206,6 +210,8 @@ int hub_main(int argc, char** argv) {
     cfg.threads = vm["threads"].as<int>();
     if (cfg.threads < 1 || cfg.threads > 64) throw cli::UsageError("--threads must be 1 to 64");
   }
+  if (vm.count("http-port")) cfg.http_port = vm["http-port"].as<uint16_t>();
+  if (vm.count("http-bind")) cfg.http_bind = vm["http-bind"].as<std::string>();
   if (command) return command->run(cfg, words);
   // Before anything is written (the data directory, the manager key).
   if (cfg.port != 0 && port_in_use(cfg.bind, cfg.port)) throw port_taken(cfg.port);
@@ -236,10 +242,30 @@ int hub_main(int argc, char** argv) {
                              system.render(port.error()));
   }
   std::cout << "fl-hub: listening on " << cfg.bind << ":" << *port << " (data: " << cfg.data_dir << ")" << std::endl;
+  std::unique_ptr<http::HttpServer> http_door;
+  if (cfg.http_port >= 0) {
+    http::HttpOptions ho;
+    ho.bind = cfg.http_bind;
+    ho.port = static_cast<uint16_t>(cfg.http_port);
+    ho.max_connections = cfg.http_max_connections;
+    ho.head_timeout = std::chrono::milliseconds(cfg.http_head_timeout_ms);
+    ho.io_timeout = std::chrono::milliseconds(cfg.http_io_timeout_ms);
+    ho.hub_timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
+    try {
+      http_door = std::make_unique<http::HttpServer>(system, hub, ho);
+    } catch (...) {
+      caf::io::unpublish(hub, *port);
+      caf::anon_send_exit(hub, caf::exit_reason::user_shutdown);
+      throw;
+    }
+    std::cout << "fl-hub: HTTP API and dashboard on http://" << cfg.http_bind << ":" << http_door->port() << "/"
+              << std::endl;
+  }
 
   int sig = 0;
   sigwait(&stop, &sig);
   std::cout << "fl-hub: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down" << std::endl;
+  if (http_door) http_door->stop();
   caf::io::unpublish(hub, *port);
   caf::anon_send_exit(hub, caf::exit_reason::user_shutdown);
   return cli::kOk;  // the actor system's destructor waits for the actors

@@ -161,6 +161,54 @@ Buffer HubClient::download_package(const std::string& model, int64_t version, ui
   return package;
 }
 
+void HubClient::download_bytes(const std::string& key, const std::string& model, uint64_t version, uint64_t offset,
+                               uint64_t end, const std::function<void(std::span<const char>)>& sink,
+                               uint64_t chunk_bytes, uint32_t window) {
+  const uint64_t step = std::max<uint64_t>(1, chunk_bytes);
+  const auto v = static_cast<int64_t>(version);
+  std::deque<std::pair<uint64_t, Pending>> in_flight;
+  uint64_t next = offset, done = offset;
+  while (done < end) {
+    while (next < end && in_flight.size() < std::max<uint32_t>(1, window)) {
+      in_flight.emplace_back(next, send_request(requests::download(key, model, v, next, std::min(step, end - next))));
+      next += std::min(step, end - next);
+    }
+    auto [at, pending] = std::move(in_flight.front());
+    in_flight.pop_front();
+    Buffer response;
+    try {
+      response = await(pending);
+    } catch (...) {
+      for (auto& p : in_flight) {
+        try {
+          await(p.second);
+        } catch (...) {
+        }
+      }
+      throw;
+    }
+    const auto* e = error_of(response);
+    const fb::DownloadChunk* chunk =
+        e ? nullptr
+          : responses::expect<fb::DownloadChunk>(*flatbuffers::GetRoot<fb::ResponseEnvelope>(response.data()));
+    const bool fits = chunk && chunk->offset() == at && at == done && static_cast<int64_t>(chunk->version()) == v &&
+                      chunk->data()->size() > 0 && chunk->data()->size() <= end - at;
+    if (!fits) {
+      for (auto& p : in_flight) await(p.second);  // drain: each answer is taken once
+      if (e) throw_error(*e);
+      throw RequestError(ErrorCode::bad_request, "the hub sent a chunk that does not fit the range asked for");
+    }
+    done += chunk->data()->size();
+    // A chunk shorter than asked for (the hub's cap): ask for the rest next.
+    if (done < at + std::min(step, end - at) && next > done) {
+      for (auto& p : in_flight) await(p.second);
+      in_flight.clear();
+      next = done;
+    }
+    sink(std::span<const char>(reinterpret_cast<const char*>(chunk->data()->data()), chunk->data()->size()));
+  }
+}
+
 fb::UploadReceiptT HubClient::upload(std::span<const char> contribution, UploadTicket* ticket,
                                      const Progress& given_progress) {
   const Progress progress = progress_or_default(given_progress, "uploading");
@@ -226,6 +274,88 @@ fb::UploadReceiptT HubClient::upload(std::span<const char> contribution, UploadT
   fb::UploadReceiptT receipt;
   call_as<fb::UploadReceipt>(requests::upload_commit(key_, model, id), receipt_holder)->UnPackTo(&receipt);
   if (ticket) ticket->upload_id = 0;  // committed: nothing to resume
+  return receipt;
+}
+
+// ---- UploadStream
+
+struct UploadStream::InFlight {
+  HubClient::Pending pending;
+};
+
+UploadStream::UploadStream(HubClient& client, std::string key, std::span<const char> header)
+    : client_(client), key_(std::move(key)) {
+  flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(header.data()), header.size());
+  if (!fb::VerifyContributionBuffer(v))
+    throw RequestError(ErrorCode::bad_request, "contribution header: not a valid Contribution FlatBuffer");
+  const auto* c = fb::GetContribution(header.data());
+  model_ = c->model()->str();
+  data_bytes_ = c->data_bytes();
+  Buffer holder;
+  const auto* session = client_.call_as<fb::UploadSession>(requests::upload_begin(key_, header), holder);
+  upload_id_ = session->upload_id();
+  part_bytes_ = std::max<uint64_t>(4, session->part_bytes() / 4 * 4);
+  window_ = std::max<uint32_t>(1, session->window());
+  pending_.reserve(part_bytes_);
+}
+
+UploadStream::~UploadStream() {
+  if (done_ || upload_id_ == 0) return;
+  try {
+    while (!in_flight_.empty()) {
+      client_.await(in_flight_.front()->pending);
+      in_flight_.pop_front();
+    }
+    client_.call(requests::upload_abort(key_, model_, upload_id_));
+  } catch (...) {
+    // The hub abandons the session by itself after its idle time.
+  }
+}
+
+void UploadStream::await_one() {
+  auto f = std::move(in_flight_.front());
+  in_flight_.pop_front();
+  Buffer response = client_.await(f->pending);
+  if (const auto* e = error_of(response)) {
+    while (!in_flight_.empty()) {  // take the other answers before the session is aborted
+      try {
+        client_.await(in_flight_.front()->pending);
+      } catch (...) {
+      }
+      in_flight_.pop_front();
+    }
+    throw_error(*e);
+  }
+}
+
+void UploadStream::send_part() {
+  if (sent_ + pending_.size() > data_bytes_)
+    throw RequestError(ErrorCode::bad_request, "contribution: more data than its header's data_bytes (" +
+                                                   std::to_string(data_bytes_) + ")");
+  while (in_flight_.size() >= window_) await_one();
+  auto f = std::make_unique<InFlight>(InFlight{
+      client_.send_request(requests::upload_part(key_, model_, upload_id_, sent_, pending_))});
+  in_flight_.push_back(std::move(f));
+  sent_ += pending_.size();
+  pending_.clear();
+}
+
+void UploadStream::write(std::span<const char> data) {
+  while (!data.empty()) {
+    const auto n = std::min<uint64_t>(data.size(), part_bytes_ - pending_.size());
+    pending_.insert(pending_.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
+    data = data.subspan(n);
+    if (pending_.size() == part_bytes_) send_part();
+  }
+}
+
+fb::UploadReceiptT UploadStream::commit() {
+  if (!pending_.empty()) send_part();
+  while (!in_flight_.empty()) await_one();
+  Buffer holder;
+  fb::UploadReceiptT receipt;
+  client_.call_as<fb::UploadReceipt>(requests::upload_commit(key_, model_, upload_id_), holder)->UnPackTo(&receipt);
+  done_ = true;
   return receipt;
 }
 

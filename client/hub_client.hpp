@@ -16,6 +16,9 @@
 #include <caf/response_handle.hpp>
 #include <caf/scoped_actor.hpp>
 #include <chrono>
+#include <deque>
+#include <memory>
+#include <vector>
 #include <functional>
 #include <optional>
 #include <span>
@@ -43,6 +46,52 @@ struct UploadTicket {
   std::string model;
   uint64_t upload_id = 0;
   uint64_t resumed_at = 0;  // bytes the hub had when the last upload() resumed
+};
+
+class HubClient;
+
+// An upload fed piece by piece, for a caller that receives the contribution
+// as a stream (the HTTP door reads it from a socket): the session begins with
+// the bare header (so a stale, duplicate or misshapen contribution is refused
+// before any weight is read), write() sends the data section's bytes in the
+// session's parts with its window in flight, commit() stores it. Every
+// refusal is thrown as RequestError with the hub's code; a stream destroyed
+// before commit() aborts its session.
+class UploadStream {
+ public:
+  // `key`: the uploader's key (the session belongs to it).
+  UploadStream(HubClient& client, std::string key, std::span<const char> header);
+  ~UploadStream();
+  UploadStream(const UploadStream&) = delete;
+  UploadStream& operator=(const UploadStream&) = delete;
+
+  const std::string& model() const { return model_; }
+  uint64_t data_bytes() const { return data_bytes_; }
+  // The size of the parts the hub takes (a multiple of 4).
+  uint64_t part_bytes() const { return part_bytes_; }
+  // The next bytes of the data section; any length (a part is sent whenever
+  // part_bytes have gathered, and the rest at commit()).
+  void write(std::span<const char> data);
+  // Sends what is left, waits for every part, then commits: the
+  // contribution is durable when this returns.
+  fb::UploadReceiptT commit();
+
+ private:
+  void send_part();
+  void await_one();
+
+  struct InFlight;
+  HubClient& client_;
+  std::string key_;
+  std::string model_;
+  uint64_t upload_id_ = 0;
+  uint64_t data_bytes_ = 0;
+  uint64_t part_bytes_ = 0;
+  uint32_t window_ = 1;
+  uint64_t sent_ = 0;
+  std::vector<char> pending_;  // bytes not sent yet (< part_bytes)
+  std::deque<std::unique_ptr<InFlight>> in_flight_;
+  bool done_ = false;
 };
 
 class HubClient {
@@ -78,6 +127,16 @@ class HubClient {
   Buffer download_package(const std::string& model, int64_t version, uint64_t chunk_bytes = 0,
                           const Progress& progress = {}, uint32_t window = 16);
 
+  // Streams bytes [offset, end) of version `version` (an actual version, not
+  // -1) of a model's package into `sink`, in order, asking for chunks of
+  // chunk_bytes with `window` requests in flight, on behalf of `key` (the
+  // HTTP door serves many keys through one client). Throws RequestError with
+  // the hub's code, or bad_request when the package changes or a chunk does
+  // not fit.
+  void download_bytes(const std::string& key, const std::string& model, uint64_t version, uint64_t offset,
+                      uint64_t end, const std::function<void(std::span<const char>)>& sink,
+                      uint64_t chunk_bytes = kDownloadChunkBytes, uint32_t window = 16);
+
   // Uploads a training result (a framed contribution, e.g. a file written
   // by `fl-participant train`) through an upload session: its header first
   // (the hub refuses a stale, duplicate or misshapen result before any
@@ -105,6 +164,7 @@ class HubClient {
   std::string address() const { return address_; }
 
  private:
+  friend class UploadStream;
   using Pending = caf::response_handle<caf::blocking_actor, caf::message, true>;
   // Sends without waiting; await() takes its verified response (an Error
   // response is returned, not thrown).

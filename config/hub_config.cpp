@@ -63,6 +63,22 @@ HubConfig load_hub_config(const std::string& path) {
       c.max_samples = in_range(1, 1ull << 50, "1 to 2^50");
     } else if (k == "readers") {
       c.readers = static_cast<int>(in_range(1, 16, "1 to 16"));
+    } else if (k == "http_port") {
+      if (v.is_null()) {
+        c.http_port = -1;
+      } else {
+        if (!v.is_number_unsigned() || v.get<uint64_t>() > 65535) throw bad("a port number 0-65535, or null (off)");
+        c.http_port = static_cast<int>(v.get<uint64_t>());
+      }
+    } else if (k == "http_bind") {
+      if (!v.is_string()) throw bad("a string");
+      c.http_bind = v.get<std::string>();
+    } else if (k == "http_max_connections") {
+      c.http_max_connections = static_cast<int>(in_range(1, 10000, "1 to 10000"));
+    } else if (k == "http_head_timeout_ms") {
+      c.http_head_timeout_ms = in_range(100, 600000, "100 to 600000 ms");
+    } else if (k == "http_io_timeout_ms") {
+      c.http_io_timeout_ms = in_range(100, 3600000, "100 to 3600000 ms");
     } else if (k == "max_parameters") {
       c.model_limits.max_parameters = in_range(1, ceiling.max_parameters, "1 to 68719476736 (2^36)");
     } else if (k == "max_model_bytes") {
@@ -76,7 +92,8 @@ HubConfig load_hub_config(const std::string& path) {
           "config file '" + path + "': unknown setting '" + k +
           "' (known: bind, port, data_dir, threads, download_chunk_bytes, request_timeout_ms, merge_timeout_ms, "
           "upload_part_bytes, upload_window, upload_idle_seconds, max_uploads_per_model, "
-          "fold_threshold_bytes, max_samples, readers, max_parameters, max_model_bytes, max_steps, "
+          "fold_threshold_bytes, max_samples, readers, http_port, http_bind, http_max_connections, "
+          "http_head_timeout_ms, http_io_timeout_ms, max_parameters, max_model_bytes, max_steps, "
           "max_batch_size)");
     }
   }

@@ -25,6 +25,13 @@ struct HubConfig {
   uint64_t fold_threshold_bytes = 64ull << 20;  // models this large fold uploads as they arrive
   uint64_t max_samples = 1ull << 40;            // samples one contribution may claim
   int readers = 2;                              // detached readers of older versions
+  // The HTTP door (docs/http-api.md): off unless http_port is set (0: any
+  // free port, printed at start).
+  int http_port = -1;
+  std::string http_bind = "127.0.0.1";
+  int http_max_connections = 64;         // more are answered 503 and closed
+  uint64_t http_head_timeout_ms = 10000;  // a request's line and headers must arrive within this
+  uint64_t http_io_timeout_ms = 30000;    // each body read and response write must progress within this
   // What a new model may be (checked at creation, before anything is
   // allocated): "max_parameters" (default 500000000), "max_model_bytes"
   // (2147483648), "max_steps" per round (1000000), "max_batch_size" (65536);

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "metrics/registry.hpp"
 #include "persistence/keys.hpp"
 #include "persistence/store.hpp"
 
@@ -132,8 +133,10 @@ class RocksStore final : public Store {
     if (ops == 0) return;
     rocksdb::WriteOptions w;
     w.sync = sync;
+    const double started = metrics::now_seconds();
     check(db_->Write(w, &wb), "cannot commit " + std::to_string(ops) + " operations (" + describe_bytes(bytes) +
                                   ") to the hub's data directory '" + dir_ + "'");
+    if (sync) metrics::global().observe("fedhub_store_write_seconds", {}, metrics::now_seconds() - started);
   }
 
   void sync_wal() override { check(db_->SyncWAL(), "cannot sync the log of '" + dir_ + "'"); }

@@ -4,6 +4,7 @@
 
 #include "apps/cli.hpp"
 #include "apps/manager/session.hpp"
+#include "client/json_views.hpp"
 #include "client/requests.hpp"
 
 namespace fedhub::manager {
@@ -26,26 +27,21 @@ int cmd_keys(Session& s, const Args& args) {
     const auto* k =
         s.connect().call_as<fb::KeyCreated>(requests::add_key(s.key, need(vm, "name", "keys add"), role), holder);
     if (s.json_output)
-      std::cout << json{{"name", k->name()->str()}, {"role", role_name(k->role())}, {"key", k->key()->str()}}.dump()
-                << "\n";
+      std::cout << json_views::key_created(*k).dump() << "\n";
     else
       std::cout << k->key()->str() << "\n";
     return cli::kOk;
   }
   if (sub == "list") {
     const auto* list = s.connect().call_as<fb::KeyList>(requests::list_keys(s.key), holder);
-    json out = json::array();
+    if (s.json_output) {
+      std::cout << json_views::key_list(*list).dump() << "\n";
+      return cli::kOk;
+    }
     for (const auto* k : *list->keys()) {
-      if (s.json_output)
-        out.push_back({{"name", k->name()->str()},
-                       {"role", role_name(k->role())},
-                       {"created_at_ms", k->created_at_ms()},
-                       {"revoked", k->revoked()}});
-      else
-        std::cout << std::left << std::setw(24) << k->name()->str() << std::setw(13) << role_name(k->role())
+      std::cout << std::left << std::setw(24) << k->name()->str() << std::setw(13) << role_name(k->role())
                   << format_time(k->created_at_ms()) << " UTC" << (k->revoked() ? "  revoked" : "") << "\n";
     }
-    if (s.json_output) std::cout << out.dump() << "\n";
     return cli::kOk;
   }
   if (sub == "revoke") {
@@ -61,7 +57,7 @@ int cmd_whoami(Session& s, const Args&) {
   Buffer holder;
   const auto* id = s.connect().call_as<fb::Identity>(requests::whoami(s.key), holder);
   if (s.json_output)
-    std::cout << json{{"name", id->name()->str()}, {"role", role_name(id->role())}}.dump() << "\n";
+    std::cout << json_views::identity(*id).dump() << "\n";
   else
     std::cout << id->name()->str() << " (" << role_name(id->role()) << ")\n";
   return cli::kOk;

@@ -5,6 +5,7 @@
 #include "apps/cli.hpp"
 #include "apps/local_model.hpp"
 #include "apps/manager/session.hpp"
+#include "client/json_views.hpp"
 #include "client/requests.hpp"
 #include "messages/errors.hpp"
 #include "messages/files.hpp"
@@ -94,30 +95,7 @@ int cmd_status(Session& s, const Args& args) {
       s.connect().call_as<fb::ModelStatus>(requests::status(s.key, need(vm, "name", "status"), version), holder);
   const auto* m = st->summary();
   if (s.json_output) {
-    json out = summary_json(*m);
-    out["version"] = st->version();
-    json contributions = json::array();
-    for (const auto* c : *st->contributions()) {
-      json metrics = json::object();
-      if (c->metrics())
-        for (const auto* x : *c->metrics()) metrics[x->name()->str()] = x->value();
-      contributions.push_back({{"participant", c->participant()->str()},
-                               {"num_samples", c->num_samples()},
-                               {"received_at_ms", c->received_at_ms()},
-                               {"metrics", metrics}});
-    }
-    out["contributions"] = contributions;
-    json versions = json::array();
-    if (st->versions())
-      for (const auto* v : *st->versions())
-        versions.push_back({{"version", v->version()},
-                            {"created_at_ms", v->created_at_ms()},
-                            {"base_version", v->base_version()},
-                            {"contributions", v->contributions()},
-                            {"total_samples", v->total_samples()},
-                            {"aggregator", v->aggregator() ? v->aggregator()->str() : ""},
-                            {"rolled_back_from", v->rolled_back_from()}});
-    out["versions"] = versions;
+    const auto out = json_views::model_status(*st);
     std::cout << out.dump() << "\n";
     return cli::kOk;
   }

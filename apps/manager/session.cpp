@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "apps/cli.hpp"
+#include "client/json_views.hpp"
 #include "client/requests.hpp"
 
 namespace fedhub::manager {
@@ -28,7 +29,7 @@ std::string format_time(uint64_t ms) {
   return buf;
 }
 
-const char* role_name(fb::Role r) { return r == fb::Role::manager ? "manager" : "participant"; }
+const char* role_name(fb::Role r) { return json_views::role_name(r); }
 
 po::variables_map parse(const Args& args, po::options_description& opts, po::positional_options_description* pos) {
   po::variables_map vm;
@@ -51,19 +52,7 @@ std::string need(const po::variables_map& vm, const char* name, const char* comm
 
 // ---- commands ----
 
-json summary_json(const fb::ModelSummary& m) {
-  return json{{"name", m.name()->str()},
-              {"current_version", m.current_version()},
-              {"pending_contributions", m.pending_contributions()},
-              {"min_contributions", m.min_contributions()},
-              {"parameters", m.parameters()},
-              {"labels", m.labels()},
-              {"merging", m.merging()},
-              {"archived", m.archived()},
-              {"oldest_retained", m.oldest_retained()},
-              {"created_at_ms", m.created_at_ms()},
-              {"policy", m.policy_json() ? json::parse(m.policy_json()->str()) : json()}};
-}
+json summary_json(const fb::ModelSummary& m) { return json_views::model_summary(m); }
 
 LoadedModel fetch(Session& s, const std::string& name, int64_t version, Buffer* raw) {
   Buffer package = s.connect().download_package(name, version);
@@ -85,13 +74,7 @@ fb::MergeReceiptT merge(Session& s, const std::string& name, uint64_t base) {
 
 void print_merge(const Session& s, const fb::MergeReceiptT& r) {
   if (s.json_output) {
-    std::cout << json{{"model", r.model},
-                      {"base_version", r.base_version},
-                      {"new_version", r.new_version},
-                      {"contributors", r.contributors},
-                      {"total_samples", r.total_samples}}
-                     .dump()
-              << "\n";
+    std::cout << json_views::merge_receipt(r).dump() << "\n";
   } else {
     std::cout << "merged " << r.contributors.size() << " contribution(s) to version " << r.base_version << " of '"
               << r.model << "' into version " << r.new_version << " (" << r.total_samples << " samples)\n";

@@ -1,0 +1,315 @@
+#include "http/server.hpp"
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <iostream>
+#include <limits>
+#include <mutex>
+
+#include "http/http_error.hpp"
+#include "metrics/registry.hpp"
+
+namespace fedhub::http {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+// Open connections of every server of the process (the gauge outlives servers).
+std::atomic<int> g_open{0};
+
+void declare_gauge() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    metrics::global().gauge("fedhub_http_connections", [] {
+      return std::vector<std::pair<metrics::Labels, double>>{{{}, static_cast<double>(g_open.load())}};
+    });
+  });
+}
+
+void set_timeout(int fd, int option, std::chrono::milliseconds t) {
+  timeval tv{};
+  const auto ms = std::max<int64_t>(1, t.count());
+  tv.tv_sec = ms / 1000;
+  tv.tv_usec = (ms % 1000) * 1000;
+  ::setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv);
+}
+
+[[noreturn]] void fail(const beast::error_code& ec, const char* what) {
+  throw std::system_error(ec, what);
+}
+
+class BeastExchange final : public Exchange {
+ public:
+  BeastExchange(tcp::socket& s, beast::flat_buffer& b, bhttp::request_parser<bhttp::buffer_body>& p,
+                const HttpOptions& o, const std::atomic<bool>& stopping)
+      : sock_(s), buf_(b), parser_(p), o_(o), stopping_(stopping) {
+    method_ = std::string(p.get().method_string());
+    target_ = std::string(p.get().target());
+  }
+
+  std::string_view method() const override { return method_; }
+  std::string_view target() const override { return target_; }
+  std::string header(std::string_view name) const override {
+    auto it = parser_.get().find(beast::string_view(name.data(), name.size()));
+    return it == parser_.get().end() ? std::string() : std::string(it->value());
+  }
+  std::optional<uint64_t> content_length() const override {
+    auto n = parser_.content_length();
+    if (!n) return parser_.chunked() ? std::nullopt : std::optional<uint64_t>(0);
+    return *n;
+  }
+  bool chunked() const override { return parser_.chunked(); }
+
+  std::string read_body(uint64_t max) override {
+    if (auto n = content_length(); n && *n > max) {
+      close_ = true;
+      throw HttpError(413, "payload_too_large",
+                      "the body declares " + std::to_string(*n) + " bytes; at most " + std::to_string(max) +
+                          " are taken here");
+    }
+    std::string out;
+    char piece[16 * 1024];
+    while (true) {
+      const size_t n = read_body_some(piece);
+      if (n == 0) break;
+      out.append(piece, n);
+      if (out.size() > max) {
+        close_ = true;
+        throw HttpError(413, "payload_too_large", "the body is longer than the " + std::to_string(max) +
+                                                      " bytes taken here");
+      }
+    }
+    return out;
+  }
+
+  size_t read_body_some(std::span<char> out) override {
+    if (parser_.is_done() || out.empty()) return 0;
+    set_timeout(sock_.native_handle(), SO_RCVTIMEO, o_.io_timeout);
+    parser_.get().body().data = out.data();
+    parser_.get().body().size = out.size();
+    beast::error_code ec;
+    bhttp::read(sock_, buf_, parser_, ec);
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) {
+      close_ = true;
+      if (ec == asio::error::would_block || ec == asio::error::try_again || ec == asio::error::timed_out)
+        throw HttpError(408, "request_timeout",
+                        "the body did not arrive within " + std::to_string(o_.io_timeout.count()) + " ms");
+      throw HttpError(400, "bad_request", "reading the body: " + ec.message());
+    }
+    return out.size() - parser_.get().body().size;
+  }
+
+  void respond(unsigned status, const std::string& content_type, const std::string& body,
+               const Headers& extra) override {
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), parser_.get().version()};
+    head(res, content_type, extra);
+    if (method_ == "HEAD") {
+      res.content_length(body.size());
+      bhttp::response_serializer<bhttp::string_body> sr{res};
+      beast::error_code ec;
+      bhttp::write_header(sock_, sr, ec);
+      if (ec) fail(ec, "writing a response");
+    } else {
+      res.body() = body;
+      res.prepare_payload();
+      beast::error_code ec;
+      bhttp::write(sock_, res, ec);
+      if (ec) fail(ec, "writing a response");
+      metrics::global().count("fedhub_http_bytes_total", {{"direction", "out"}}, static_cast<double>(body.size()));
+    }
+    finish_head(status);
+  }
+
+  void begin_stream(unsigned status, const std::string& content_type, std::optional<uint64_t> length,
+                    const Headers& extra) override {
+    bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(status), parser_.get().version()};
+    if (!length) close_ = true;  // the body ends with the connection
+    head(res, content_type, extra);
+    if (length) res.content_length(*length);
+    bhttp::response_serializer<bhttp::empty_body> sr{res};
+    beast::error_code ec;
+    bhttp::write_header(sock_, sr, ec);
+    if (ec) fail(ec, "writing a response");
+    finish_head(status);
+  }
+
+  void write(std::span<const char> bytes) override {
+    if (method_ == "HEAD" || bytes.empty()) return;
+    beast::error_code ec;
+    asio::write(sock_, asio::buffer(bytes.data(), bytes.size()), ec);
+    if (ec) fail(ec, "writing a response");
+  }
+
+  bool responded() const override { return responded_; }
+  void close_after() override { close_ = true; }
+  bool stopping() const override { return stopping_.load(); }
+
+  bool keep_alive() const { return !close_ && parser_.get().keep_alive() && parser_.is_done(); }
+
+ private:
+  template <class Res>
+  void head(Res& res, const std::string& content_type, const Headers& extra) {
+    res.set(bhttp::field::server, "fedhub");
+    res.set(bhttp::field::content_type, content_type);
+    res.set("X-Content-Type-Options", "nosniff");
+    for (const auto& [k, v] : extra) res.set(k, v);
+    // A body left unread ends the connection after the answer.
+    if (!parser_.is_done() && method_ != "GET" && method_ != "HEAD") close_ = true;
+    res.keep_alive(!close_ && parser_.get().keep_alive());
+  }
+  void finish_head(unsigned status) {
+    responded_ = true;
+    metrics::global().count("fedhub_http_requests_total", {{"code", std::to_string(status)}});
+  }
+
+  tcp::socket& sock_;
+  beast::flat_buffer& buf_;
+  bhttp::request_parser<bhttp::buffer_body>& parser_;
+  const HttpOptions& o_;
+  const std::atomic<bool>& stopping_;
+  std::string method_, target_;
+  bool responded_ = false;
+  bool close_ = false;
+};
+
+// A bare answer outside any request (too many connections, a head that
+// cannot be parsed or came too slowly).
+void answer_raw(tcp::socket& s, unsigned status, const std::string& code, const std::string& message) {
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
+  res.set(bhttp::field::server, "fedhub");
+  res.set(bhttp::field::content_type, "application/json");
+  res.keep_alive(false);
+  res.body() = error_body(code, message);
+  res.prepare_payload();
+  beast::error_code ec;
+  bhttp::write(s, res, ec);
+  metrics::global().count("fedhub_http_requests_total", {{"code", std::to_string(status)}});
+}
+
+}  // namespace
+
+HttpServer::HttpServer(caf::actor_system& system, caf::actor hub, HttpOptions options)
+    : system_(system), hub_(std::move(hub)), options_(std::move(options)), acceptor_(io_) {
+  declare_gauge();
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(options_.bind, ec);
+  if (ec) throw std::runtime_error("--http-bind: '" + options_.bind + "' is not an IP address");
+  const tcp::endpoint ep{address, options_.port};
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    throw std::runtime_error("cannot listen for HTTP on " + options_.bind + ":" + std::to_string(options_.port) +
+                             ": " + ec.message() + " (is the port in use? choose another with --http-port)");
+  port_ = acceptor_.local_endpoint().port();
+  acceptor_thread_ = std::thread([this] { accept_loop(); });
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::stop() {
+  if (stopping_.exchange(true)) {
+    if (acceptor_thread_.joinable()) acceptor_thread_.join();
+    return;
+  }
+  ::shutdown(acceptor_.native_handle(), SHUT_RDWR);  // wakes accept()
+  if (acceptor_thread_.joinable()) acceptor_thread_.join();
+  std::unique_lock lock(mutex_);
+  for (int fd : sockets_) ::shutdown(fd, SHUT_RDWR);  // wakes blocked reads
+  all_closed_.wait(lock, [this] { return open_.load() == 0; });
+  beast::error_code ec;
+  acceptor_.close(ec);
+}
+
+void HttpServer::accept_loop() {
+  while (!stopping_.load()) {
+    beast::error_code ec;
+    tcp::socket s(io_);
+    acceptor_.accept(s, ec);
+    if (stopping_.load()) break;
+    if (ec) continue;
+    if (open_.load() >= options_.max_connections) {
+      set_timeout(s.native_handle(), SO_SNDTIMEO, std::chrono::milliseconds(1000));
+      answer_raw(s, 503, "too_many_connections",
+                 "the hub has " + std::to_string(options_.max_connections) +
+                     " HTTP connections open (http_max_connections); try again shortly");
+      s.close(ec);
+      continue;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      ++open_;
+      ++g_open;
+      sockets_.insert(s.native_handle());
+    }
+    std::thread([this, sock = std::move(s)]() mutable { connection(std::move(sock)); }).detach();
+  }
+}
+
+void HttpServer::connection(tcp::socket s) {
+  const int fd = s.native_handle();
+  set_timeout(fd, SO_SNDTIMEO, options_.io_timeout);
+  try {
+    HubClient client(system_, hub_, "", options_.hub_timeout, "this hub");
+    ConnectionState state(client);
+    beast::flat_buffer buf;
+    while (!stopping_.load()) {
+      bhttp::request_parser<bhttp::buffer_body> parser;
+      parser.header_limit(options_.max_head_bytes);
+      parser.body_limit(std::numeric_limits<uint64_t>::max());
+      // The head, within its deadline however slowly it trickles in.
+      const auto deadline = std::chrono::steady_clock::now() + options_.head_timeout;
+      beast::error_code ec;
+      while (!parser.is_header_done()) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                                std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+          ec = asio::error::timed_out;
+          break;
+        }
+        set_timeout(fd, SO_RCVTIMEO, left);
+        bhttp::read_some(s, buf, parser, ec);
+        if (ec) break;
+      }
+      if (ec) {
+        const bool idle = buf.size() == 0 && !parser.got_some();
+        if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+            stopping_.load())
+          break;
+        if (ec == asio::error::would_block || ec == asio::error::try_again || ec == asio::error::timed_out) {
+          if (!idle)
+            answer_raw(s, 408, "request_timeout",
+                       "the request's head did not arrive within " + std::to_string(options_.head_timeout.count()) +
+                           " ms");
+          break;
+        }
+        answer_raw(s, 400, "bad_request", "cannot parse the request: " + ec.message());
+        break;
+      }
+      BeastExchange x(s, buf, parser, options_, stopping_);
+      serve(x, state, options_.api, system_, hub_);
+      if (!x.keep_alive()) break;
+    }
+  } catch (const std::exception& e) {
+    // The peer went away mid-response, or the hub client could not start.
+  }
+  beast::error_code ec;
+  s.shutdown(tcp::socket::shutdown_both, ec);
+  std::lock_guard lock(mutex_);
+  sockets_.erase(fd);
+  s.close(ec);
+  --g_open;
+  if (--open_ == 0) all_closed_.notify_all();
+}
+
+}  // namespace fedhub::http
