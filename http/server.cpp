@@ -1,7 +1,6 @@
 #include "http/server.hpp"
 
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -11,6 +10,7 @@
 #include <mutex>
 
 #include "http/http_error.hpp"
+#include "http/timed_stream.hpp"
 #include "metrics/registry.hpp"
 
 namespace fedhub::http {
@@ -34,21 +34,13 @@ void declare_gauge() {
   });
 }
 
-void set_timeout(int fd, int option, std::chrono::milliseconds t) {
-  timeval tv{};
-  const auto ms = std::max<int64_t>(1, t.count());
-  tv.tv_sec = ms / 1000;
-  tv.tv_usec = (ms % 1000) * 1000;
-  ::setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv);
-}
-
 [[noreturn]] void fail(const beast::error_code& ec, const char* what) {
   throw std::system_error(ec, what);
 }
 
 class BeastExchange final : public Exchange {
  public:
-  BeastExchange(tcp::socket& s, beast::flat_buffer& b, bhttp::request_parser<bhttp::buffer_body>& p,
+  BeastExchange(TimedStream& s, beast::flat_buffer& b, bhttp::request_parser<bhttp::buffer_body>& p,
                 const HttpOptions& o, const std::atomic<bool>& stopping)
       : sock_(s), buf_(b), parser_(p), o_(o), stopping_(stopping) {
     method_ = std::string(p.get().method_string());
@@ -92,7 +84,7 @@ class BeastExchange final : public Exchange {
 
   size_t read_body_some(std::span<char> out) override {
     if (parser_.is_done() || out.empty()) return 0;
-    set_timeout(sock_.native_handle(), SO_RCVTIMEO, o_.io_timeout);
+    sock_.expires_after(o_.io_timeout);
     parser_.get().body().data = out.data();
     parser_.get().body().size = out.size();
     beast::error_code ec;
@@ -100,9 +92,11 @@ class BeastExchange final : public Exchange {
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) {
       close_ = true;
-      if (ec == asio::error::would_block || ec == asio::error::try_again || ec == asio::error::timed_out)
+      if (ec == asio::error::timed_out)
         throw HttpError(408, "request_timeout",
                         "the body did not arrive within " + std::to_string(o_.io_timeout.count()) + " ms");
+      if (ec == bhttp::error::partial_message || ec == bhttp::error::end_of_stream)
+        throw HttpError(400, "bad_request", "the body ended before its Content-Length");
       throw HttpError(400, "bad_request", "reading the body: " + ec.message());
     }
     return out.size() - parser_.get().body().size;
@@ -112,6 +106,7 @@ class BeastExchange final : public Exchange {
                const Headers& extra) override {
     bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), parser_.get().version()};
     head(res, content_type, extra);
+    sock_.expires_after(o_.io_timeout);
     if (method_ == "HEAD") {
       res.content_length(body.size());
       bhttp::response_serializer<bhttp::string_body> sr{res};
@@ -137,6 +132,7 @@ class BeastExchange final : public Exchange {
     if (length) res.content_length(*length);
     bhttp::response_serializer<bhttp::empty_body> sr{res};
     beast::error_code ec;
+    sock_.expires_after(o_.io_timeout);
     bhttp::write_header(sock_, sr, ec);
     if (ec) fail(ec, "writing a response");
     finish_head(status);
@@ -145,6 +141,7 @@ class BeastExchange final : public Exchange {
   void write(std::span<const char> bytes) override {
     if (method_ == "HEAD" || bytes.empty()) return;
     beast::error_code ec;
+    sock_.expires_after(o_.io_timeout);
     asio::write(sock_, asio::buffer(bytes.data(), bytes.size()), ec);
     if (ec) fail(ec, "writing a response");
   }
@@ -171,7 +168,7 @@ class BeastExchange final : public Exchange {
     metrics::global().count("fedhub_http_requests_total", {{"code", std::to_string(status)}});
   }
 
-  tcp::socket& sock_;
+  TimedStream& sock_;
   beast::flat_buffer& buf_;
   bhttp::request_parser<bhttp::buffer_body>& parser_;
   const HttpOptions& o_;
@@ -183,7 +180,7 @@ class BeastExchange final : public Exchange {
 
 // A bare answer outside any request (too many connections, a head that
 // cannot be parsed or came too slowly).
-void answer_raw(tcp::socket& s, unsigned status, const std::string& code, const std::string& message) {
+void answer_raw(TimedStream& s, unsigned status, const std::string& code, const std::string& message) {
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
   res.set(bhttp::field::server, "fedhub");
   res.set(bhttp::field::content_type, "application/json");
@@ -191,6 +188,7 @@ void answer_raw(tcp::socket& s, unsigned status, const std::string& code, const 
   res.body() = error_body(code, message);
   res.prepare_payload();
   beast::error_code ec;
+  s.expires_after(std::chrono::seconds(2));
   bhttp::write(s, res, ec);
   metrics::global().count("fedhub_http_requests_total", {{"code", std::to_string(status)}});
 }
@@ -239,8 +237,8 @@ void HttpServer::accept_loop() {
     if (stopping_.load()) break;
     if (ec) continue;
     if (open_.load() >= options_.max_connections) {
-      set_timeout(s.native_handle(), SO_SNDTIMEO, std::chrono::milliseconds(1000));
-      answer_raw(s, 503, "too_many_connections",
+      TimedStream timed(s);
+      answer_raw(timed, 503, "too_many_connections",
                  "the hub has " + std::to_string(options_.max_connections) +
                      " HTTP connections open (http_max_connections); try again shortly");
       s.close(ec);
@@ -258,8 +256,8 @@ void HttpServer::accept_loop() {
 
 void HttpServer::connection(tcp::socket s) {
   const int fd = s.native_handle();
-  set_timeout(fd, SO_SNDTIMEO, options_.io_timeout);
   try {
+    TimedStream stream(s);
     HubClient client(system_, hub_, "", options_.hub_timeout, "this hub");
     ConnectionState state(client);
     beast::flat_buffer buf;
@@ -268,35 +266,25 @@ void HttpServer::connection(tcp::socket s) {
       parser.header_limit(options_.max_head_bytes);
       parser.body_limit(std::numeric_limits<uint64_t>::max());
       // The head, within its deadline however slowly it trickles in.
-      const auto deadline = std::chrono::steady_clock::now() + options_.head_timeout;
+      stream.expires_after(options_.head_timeout);
       beast::error_code ec;
-      while (!parser.is_header_done()) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-                                                                                std::chrono::steady_clock::now());
-        if (left.count() <= 0) {
-          ec = asio::error::timed_out;
-          break;
-        }
-        set_timeout(fd, SO_RCVTIMEO, left);
-        bhttp::read_some(s, buf, parser, ec);
-        if (ec) break;
-      }
+      bhttp::read_header(stream, buf, parser, ec);
       if (ec) {
         const bool idle = buf.size() == 0 && !parser.got_some();
         if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
             stopping_.load())
           break;
-        if (ec == asio::error::would_block || ec == asio::error::try_again || ec == asio::error::timed_out) {
+        if (ec == asio::error::timed_out) {
           if (!idle)
-            answer_raw(s, 408, "request_timeout",
+            answer_raw(stream, 408, "request_timeout",
                        "the request's head did not arrive within " + std::to_string(options_.head_timeout.count()) +
                            " ms");
           break;
         }
-        answer_raw(s, 400, "bad_request", "cannot parse the request: " + ec.message());
+        answer_raw(stream, 400, "bad_request", "cannot parse the request: " + ec.message());
         break;
       }
-      BeastExchange x(s, buf, parser, options_, stopping_);
+      BeastExchange x(stream, buf, parser, options_, stopping_);
       serve(x, state, options_.api, system_, hub_);
       if (!x.keep_alive()) break;
     }

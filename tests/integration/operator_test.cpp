@@ -50,44 +50,6 @@ std::string read_text(const std::string& path) {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-// Runs a command to its end, killed after `seconds` (timeout(1) exits 124 then).
-RunResult run_bounded(std::vector<std::string> argv, int seconds = 30) {
-  argv.insert(argv.begin(), {"/usr/bin/timeout", "-k", "5", std::to_string(seconds)});
-  auto r = run(argv);
-  BOOST_REQUIRE_MESSAGE(r.exit_code != 124 && r.exit_code != 128 + SIGKILL, "did not end within "
-                                                                                << seconds << " s: " << argv[4] << "\n"
-                                                                                << r.out << r.err);
-  return r;
-}
-
-// Child::wait_for_line with a deadline: a watchdog SIGKILLs the process when
-// the line has not come in time, which ends its output (and the wait).
-std::string wait_line(Child& child, const std::string& text, std::chrono::seconds limit = kLimit) {
-  std::mutex m;
-  std::condition_variable cv;
-  bool done = false;
-  std::thread watchdog([&] {
-    std::unique_lock lock(m);
-    if (!cv.wait_for(lock, limit, [&] { return done; })) ::kill(child.pid(), SIGKILL);
-  });
-  auto finish = [&] {
-    {
-      std::lock_guard lock(m);
-      done = true;
-    }
-    cv.notify_one();
-    watchdog.join();
-  };
-  try {
-    auto line = child.wait_for_line(text);
-    finish();
-    return line;
-  } catch (...) {
-    finish();
-    throw;
-  }
-}
-
 // The peak resident memory of a process in kB (VmHWM).
 long peak_kb(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");

@@ -12,6 +12,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -184,6 +187,41 @@ int Child::wait_at_most(std::chrono::milliseconds limit) {
     nanosleep(&ts, nullptr);
   }
   return decode(status_);
+}
+
+RunResult run_bounded(std::vector<std::string> argv, int seconds) {
+  const std::string name = argv.empty() ? std::string() : argv[0];
+  argv.insert(argv.begin(), {"/usr/bin/timeout", "-k", "5", std::to_string(seconds)});
+  auto r = run(argv);
+  if (r.exit_code == 124 || r.exit_code == 128 + SIGKILL)
+    throw std::runtime_error("did not end within " + std::to_string(seconds) + " s: " + name + "\n" + r.out + r.err);
+  return r;
+}
+
+std::string wait_line(Child& child, const std::string& text, std::chrono::seconds limit) {
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread watchdog([&] {
+    std::unique_lock lock(m);
+    if (!cv.wait_for(lock, limit, [&] { return done; })) ::kill(child.pid(), SIGKILL);
+  });
+  auto finish = [&] {
+    {
+      std::lock_guard lock(m);
+      done = true;
+    }
+    cv.notify_one();
+    watchdog.join();
+  };
+  try {
+    auto line = child.wait_for_line(text);
+    finish();
+    return line;
+  } catch (...) {
+    finish();
+    throw;
+  }
 }
 
 }  // namespace fedhub::testing
