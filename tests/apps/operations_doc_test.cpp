@@ -100,6 +100,11 @@ std::string difference(const HubConfig& a, const HubConfig& b) {
   if (a.model_limits.max_model_bytes != b.model_limits.max_model_bytes) return "max_model_bytes";
   if (a.model_limits.max_steps != b.model_limits.max_steps) return "max_steps";
   if (a.model_limits.max_batch_size != b.model_limits.max_batch_size) return "max_batch_size";
+  if (a.http_port != b.http_port) return "http_port";
+  if (a.http_bind != b.http_bind) return "http_bind";
+  if (a.http_max_connections != b.http_max_connections) return "http_max_connections";
+  if (a.http_head_timeout_ms != b.http_head_timeout_ms) return "http_head_timeout_ms";
+  if (a.http_io_timeout_ms != b.http_io_timeout_ms) return "http_io_timeout_ms";
   return "";
 }
 
