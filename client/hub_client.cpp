@@ -329,18 +329,27 @@ void UploadStream::await_one() {
 }
 
 void UploadStream::send_part() {
-  if (sent_ + pending_.size() > data_bytes_)
-    throw RequestError(ErrorCode::bad_request, "contribution: more data than its header's data_bytes (" +
-                                                   std::to_string(data_bytes_) + ")");
-  while (in_flight_.size() >= window_) await_one();
-  auto f = std::make_unique<InFlight>(InFlight{
-      client_.send_request(requests::upload_part(key_, model_, upload_id_, sent_, pending_))});
-  in_flight_.push_back(std::move(f));
-  sent_ += pending_.size();
+  send_part(pending_);
   pending_.clear();
 }
 
+void UploadStream::send_part(std::span<const char> part) {
+  if (sent_ + part.size() > data_bytes_)
+    throw RequestError(ErrorCode::bad_request, "contribution: more data than its header's data_bytes (" +
+                                                   std::to_string(data_bytes_) + ")");
+  while (in_flight_.size() >= window_) await_one();
+  auto f = std::make_unique<InFlight>(
+      InFlight{client_.send_request(requests::upload_part(key_, model_, upload_id_, sent_, part))});
+  in_flight_.push_back(std::move(f));
+  sent_ += part.size();
+}
+
 void UploadStream::write(std::span<const char> data) {
+  // Whole parts go out as they are (one copy, into the request).
+  while (pending_.empty() && data.size() >= part_bytes_) {
+    send_part(data.first(part_bytes_));
+    data = data.subspan(part_bytes_);
+  }
   while (!data.empty()) {
     const auto n = std::min<uint64_t>(data.size(), part_bytes_ - pending_.size());
     pending_.insert(pending_.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));

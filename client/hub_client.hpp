@@ -78,6 +78,7 @@ class UploadStream {
 
  private:
   void send_part();
+  void send_part(std::span<const char> part);
   void await_one();
 
   struct InFlight;

@@ -195,7 +195,8 @@ void contribution(Exchange& x, ConnectionState& c, const Route& r, const ApiOpti
                       "the body holds " + std::to_string(length - frame.data_offset) +
                           " bytes of weights; the contribution's header declares " +
                           std::to_string(upload.data_bytes()));
-    std::vector<char> part(std::min<uint64_t>(upload.part_bytes(), 4u << 20));
+    // Whole parts of the session's size, read straight from the socket.
+    std::vector<char> part(upload.part_bytes());
     uint64_t left = upload.data_bytes();
     while (left > 0) {
       const auto n = std::min<uint64_t>(left, part.size());
