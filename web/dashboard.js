@@ -55,6 +55,12 @@
 
   const code = (text) => el('code', {}, text);
 
+  // "What failed: the hub's message" and its error code, for an alert box.
+  function problem(what, error) {
+    return [el('strong', {}, what + ': '), error.message, ' ',
+      el('span', { class: 'error-code', title: 'the hub\'s error code' }, error.code)];
+  }
+
   function localTime(ms) {
     if (!ms) return '—';
     const d = new Date(Number(ms));
@@ -139,7 +145,7 @@
     $('signin').hidden = false;
     const box = $('signin-error');
     if (error) {
-      box.replaceChildren(el('strong', {}, 'Sign-in refused'), ' (', code(error.code), '): ', error.message);
+      box.replaceChildren(...problem('Sign-in refused', error));
       box.hidden = false;
     } else {
       box.hidden = true;
@@ -158,7 +164,7 @@
       $('key').value = '';
       start();
     } catch (e) {
-      sessionStorage.removeItem(KEY_STORE);
+      if (e.status === 401 || e.status === 403) sessionStorage.removeItem(KEY_STORE);
       showSignIn(e);
     } finally {
       button.disabled = false;
@@ -194,8 +200,11 @@
       el('span', { class: 'role role-' + state.me.role }, state.me.role));
     const fromHash = decodeURIComponent((location.hash.match(/^#model=(.+)$/) || [])[1] || '');
     state.selected = fromHash || null;
-    refreshModels().then(() => { if (state.selected) refreshModel(state.selected); });
-    startStream();
+    // The stream follows the models there are when it opens: list them first.
+    refreshModels().then(() => {
+      if (state.selected) refreshModel(state.selected);
+      if (state.key) startStream();
+    });
     clearInterval(state.listTimer);
     state.listTimer = setInterval(() => refreshModels(), LIST_REFRESH_MS);
   }
@@ -224,7 +233,9 @@
         if (gen !== state.generation) return;
         models.sort((a, b) => a.name.localeCompare(b.name));
         state.models = models;
-        if (!state.selected && models.length) state.selected = models[0].name;
+        const before = state.selected;
+        if (!models.some((m) => m.name === state.selected)) state.selected = models.length ? models[0].name : null;
+        if (state.selected && state.selected !== before) refreshModel(state.selected);
         renderModels();
         renderDetail();
         // The stream follows the models there were when it opened.
@@ -332,13 +343,18 @@
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
-        buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
+        // Lines may end in CRLF, CR or LF; a CR at a chunk's end may be half of a CRLF.
+        buffer += decoder.decode(value, { stream: true });
+        const heldCr = buffer.endsWith('\r');
+        if (heldCr) buffer = buffer.slice(0, -1);
+        buffer = buffer.replace(/\r\n?/g, '\n');
         let end;
         while ((end = buffer.indexOf('\n\n')) >= 0) {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
           dispatchBlock(block);
         }
+        if (heldCr) buffer += '\r';
       }
     } catch (e) {
       return 'the stream broke off';
@@ -372,6 +388,7 @@
       const list = state.merges.get(name);
       if (!list.some((x) => x.version === e.version)) list.unshift(e);
       list.sort((a, b) => b.version - a.version);
+      list.length = Math.min(list.length, 50);
     }
     refreshModels();
     if (name === state.selected) refreshModel(name);
@@ -418,7 +435,7 @@
     } catch (e) {
       state.mergeResult.set(name, {
         ok: false,
-        node: [el('strong', {}, 'Merge refused'), ' (', code(e.code), '): ', e.message],
+        node: problem('Merge refused', e),
       });
     }
     renderMergeResult(name);
@@ -430,7 +447,7 @@
 
   function renderModelsError(e) {
     $('models').replaceChildren(el('div', { class: 'alert error' },
-      el('strong', {}, 'Could not list the models'), ' (', code(e.code), '): ', e.message));
+      ...problem('Could not list the models', e)));
   }
 
   function renderModels() {
@@ -498,7 +515,9 @@
             'a model\'s versions, contributions and merges are shown to managers only.'),
           el('p', {}, 'To contribute to ', el('strong', {}, m.name), ', train and upload a round:'),
           el('pre', {}, 'fl-participant run --hub HOST:PORT --key-file KEYFILE \\\n  --model ' + m.name +
-            ' --data idx:/usr/share/datasets/fashion-mnist/train --rounds 1')));
+            ' --data SPEC --rounds 1'),
+          el('p', { class: 'muted small' }, 'SPEC is your local data: idx:PREFIX, cifar:PATH or folder:DIR, ' +
+            'optionally with :CLASSES (docs/models.md).')));
       return;
     }
     const st = state.status.get(m.name);
@@ -506,14 +525,14 @@
     if (!st) {
       destroyChart();
       box.replaceChildren(header(m, null), err
-        ? el('div', { class: 'alert error' }, el('strong', {}, 'Could not load ' + m.name), ' (', code(err.code), '): ', err.message)
+        ? el('div', { class: 'alert error' }, ...problem('Could not load ' + m.name, err))
         : el('div', { class: 'card muted' }, 'Loading ' + m.name + '…'));
       return;
     }
     const chartCard = chartSection(m.name, st);
     box.replaceChildren(...[
       header(m, st),
-      err ? el('div', { class: 'alert error' }, 'Could not refresh (', code(err.code), '): ', err.message) : null,
+      err ? el('div', { class: 'alert error' }, ...problem('Could not refresh', err)) : null,
       pendingSection(m, st),
       chartCard,
       mergesSection(m.name),
@@ -551,7 +570,7 @@
   function mergeBox(m, current) {
     const box = el('div', { class: 'merge-box' },
       el('button', {
-        id: 'merge-button', type: 'button', class: 'button primary',
+        id: 'merge-button', type: 'button', class: 'button ' + (m.pending_contributions ? 'primary' : 'secondary'),
         disabled: m.archived ? true : undefined,
         title: 'POST /api/v1/models/' + m.name + '/merge {"base": ' + current + '}',
         onclick: () => merge(m.name, current),
@@ -602,7 +621,7 @@
       section.append(el('div', { class: 'empty' },
         el('p', {}, el('strong', {}, 'No contributions yet.'), ' Participants run'),
         el('pre', {}, 'fl-participant run --model ' + m.name + ' --data SPEC --rounds N --hub HOST:PORT --key KEY'),
-        el('p', { class: 'muted' }, 'and each upload appears here as it arrives.')));
+        el('p', { class: 'muted small' }, 'Each upload appears here as it arrives.')));
     } else {
       section.append(contributionsTable(list));
     }
@@ -730,7 +749,8 @@
         'as it happens, whoever starts it (this page, ', code('fl-manager merge ' + name), ', or the model\'s merge policy).'));
       return section;
     }
-    for (const e of list) {
+    const SHOWN = 5;
+    for (const e of list.slice(0, SHOWN)) {
       const contributions = e.contributions || [];
       section.append(el('div', { class: 'merge-event', dataset: { version: e.version } },
         el('div', { class: 'merge-event-head' },
@@ -751,6 +771,10 @@
             el('td', { class: 'num' }, fixed(c.weight, 4)),
             el('td', { class: 'num' }, int(c.num_samples)),
             el('td', {}, c.clipped ? 'yes (norm bound)' : 'no'))))) : null));
+    }
+    if (list.length > SHOWN) {
+      section.append(el('p', { class: 'muted small' }, plural(list.length - SHOWN, 'earlier merge') +
+        ' not shown; the version history below has every version.'));
     }
     return section;
   }

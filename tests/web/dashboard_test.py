@@ -231,6 +231,8 @@ PAGE_STATE = r'''
 const text = (sel) => { const e = document.querySelector(sel); return e ? e.innerText.trim() : null; };
 const visible = (sel) => { const e = document.querySelector(sel); return !!e && !e.hidden && e.offsetParent !== null; };
 const rows = (sel) => Array.from(document.querySelectorAll(sel)).map((r) => r.innerText.replace(/\s+/g, ' ').trim());
+const byVersion = (sel) => Array.from(document.querySelectorAll(sel)).map((r) => ({
+  version: Number(r.dataset.version), text: r.innerText.replace(/\s+/g, ' ').trim()}));
 return {
   signin: visible('#signin'),
   signinError: visible('#signin-error') ? text('#signin-error') : null,
@@ -241,8 +243,8 @@ return {
   currentVersion: text('#current-version'),
   detail: text('#detail'),
   pending: rows('#pending tbody tr'),
-  versions: rows('#versions tbody tr.version-row'),
-  merges: rows('#merges .merge-event'),
+  versions: byVersion('#versions tbody tr.version-row'),
+  merges: byVersion('#merges .merge-event'),
   mergeResult: text('#merge-result'),
   chartPoints: (window.Chart && document.querySelector('#metrics-chart') && Chart.getChart(document.querySelector('#metrics-chart')))
     ? Chart.getChart(document.querySelector('#metrics-chart')).data.datasets.map((d) => d.data) : null,
@@ -330,7 +332,7 @@ class Test:
         def shows_version_0():
             s = self.page()
             ok = (s['app'] and s['currentVersion'] == '0' and any(c['model'] == MODEL for c in s['cards'])
-                  and any(PARTICIPANT in r for r in s['pending']) and 'manager' in (s['whoami'] or ''))
+                  and any(PARTICIPANT in r for r in s['pending']) and 'manager' in (s['whoami'] or '').lower())
             return (ok, s)
         s = poll('the page to show version 0 with the contribution of ' + PARTICIPANT, shows_version_0)
         if s['stored'] != self.manager_key:
@@ -351,16 +353,16 @@ class Test:
 
         def shows_version_1():
             s = self.page()
-            v0 = [r for r in s['versions'] if r.startswith('v0')]
-            ok = (s['currentVersion'] == '1' and any(r.startswith('v1') for r in s['versions'])
+            v0 = [r['text'] for r in s['versions'] if r['version'] == 0]
+            ok = (s['currentVersion'] == '1' and any(r['version'] == 1 for r in s['versions'])
                   and v0 and PARTICIPANT in v0[0]                     # the contributions that made version 1
-                  and any(r.startswith('v1') and PARTICIPANT in r for r in s['merges'])  # from the event stream
+                  and any(r['version'] == 1 and PARTICIPANT in r['text'] for r in s['merges'])  # from the event stream
                   and not s['pending'] and any('v1' in c['text'] for c in s['cards']))
             return (ok, s)
         s = poll('the page to show version 1 without a reload', shows_version_1, timeout=15)
         if s['marker'] != marker or s['timeOrigin'] != origin:
             raise Failure('the page was reloaded (marker %s, was %s)' % (s['marker'], marker))
-        merge_row = [r for r in s['merges'] if r.startswith('v1')][0]
+        merge_row = [r['text'] for r in s['merges'] if r['version'] == 1][0]
         if 'weight' not in merge_row.lower() or 'staleness' not in merge_row.lower():
             raise Failure('the live merge does not show weights and staleness: ' + merge_row)
         log('page shows version 1 live:', merge_row)
@@ -383,6 +385,7 @@ class Test:
         log('chart points (loss, accuracy):', s['chartPoints'])
         d.js('window.scrollTo(0, 0)')
         d.screenshot(os.path.join(self.out, 'dashboard.png'))
+        d.full_screenshot(os.path.join(self.out, 'dashboard-full.png'))
 
         # Nothing left to merge: the hub's refusal is shown.
         d.click('#merge-button')
@@ -414,7 +417,7 @@ class Test:
         def participant_view():
             s = self.page()
             ok = (s['app'] and any(c['model'] == MODEL and 'v2' in c['text'] for c in s['cards'])
-                  and 'manager key' in (s['detail'] or '') and not s['versions'] and 'participant' in (s['whoami'] or ''))
+                  and 'manager key' in (s['detail'] or '') and not s['versions'] and 'participant' in (s['whoami'] or '').lower())
             return (ok, s)
         poll('the participant\'s view', participant_view, timeout=15)
         self.check_key_not_in_urls(self.page(), self.participant_key)
