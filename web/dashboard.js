@@ -455,9 +455,7 @@
     if (!state.models.length) {
       box.replaceChildren(el('div', { class: 'empty' },
         el('p', {}, el('strong', {}, 'No models yet.')),
-        el('p', {}, 'A manager creates one:'),
-        el('pre', {}, 'fl-manager create NAME \\\n  --arch config/fmnist-mlp.arch.json \\\n' +
-          '  --labels config/fashion-mnist-labels.txt \\\n  --recipe config/adam.recipe.json')));
+        el('p', {}, 'A manager creates one with ', code('fl-manager create'), '.')));
       return;
     }
     box.replaceChildren(...state.models.map((m) => {
@@ -501,8 +499,12 @@
       destroyChart();
       box.replaceChildren(state.models.length
         ? el('div', { class: 'card empty' }, 'Choose a model on the left.')
-        : el('div', { class: 'card empty' }, el('h2', {}, 'Nothing to show yet'),
-          el('p', {}, 'Once a manager has created a model it appears here, live.')));
+        : el('div', { class: 'card empty' }, el('h2', {}, 'This hub has no models yet'),
+          el('p', {}, 'A manager creates one, for example the Fashion-MNIST MLP of the README:'),
+          el('pre', {}, 'fl-manager --hub HOST:PORT --key-file DATA/manager.key create NAME \\\n' +
+            '  --arch config/fmnist-mlp.arch.json --labels config/fashion-mnist-labels.txt \\\n' +
+            '  --recipe config/adam.recipe.json'),
+          el('p', {}, 'It appears here within 30 seconds, without reloading the page.')));
       return;
     }
     if (!isManager()) {
