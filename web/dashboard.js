@@ -428,7 +428,7 @@
       });
       state.mergeResult.set(name, {
         ok: true,
-        node: [el('strong', {}, 'Merged: version ' + r.new_version + ' is out. '),
+        node: [el('strong', {}, 'Merged at ' + new Date().toLocaleTimeString() + ': version ' + r.new_version + ' is out. '),
           plural((r.contributors || []).length, 'contribution') + ' to version ' + r.base_version +
           ' (' + (r.contributors || []).join(', ') + '), ' + plural(r.total_samples, 'sample') + '.'],
       });

@@ -461,6 +461,9 @@ def main():
         print('dashboard_test: Fashion-MNIST is missing: apt-get install dataset-fashion-mnist')
         return 1
     os.makedirs(args.out, exist_ok=True)
+    stale = os.path.join(args.out, 'dashboard-failure.png')
+    if os.path.exists(stale):
+        os.remove(stale)
     test = Test(os.path.abspath(args.bin), os.path.abspath(args.out))
     failed = True
     try:
