@@ -1,0 +1,29 @@
+"""Runs one test module of tests/python with unittest; exits 77 (CTest's skip) when a Python module
+it needs is missing, naming the Debian package that provides it.
+
+    /usr/bin/python3 run_tests.py test_package torch
+"""
+
+import importlib
+import sys
+import unittest
+
+DEBIAN = {"torch": "python3-torch", "numpy": "python3-numpy", "flatbuffers": "python3-flatbuffers"}
+
+
+def main() -> int:
+    module, needs = sys.argv[1], ["numpy", "flatbuffers"] + sys.argv[2:]
+    for name in needs:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            print(f"SKIPPED: {module} needs the Python module '{name}' for {sys.executable} "
+                  f"(apt-get install {DEBIAN.get(name, name)})")
+            return 77
+    suite = unittest.defaultTestLoader.loadTestsFromName(module)
+    result = unittest.TextTestRunner(verbosity=2).run(suite)
+    return 0 if result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
