@@ -16,13 +16,13 @@
 #include <set>
 
 #include "actors/start_hub.hpp"
-#include "http/server.hpp"
 #include "apps/cli.hpp"
 #include "apps/completion.hpp"
 #include "apps/hub/backup_commands.hpp"
 #include "apps/hub/offline_store.hpp"
 #include "client/system_config.hpp"
 #include "config/hub_config.hpp"
+#include "http/server.hpp"
 #include "hub/key_registry.hpp"
 #include "messages/files.hpp"
 
@@ -178,7 +178,8 @@ int hub_main(int argc, char** argv) {
       "port", po::value<uint16_t>(), "port to listen on (default 7461; 0 = any free port)")(
       "data-dir", po::value<std::string>(), "directory of the hub's state (default fedhub-data)")(
       "threads", po::value<int>(), "actor scheduler threads (default 2; 1-64)")(
-      "http-port", po::value<uint16_t>(), "also serve the HTTP API and dashboard on this port (off by default; 0 = any)")(
+      "http-port", po::value<uint16_t>(),
+      "also serve the HTTP API and dashboard on this port (off by default; 0 = any)")(
       "http-bind", po::value<std::string>(), "address of the HTTP door (default 127.0.0.1)");
   po::variables_map vm;
   // Words that are not fl-hub's options are a command and its arguments.

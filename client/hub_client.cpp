@@ -335,8 +335,8 @@ void UploadStream::send_part() {
 
 void UploadStream::send_part(std::span<const char> part) {
   if (sent_ + part.size() > data_bytes_)
-    throw RequestError(ErrorCode::bad_request, "contribution: more data than its header's data_bytes (" +
-                                                   std::to_string(data_bytes_) + ")");
+    throw RequestError(ErrorCode::bad_request,
+                       "contribution: more data than its header's data_bytes (" + std::to_string(data_bytes_) + ")");
   while (in_flight_.size() >= window_) await_one();
   auto f = std::make_unique<InFlight>(
       InFlight{client_.send_request(requests::upload_part(key_, model_, upload_id_, sent_, part))});

@@ -17,12 +17,12 @@
 #include <caf/scoped_actor.hpp>
 #include <chrono>
 #include <deque>
-#include <memory>
-#include <vector>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "messages/buffer.hpp"
 #include "messages/errors.hpp"
@@ -134,8 +134,8 @@ class HubClient {
   // HTTP door serves many keys through one client). Throws RequestError with
   // the hub's code, or bad_request when the package changes or a chunk does
   // not fit.
-  void download_bytes(const std::string& key, const std::string& model, uint64_t version, uint64_t offset,
-                      uint64_t end, const std::function<void(std::span<const char>)>& sink,
+  void download_bytes(const std::string& key, const std::string& model, uint64_t version, uint64_t offset, uint64_t end,
+                      const std::function<void(std::span<const char>)>& sink,
                       uint64_t chunk_bytes = kDownloadChunkBytes, uint32_t window = 16);
 
   // Uploads a training result (a framed contribution, e.g. a file written

@@ -29,7 +29,7 @@ struct HubConfig {
   // free port, printed at start).
   int http_port = -1;
   std::string http_bind = "127.0.0.1";
-  int http_max_connections = 64;         // more are answered 503 and closed
+  int http_max_connections = 64;          // more are answered 503 and closed
   uint64_t http_head_timeout_ms = 10000;  // a request's line and headers must arrive within this
   uint64_t http_io_timeout_ms = 30000;    // each body read and response write must progress within this
   // What a new model may be (checked at creation, before anything is

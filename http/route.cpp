@@ -15,9 +15,7 @@ int hex(char c) {
   return -1;
 }
 
-HttpError bad_path(const std::string& why) {
-  return HttpError(400, "bad_request", "request path: " + why);
-}
+HttpError bad_path(const std::string& why) { return HttpError(400, "bad_request", "request path: " + why); }
 
 std::vector<std::string> segments(std::string_view path) {
   if (path.empty() || path[0] != '/') throw bad_path("must begin with '/'");
@@ -38,8 +36,7 @@ std::vector<std::string> segments(std::string_view path) {
 }
 
 [[noreturn]] void not_allowed(const char* allow) {
-  throw HttpError(405, "method_not_allowed", std::string("this resource allows ") + allow,
-                  {{"Allow", allow}});
+  throw HttpError(405, "method_not_allowed", std::string("this resource allows ") + allow, {{"Allow", allow}});
 }
 
 }  // namespace

@@ -34,9 +34,7 @@ void declare_gauge() {
   });
 }
 
-[[noreturn]] void fail(const beast::error_code& ec, const char* what) {
-  throw std::system_error(ec, what);
-}
+[[noreturn]] void fail(const beast::error_code& ec, const char* what) { throw std::system_error(ec, what); }
 
 class BeastExchange final : public Exchange {
  public:
@@ -63,9 +61,9 @@ class BeastExchange final : public Exchange {
   std::string read_body(uint64_t max) override {
     if (auto n = content_length(); n && *n > max) {
       close_ = true;
-      throw HttpError(413, "payload_too_large",
-                      "the body declares " + std::to_string(*n) + " bytes; at most " + std::to_string(max) +
-                          " are taken here");
+      throw HttpError(
+          413, "payload_too_large",
+          "the body declares " + std::to_string(*n) + " bytes; at most " + std::to_string(max) + " are taken here");
     }
     std::string out;
     char piece[16 * 1024];
@@ -75,8 +73,8 @@ class BeastExchange final : public Exchange {
       out.append(piece, n);
       if (out.size() > max) {
         close_ = true;
-        throw HttpError(413, "payload_too_large", "the body is longer than the " + std::to_string(max) +
-                                                      " bytes taken here");
+        throw HttpError(413, "payload_too_large",
+                        "the body is longer than the " + std::to_string(max) + " bytes taken here");
       }
     }
     return out;
@@ -207,8 +205,8 @@ HttpServer::HttpServer(caf::actor_system& system, caf::actor hub, HttpOptions op
   if (!ec) acceptor_.bind(ep, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec)
-    throw std::runtime_error("cannot listen for HTTP on " + options_.bind + ":" + std::to_string(options_.port) +
-                             ": " + ec.message() + " (is the port in use? choose another with --http-port)");
+    throw std::runtime_error("cannot listen for HTTP on " + options_.bind + ":" + std::to_string(options_.port) + ": " +
+                             ec.message() + " (is the port in use? choose another with --http-port)");
   port_ = acceptor_.local_endpoint().port();
   acceptor_thread_ = std::thread([this] { accept_loop(); });
 }
@@ -250,12 +248,18 @@ void HttpServer::accept_loop() {
       ++g_open;
       sockets_.insert(s.native_handle());
     }
-    std::thread([this, sock = std::move(s)]() mutable { connection(std::move(sock)); }).detach();
+    auto owned = std::make_unique<tcp::socket>(std::move(s));
+    std::thread([this, sock = std::move(owned)]() mutable {
+      connection(*sock);  // closes the socket
+      sock.reset();       // before stop() may return and the io_context go
+      std::lock_guard lock(mutex_);
+      --g_open;
+      if (--open_ == 0) all_closed_.notify_all();
+    }).detach();
   }
 }
 
-void HttpServer::connection(tcp::socket s) {
-  const int fd = s.native_handle();
+void HttpServer::connection(tcp::socket& s) {
   try {
     TimedStream stream(s);
     HubClient client(system_, hub_, "", options_.hub_timeout, "this hub");
@@ -276,9 +280,9 @@ void HttpServer::connection(tcp::socket s) {
           break;
         if (ec == asio::error::timed_out) {
           if (!idle)
-            answer_raw(stream, 408, "request_timeout",
-                       "the request's head did not arrive within " + std::to_string(options_.head_timeout.count()) +
-                           " ms");
+            answer_raw(
+                stream, 408, "request_timeout",
+                "the request's head did not arrive within " + std::to_string(options_.head_timeout.count()) + " ms");
           break;
         }
         answer_raw(stream, 400, "bad_request", "cannot parse the request: " + ec.message());
@@ -294,10 +298,8 @@ void HttpServer::connection(tcp::socket s) {
   beast::error_code ec;
   s.shutdown(tcp::socket::shutdown_both, ec);
   std::lock_guard lock(mutex_);
-  sockets_.erase(fd);
+  sockets_.erase(s.native_handle());  // before the number can be reused
   s.close(ec);
-  --g_open;
-  if (--open_ == 0) all_closed_.notify_all();
 }
 
 }  // namespace fedhub::http

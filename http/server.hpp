@@ -60,7 +60,7 @@ class HttpServer {
 
  private:
   void accept_loop();
-  void connection(boost::asio::ip::tcp::socket socket);
+  void connection(boost::asio::ip::tcp::socket& socket);
 
   caf::actor_system& system_;
   caf::actor hub_;

@@ -179,8 +179,7 @@ Registry& global() {
   static Registry* r = [] {
     auto* reg = new Registry;
     const std::vector<double> seconds{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
-    reg->declare("fedhub_contributions_accepted_total", Kind::counter,
-                 "Contributions stored (durable), by model.");
+    reg->declare("fedhub_contributions_accepted_total", Kind::counter, "Contributions stored (durable), by model.");
     reg->declare("fedhub_contributions_rejected_total", Kind::counter,
                  "Upload requests refused, by model and reason (the hub's error code).");
     reg->declare("fedhub_merges_total", Kind::counter, "Versions published by merges, by model.");

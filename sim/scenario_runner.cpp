@@ -114,9 +114,7 @@ std::optional<double> reached(const std::vector<VersionResult>& results, std::op
 }  // namespace
 
 std::vector<std::string> run_names(const Scenario& s, const RunnerOptions& o) {
-  std::vector<std::string> names{!s.merge.name.empty() ? s.merge.name
-                                 : s.variants.empty()   ? "federation"
-                                                        : "scenario"};
+  std::vector<std::string> names{!s.merge.name.empty() ? s.merge.name : s.variants.empty() ? "federation" : "scenario"};
   for (const auto& v : s.variants) names.push_back(v.name);
   if (o.baseline.value_or(s.baseline) == "centralized") names.push_back("centralized");
   return names;

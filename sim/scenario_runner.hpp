@@ -30,7 +30,7 @@ struct RunnerOptions {
   // name, "centralized" (the baseline, if the scenario or `baseline` asks for
   // one). Empty: every run. An unknown name is refused before any data loads.
   std::vector<std::string> only;
-  std::string cifar;                    // --cifar (sim/cifar10.hpp)
+  std::string cifar;  // --cifar (sim/cifar10.hpp)
   std::vector<std::string> cifar_search;
   std::string cache;  // extracted archives
   int threads = 0;

@@ -116,12 +116,12 @@ Buffer http_download(uint16_t port, const std::string& key, const std::string& m
 
 void http_upload(uint16_t port, const std::string& key, const std::string& model, const Buffer& file) {
   const int fd = connect_loopback(port);
-  const std::string req = "POST /api/v1/models/" + model +
-                          "/contributions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                          "Authorization: Bearer " +
-                          key +
-                          "\r\nContent-Type: application/vnd.fedhub.contribution\r\nContent-Length: " +
-                          std::to_string(file.size()) + "\r\n\r\n";
+  const std::string req =
+      "POST /api/v1/models/" + model +
+      "/contributions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+      "Authorization: Bearer " +
+      key + "\r\nContent-Type: application/vnd.fedhub.contribution\r\nContent-Length: " + std::to_string(file.size()) +
+      "\r\n\r\n";
   send_all(fd, req.data(), req.size());
   for (size_t at = 0; at < file.size(); at += 1 << 20)
     send_all(fd, file.data() + at, std::min<size_t>(1 << 20, file.size() - at));
@@ -156,7 +156,7 @@ std::string new_participant(HubClient& manager, const std::string& name) {
 int bench_main(int argc, char** argv) {
   po::options_description opts("Options");
   opts.add_options()("help,h", "show this help")("params", po::value<std::string>()->default_value("25M"),
-                                                  "float parameters of the model")(
+                                                 "float parameters of the model")(
       "reps", po::value<int>()->default_value(3), "transfers per door and direction")(
       "dir", po::value<std::string>()->default_value("/tmp"), "where the hub's data directory goes");
   po::variables_map vm;
@@ -219,13 +219,13 @@ int bench_main(int argc, char** argv) {
   Buffer holder;
   const auto* st = manager.call_as<fb::ModelStatus>(requests::status(manager.key(), "bench", 0), holder);
   if (st->contributions()->size() != static_cast<uint32_t>(2 * reps))
-    throw std::runtime_error("the hub holds " + std::to_string(st->contributions()->size()) +
-                             " contributions, not " + std::to_string(2 * reps));
+    throw std::runtime_error("the hub holds " + std::to_string(st->contributions()->size()) + " contributions, not " +
+                             std::to_string(2 * reps));
   hub.stop();
   std::printf("download: CAF %.0f MB/s, HTTP %.0f MB/s (package %.1f MB, best of %d)\n", caf_down, http_down,
               static_cast<double>(package_bytes) / 1e6, reps);
-  std::printf("upload:   CAF %.0f MB/s, HTTP %.0f MB/s (contribution %.1f MB, durable, best of %d)\n", caf_up,
-              http_up, static_cast<double>(file_bytes) / 1e6, reps);
+  std::printf("upload:   CAF %.0f MB/s, HTTP %.0f MB/s (contribution %.1f MB, durable, best of %d)\n", caf_up, http_up,
+              static_cast<double>(file_bytes) / 1e6, reps);
   std::printf("load average: %s\n", load_average().c_str());
   std::printf("bench-http: download_ratio %.2f upload_ratio %.2f\n", http_down / caf_down, http_up / caf_up);
   return 0;

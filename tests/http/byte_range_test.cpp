@@ -1,7 +1,8 @@
 // http/byte_range.hpp: the Range header of downloads, and http_error's statuses.
+#include "http/byte_range.hpp"
+
 #include <boost/test/unit_test.hpp>
 
-#include "http/byte_range.hpp"
 #include "http/http_error.hpp"
 
 using namespace fedhub::http;

@@ -1,9 +1,10 @@
 // http/route.hpp: which endpoint a request line names, and the path tricks
 // refused before any handler or file is reached.
+#include "http/route.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include "http/http_error.hpp"
-#include "http/route.hpp"
 
 using namespace fedhub::http;
 
@@ -47,7 +48,8 @@ BOOST_AUTO_TEST_CASE(names_every_endpoint) {
 
 BOOST_AUTO_TEST_CASE(refuses_unknown_routes_and_methods) {
   BOOST_TEST((refusal("GET", "/api/v2/models") == std::pair<unsigned, std::string>{404, "not_found"}));
-  BOOST_TEST((refusal("GET", "/api/v1/models/a/versions/3/weights") == std::pair<unsigned, std::string>{404, "not_found"}));
+  BOOST_TEST(
+      (refusal("GET", "/api/v1/models/a/versions/3/weights") == std::pair<unsigned, std::string>{404, "not_found"}));
   BOOST_TEST((refusal("DELETE", "/api/v1/models") == std::pair<unsigned, std::string>{405, "method_not_allowed"}));
   BOOST_TEST((refusal("GET", "/api/v1/models/a/merge") == std::pair<unsigned, std::string>{405, "method_not_allowed"}));
   try {

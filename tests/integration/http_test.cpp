@@ -153,8 +153,9 @@ struct Hub {
     http_port = static_cast<uint16_t>(std::stoi(line.substr(at + 1)));
     key = read_text(dir / "data/manager.key");
     while (!key.empty() && key.back() == '\n') key.pop_back();
-    write_text(dir / "recipe.json",
-               R"({"optimizer":{"name":"adam","learning_rate":0.002},"batch_size":32,"steps":20,"samples_per_round":640})");
+    write_text(
+        dir / "recipe.json",
+        R"({"optimizer":{"name":"adam","learning_rate":0.002},"batch_size":32,"steps":20,"samples_per_round":640})");
     expect_ok(manager({"create", "fmnist", "--arch", kSrc + "/config/fmnist-mlp.arch.json", "--labels",
                        kSrc + "/config/fashion-mnist-labels.txt", "--recipe", dir / "recipe.json"}));
     pkey = add_key("org-1");
@@ -183,8 +184,8 @@ struct Hub {
     const std::string package = dir / (name + ".fhmp"), out = dir / (name + ".bin");
     expect_ok(run_bounded({kBin + "/fl-participant", "download", "--hub", caf, "--key", participant_key, "--model",
                            "fmnist", "--out", package, "--quiet"}));
-    expect_ok(run_bounded({kBin + "/fl-participant", "train", "--in", package, "--data", "idx:" + kFashion, "--out",
-                           out, "--quiet"}));
+    expect_ok(run_bounded(
+        {kBin + "/fl-participant", "train", "--in", package, "--data", "idx:" + kFashion, "--out", out, "--quiet"}));
     return out;
   }
   Reply call(const std::string& method, const std::string& path, const std::string& k = {},
@@ -229,8 +230,9 @@ BOOST_AUTO_TEST_CASE(every_curl_example_of_the_document_runs_in_order) {
   Hub hub;
   const auto commands = documented_commands();
   BOOST_REQUIRE_GE(commands.size(), 15u);
-  const std::string env = "cd '" + hub.dir.path() + "' && export PATH='" + kBin + ":'\"$PATH\" HUB=http://127.0.0.1:" +
-                          std::to_string(hub.http_port) + " KEY='" + hub.key + "' PKEY='" + hub.pkey + "' && ";
+  const std::string env = "cd '" + hub.dir.path() + "' && export PATH='" + kBin +
+                          ":'\"$PATH\" HUB=http://127.0.0.1:" + std::to_string(hub.http_port) + " KEY='" + hub.key +
+                          "' PKEY='" + hub.pkey + "' && ";
   std::unique_ptr<Child> events;
   std::map<std::string, std::string> outputs;
   for (const auto& c : commands) {
@@ -257,8 +259,8 @@ BOOST_AUTO_TEST_CASE(every_curl_example_of_the_document_runs_in_order) {
   BOOST_TEST(contains(outputs[commands[0]], "\"role\":\"manager\""), outputs[commands[0]]);
   BOOST_TEST(contains(outputs[commands[1]], "\"name\":\"fmnist\""));
   // The package over HTTP is byte for byte the package over CAF.
-  expect_ok(run_bounded({kBin + "/fl-participant", "download", "--hub", hub.caf, "--key", hub.pkey, "--model",
-                         "fmnist", "--version", "0", "--out", hub.dir / "caf.fhmp", "--quiet"}));
+  expect_ok(run_bounded({kBin + "/fl-participant", "download", "--hub", hub.caf, "--key", hub.pkey, "--model", "fmnist",
+                         "--version", "0", "--out", hub.dir / "caf.fhmp", "--quiet"}));
   const auto over_caf = read_text(hub.dir / "caf.fhmp");
   BOOST_TEST(read_text(hub.dir / "fmnist.fhmp") == over_caf);
   BOOST_TEST(read_text(hub.dir / "head.bin") == over_caf.substr(0, 64));
@@ -277,17 +279,19 @@ BOOST_AUTO_TEST_CASE(packages_serve_ranges_and_heads) {
   BOOST_TEST(full.headers["accept-ranges"] == "bytes");
   BOOST_TEST(full.body.size() == std::stoull(full.headers["content-length"]));
   BOOST_TEST(full.body.substr(0, 4) == "FHFB");
-  auto tail = roundtrip(hub.http_port, "GET /api/v1/models/fmnist/versions/0/package HTTP/1.1\r\nHost: x\r\n"
-                                      "Connection: close\r\nAuthorization: Bearer " +
-                                          hub.pkey + "\r\nRange: bytes=-10\r\n\r\n");
+  auto tail = roundtrip(hub.http_port,
+                        "GET /api/v1/models/fmnist/versions/0/package HTTP/1.1\r\nHost: x\r\n"
+                        "Connection: close\r\nAuthorization: Bearer " +
+                            hub.pkey + "\r\nRange: bytes=-10\r\n\r\n");
   BOOST_TEST(tail.status == 206);
   BOOST_TEST(tail.body == full.body.substr(full.body.size() - 10));
   BOOST_TEST(tail.headers["content-range"] == "bytes " + std::to_string(full.body.size() - 10) + "-" +
                                                   std::to_string(full.body.size() - 1) + "/" +
                                                   std::to_string(full.body.size()));
-  auto past = roundtrip(hub.http_port, "GET /api/v1/models/fmnist/versions/0/package HTTP/1.1\r\nHost: x\r\n"
-                                      "Connection: close\r\nAuthorization: Bearer " +
-                                          hub.pkey + "\r\nRange: bytes=99999999-\r\n\r\n");
+  auto past = roundtrip(hub.http_port,
+                        "GET /api/v1/models/fmnist/versions/0/package HTTP/1.1\r\nHost: x\r\n"
+                        "Connection: close\r\nAuthorization: Bearer " +
+                            hub.pkey + "\r\nRange: bytes=99999999-\r\n\r\n");
   BOOST_TEST(past.status == 416);
   BOOST_TEST(past.headers["content-range"] == "bytes */" + std::to_string(full.body.size()));
   auto head = hub.call("HEAD", "/api/v1/models/fmnist/versions/0/package", hub.pkey);
@@ -320,11 +324,11 @@ BOOST_AUTO_TEST_CASE(bad_input_gets_its_status_and_stores_nothing) {
   expect_error(hub.call("POST", "/api/v1/models/other/contributions", hub.pkey, type, good), 404, "unknown_model");
   // Refused from the headers: a wrong type, no length, too large (before any body byte).
   expect_error(hub.call("POST", path, hub.pkey, "text/plain", good), 415, "unsupported_media_type");
-  expect_error(roundtrip(hub.http_port, "POST " + path +
-                                           " HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer " +
-                                           hub.pkey + "\r\nContent-Type: " + type +
-                                           "\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
-               411, "length_required");
+  expect_error(
+      roundtrip(hub.http_port, "POST " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer " +
+                                   hub.pkey + "\r\nContent-Type: " + type +
+                                   "\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+      411, "length_required");
   {
     const int fd = connect_to(hub.http_port);
     auto head = request("POST", path, hub.pkey, type, "", false);
@@ -379,8 +383,8 @@ BOOST_AUTO_TEST_CASE(slow_clients_and_too_many_connections_are_bounded) {
   BOOST_TEST((std::chrono::steady_clock::now() - started < 10s));
   {
     const int fd = connect_to(hub.http_port);
-    auto head = request("POST", "/api/v1/models/fmnist/contributions", hub.pkey,
-                        "application/vnd.fedhub.contribution", "", false);
+    auto head = request("POST", "/api/v1/models/fmnist/contributions", hub.pkey, "application/vnd.fedhub.contribution",
+                        "", false);
     head.insert(head.size() - 2, "Content-Length: 200000\r\n");
     send_all(fd, head + "FHFB");
     expect_error(read_reply(fd), 408, "request_timeout");
@@ -408,7 +412,8 @@ BOOST_AUTO_TEST_CASE(slow_clients_and_too_many_connections_are_bounded) {
   for (int fd : idle) ::close(fd);
   // Once they are gone, the door takes requests again.
   bool served = false;
-  while (!served && std::chrono::steady_clock::now() < deadline + 10s) served = hub.call("GET", "/metrics").status == 200;
+  while (!served && std::chrono::steady_clock::now() < deadline + 10s)
+    served = hub.call("GET", "/metrics").status == 200;
   BOOST_TEST(served);
 }
 
@@ -419,19 +424,20 @@ BOOST_AUTO_TEST_CASE(metrics_parse_and_count_both_doors) {
   expect_ok(run_bounded({kBin + "/fl-participant", "upload", "--hub", hub.caf, "--key", hub.pkey, "--weights",
                          hub.trained(hub.pkey, "org-1"), "--quiet"}));
   const auto file = read_text(hub.trained(second, "org-2"));
-  BOOST_TEST(hub.call("POST", "/api/v1/models/fmnist/contributions", second, "application/vnd.fedhub.contribution",
-                      file)
-                 .status == 201);
+  BOOST_TEST(
+      hub.call("POST", "/api/v1/models/fmnist/contributions", second, "application/vnd.fedhub.contribution", file)
+          .status == 201);
   expect_error(
-      hub.call("POST", "/api/v1/models/fmnist/contributions", second, "application/vnd.fedhub.contribution", file),
-      409, "duplicate");
+      hub.call("POST", "/api/v1/models/fmnist/contributions", second, "application/vnd.fedhub.contribution", file), 409,
+      "duplicate");
   BOOST_TEST(hub.call("POST", "/api/v1/models/fmnist/merge", hub.key, "application/json", R"({"base":0})").status ==
              200);
   auto r = hub.call("GET", "/metrics");
   BOOST_REQUIRE(r.status == 200);
   BOOST_TEST(contains(r.headers["content-type"], "text/plain; version=0.0.4"));
   // Every line is a comment or `name{labels} value` (Prometheus text format 0.0.4).
-  const std::regex sample(R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|[+-]Inf|NaN)$)");
+  const std::regex sample(
+      R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|[+-]Inf|NaN)$)");
   std::map<std::string, double> values;
   std::istringstream text(r.body);
   for (std::string line; std::getline(text, line);) {

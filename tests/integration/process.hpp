@@ -66,7 +66,6 @@ RunResult run_bounded(std::vector<std::string> argv, int seconds = 30);
 // Child::wait_for_line with a deadline: a watchdog SIGKILLs the process when
 // the line has not come in time, which ends its output (and the wait, with
 // std::runtime_error).
-std::string wait_line(Child& child, const std::string& text,
-                      std::chrono::seconds limit = std::chrono::seconds(30));
+std::string wait_line(Child& child, const std::string& text, std::chrono::seconds limit = std::chrono::seconds(30));
 
 }  // namespace fedhub::testing

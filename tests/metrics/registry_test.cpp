@@ -1,9 +1,9 @@
 // metrics/registry.hpp: counters, histograms and gauges rendered in the
 // Prometheus text format.
+#include "metrics/registry.hpp"
+
 #include <boost/test/unit_test.hpp>
 #include <stdexcept>
-
-#include "metrics/registry.hpp"
 
 using namespace fedhub::metrics;
 
