@@ -100,7 +100,7 @@ class PackageTest(unittest.TestCase):
         self.assertEqual([(t.name, t.shape) for t in package.layout], [(t.name, t.shape) for t in arch.parameters()])
         self.assertEqual(sum(t.count for t in package.layout), 123220)
         self.assertEqual(package.layout[0].name, "conv2d/kernel")
-        self.assertEqual(package.layout[-1].shape, (64, 20))
+        self.assertEqual(package.layout[-2].shape, (64, 20))
         # Fashion-MNIST resized to 32x32x3, T-shirt/top mapped onto the 20 labels by name.
         self.check_forward(path, f"idx:{FASHION}/t10k:0,7,9", FMNIST_LABELS)
 

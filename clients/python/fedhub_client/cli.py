@@ -42,7 +42,12 @@ def _train_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fedhub-participant", description=__doc__.split("\n\n")[0], epilog=EPILOG)
+    parser = argparse.ArgumentParser(
+        prog="fedhub-participant",
+        description="A fedhub participant in Python: download a model over the hub's HTTP door, train it with "
+        "PyTorch, upload the result.",
+        epilog=EPILOG,
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     p = sub.add_parser("download", help="save a model package", epilog=EPILOG)

@@ -41,9 +41,19 @@ def _round_bytes(v: np.ndarray) -> np.ndarray:
     return out.astype(np.uint8)  # truncation of non-negative values, as static_cast<uint8_t>
 
 
+def _fma(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """float32 a * b + c rounded once (a fused multiply-add), through float64.
+
+    The hub's C++ is built with -march=native, and GCC contracts its
+    ``a + f * (b - a)`` into fused multiply-adds where the CPU has them; the
+    product of two floats is exact in float64 and so, for pixel values, is the sum.
+    """
+    return (a.astype(np.float64) * b.astype(np.float64) + c.astype(np.float64)).astype(np.float32)
+
+
 def _luma(rgb: np.ndarray) -> np.ndarray:
     r, g, b = (rgb[..., k].astype(np.float32) for k in range(3))
-    return np.float32(0.299) * r + np.float32(0.587) * g + np.float32(0.114) * b
+    return _fma(np.float32(0.114), b, _fma(np.float32(0.587), g, np.float32(0.299) * r))
 
 
 def convert_images(images: np.ndarray, target: Sequence[int], what: str) -> np.ndarray:
@@ -71,7 +81,7 @@ def convert_images(images: np.ndarray, target: Sequence[int], what: str) -> np.n
     fx = fx[None, None, :, None]
     fy = fy[None, :, None, None]
     r0, r1 = plane[:, y0], plane[:, y1]
-    top = r0[:, :, x0] + fx * (r0[:, :, x1] - r0[:, :, x0])
-    bottom = r1[:, :, x0] + fx * (r1[:, :, x1] - r1[:, :, x0])
-    out = _round_bytes(top + fy * (bottom - top))
+    top = _fma(fx, r0[:, :, x1] - r0[:, :, x0], r0[:, :, x0])
+    bottom = _fma(fx, r1[:, :, x1] - r1[:, :, x0], r1[:, :, x0])
+    out = _round_bytes(_fma(fy, bottom - top, top))
     return np.repeat(out, 3, axis=3) if (wc == 1 and tc == 3) else out
