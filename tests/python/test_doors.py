@@ -92,6 +92,7 @@ class DoorsTest(unittest.TestCase):
             made = [x for x in status["versions"] if x["version"] == v + 1][0]
             self.assertEqual(made["contributions"], 2, f"version {v + 1} did not merge both")
         after = self.evaluate(ROUNDS)
+        print(f"\naccuracy on t10k: version 0 {before:.4f}, version {ROUNDS} {after:.4f}", flush=True)
         # Each side holds five classes; only the merge of both can pass 0.5 on all ten.
         self.assertGreater(after, 0.55, f"accuracy {before:.3f} -> {after:.3f}")
         self.assertGreater(after, before + 0.3, f"accuracy {before:.3f} -> {after:.3f}")

@@ -123,6 +123,46 @@ class PackageTest(unittest.TestCase):
         self.assertTrue(any(np.abs(b).max() > 0 for b in biases))
         self.assertNotIn("noBias/bias", [t.name for t in package.layout])
 
+    def write_folder(self, root: str):
+        """Two class folders of binary PPM (colour) and PGM (grey) images of several sizes, and a stray file."""
+        rng = np.random.default_rng(11)
+        for c, name in enumerate(("cat", "dog")):
+            os.makedirs(os.path.join(root, name))
+            for i in range(12):
+                h, w = int(rng.integers(5, 40)), int(rng.integers(5, 40))
+                colour = i % 3 != 0
+                image = rng.integers(0, 256, size=(h, w, 3 if colour else 1), dtype=np.uint8)
+                with open(os.path.join(root, name, f"{i:02d}.{'ppm' if colour else 'pgm'}"), "wb") as f:
+                    f.write(b"P6" if colour else b"P5")
+                    f.write(f"\n# made by test_package\n{w} {h}\n255\n".encode())
+                    f.write(image.tobytes())
+        with open(os.path.join(root, "dog", "notes.txt"), "w") as f:
+            f.write("not an image")
+
+    def test_image_folders_grey_and_colour(self):
+        root = self.hub.path("images")
+        self.write_folder(root)
+        labels = self.hub.path("pets.txt")
+        with open(labels, "w") as f:
+            f.write("Dog\nbird\nCat\n")
+        for name, shape in (("grey", [12, 10, 1]), ("colour", [9, 14, 3])):
+            arch_path = self.hub.path(f"{name}.arch.json")
+            with open(arch_path, "w") as f:
+                json.dump({"input": shape, "layers": [
+                    {"type": "conv2d", "filters": 3, "kernel_size": 3, "padding": "same", "activation": "relu"},
+                    {"type": "flatten"}, {"type": "dense", "units": 3}]}, f)
+            self.hub.create(name, arch_path, labels, {"steps": 5})
+            warnings = []
+            package = load_model_package(self.download(name))
+            mine = load_data([f"folder:{root}"], tuple(shape), package.labels, None, warnings.append)
+            self.assertEqual(sorted(set(mine.labels.tolist())), [0, 2])  # dog is label 0, cat label 2
+            self.assertTrue(any("notes.txt" in w for w in warnings), warnings)
+            pixels, ref_labels, _ = reference_logits(self.download(name), f"folder:{root}", None,
+                                                     self.hub.path(f"{name}.logits"))
+            np.testing.assert_array_equal(mine.labels, ref_labels)
+            differing = int((mine.pixels.reshape(-1) != pixels).sum())
+            self.assertEqual(differing, 0, f"{name}: {differing} of {pixels.size} input bytes differ from the C++ loader's")
+
     def test_damaged_packages_are_refused(self):
         self.hub.create("small", os.path.join(SRC, "config", "fmnist-mlp.arch.json"), FMNIST_LABELS, {})
         with open(self.download("small"), "rb") as f:
