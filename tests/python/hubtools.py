@@ -17,7 +17,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import unittest
 
 BIN = os.environ.get("FEDHUB_BIN_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build", "bin"))
 SRC = os.environ.get("FEDHUB_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -31,7 +30,7 @@ def need_programs(*names):
     for n in names:
         path = n if os.path.isabs(n) else os.path.join(BIN, n)
         if not os.access(path, os.X_OK):
-            raise unittest.SkipTest(f"{path} is not built: cmake --build BUILD --target python_tests")
+            raise AssertionError(f"{path} is not built: cmake --build BUILD --target python_tests")
 
 
 def run(argv, timeout=120, env=None, check=True, input=None):

@@ -22,7 +22,14 @@ def main() -> int:
             return 77
     suite = unittest.defaultTestLoader.loadTestsFromName(module)
     result = unittest.TextTestRunner(verbosity=2).run(suite)
-    return 0 if result.wasSuccessful() else 1
+    if not result.wasSuccessful():
+        return 1
+    ran = result.testsRun - len(result.skipped)
+    if result.skipped and ran <= 0:
+        reasons = "; ".join(sorted({reason for _, reason in result.skipped}))
+        print(f"SKIPPED: {module}: {reasons}")
+        return 77
+    return 0
 
 
 if __name__ == "__main__":

@@ -23,5 +23,8 @@ except ImportError as e:  # pragma: no cover - depends on the installation
         "build/clients/python/generated on PYTHONPATH"
     ) from e
 
+__all__ = ["Contribution", "DType", "Metric", "ModelPackage", "ModelSpec", "ModelVersion", "Tensor",
+           "PACKAGE_IDENTIFIER", "CONTRIBUTION_IDENTIFIER"]
+
 PACKAGE_IDENTIFIER = b"FHMP"
 CONTRIBUTION_IDENTIFIER = b"FHCT"

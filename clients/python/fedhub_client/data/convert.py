@@ -9,7 +9,6 @@ Batches of equally sized images are converted at once (numpy, vectorised).
 
 from __future__ import annotations
 
-import math
 from typing import Sequence, Tuple
 
 import numpy as np
