@@ -98,6 +98,13 @@ class ContributionTest(unittest.TestCase):
                  "--hub", "http://127.0.0.1:1"], env=dict(python_env(), FEDHUB_KEY="k"), check=False)
         self.assertEqual(r.returncode, 1)
         self.assertIn("unavailable", r.stderr)
+        r = run([PYTHON, "-m", "fedhub_client", "upload", "--weights", self.package, "--key", "k"], env=python_env(),
+                check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("'FHCT'", r.stderr)  # a package is not a training result
+        r = run([PYTHON, "-m", "fedhub_client", "upload", "--weights", self.package], check=False,
+                env={k: v for k, v in python_env().items() if k != "FEDHUB_KEY"})
+        self.assertIn("unauthorized", r.stderr)
 
 
 if __name__ == "__main__":

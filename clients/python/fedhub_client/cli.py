@@ -25,7 +25,8 @@ EPILOG = (
 def _hub_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hub", default=os.environ.get("FEDHUB_HUB", "http://127.0.0.1:8080"),
                    help="the hub's HTTP door, e.g. http://127.0.0.1:8080 (default: $FEDHUB_HUB or that)")
-    p.add_argument("--key", default=None, help="API key (default: $FEDHUB_KEY)")
+    p.add_argument("--key", default=None, help="API key (default: --key-file, else $FEDHUB_KEY)")
+    p.add_argument("--key-file", default=None, metavar="FILE", help="a file holding the API key")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for an answer (default 60)")
 
 
@@ -93,7 +94,14 @@ def _note(args, text: str) -> None:
 def _client(args):
     from .http_client import HubClient
 
-    return HubClient(args.hub, args.key or os.environ.get("FEDHUB_KEY", ""), timeout=args.timeout)
+    key = args.key
+    if not key and args.key_file:
+        try:
+            with open(args.key_file) as f:
+                key = f.read().strip()
+        except OSError as e:
+            raise FedhubError(f"cannot read the key file '{args.key_file}': {e.strerror}") from None
+    return HubClient(args.hub, key or os.environ.get("FEDHUB_KEY", ""), timeout=args.timeout)
 
 
 def _progress(args, version: int):
@@ -157,6 +165,7 @@ def _print_receipt(args, r: dict) -> None:
 def cmd_upload(args) -> int:
     from .contribution import read_contribution
 
+    client = _client(args)  # a missing key is named before the file is read
     try:
         with open(args.weights, "rb") as f:
             data = f.read()
@@ -165,7 +174,7 @@ def cmd_upload(args) -> int:
     c = read_contribution(data, what=args.weights)
     if args.model and c.model != args.model:
         raise HubError("bad_contribution", f"the file holds a result for model '{c.model}', not '{args.model}'")
-    _print_receipt(args, _client(args).upload(c.model, data))
+    _print_receipt(args, client.upload(c.model, data))
     return 0
 
 
