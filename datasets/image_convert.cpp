@@ -38,7 +38,13 @@ uint8_t round_byte(float v) {
   return static_cast<uint8_t>(v);
 }
 
-float luma(const uint8_t* rgb) { return 0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2]; }
+// Multiply-adds are written as std::fma (rounded once), so that every build
+// converts to the same bytes whether or not the compiler may contract
+// (-march=native with FMA did, a portable build did not) and clients in other
+// languages can match them exactly (clients/python/fedhub_client/data/convert.py).
+float luma(const uint8_t* rgb) {
+  return std::fma(0.114f, float(rgb[2]), std::fma(0.587f, float(rgb[1]), 0.299f * float(rgb[0])));
+}
 
 std::string shape_text(int64_t h, int64_t w, int64_t c) {
   return std::to_string(h) + "x" + std::to_string(w) + "x" + std::to_string(c);
@@ -128,9 +134,10 @@ void convert_image(const ImageView& image, const TargetShape& target, uint8_t* o
       const Tap& tx = xs[static_cast<size_t>(x)];
       uint8_t* d = out + (y * tw + x) * tc;
       for (int64_t k = 0; k < wc; ++k) {
-        const float top = row0[tx.i0 * wc + k] + tx.f * (row0[tx.i1 * wc + k] - row0[tx.i0 * wc + k]);
-        const float bottom = row1[tx.i0 * wc + k] + tx.f * (row1[tx.i1 * wc + k] - row1[tx.i0 * wc + k]);
-        d[k] = round_byte(top + ty.f * (bottom - top));
+        const float a0 = row0[tx.i0 * wc + k], a1 = row1[tx.i0 * wc + k];
+        const float top = std::fma(tx.f, row0[tx.i1 * wc + k] - a0, a0);
+        const float bottom = std::fma(tx.f, row1[tx.i1 * wc + k] - a1, a1);
+        d[k] = round_byte(std::fma(ty.f, bottom - top, top));
       }
       if (wc == 1 && tc == 3) d[1] = d[2] = d[0];
     }

@@ -3,7 +3,7 @@
 # the same run and ends with one summary line. Results: docs/performance.md.
 set -euo pipefail
 bin=${1:-build/bin}
-FEDHUB_BENCH_DEPS=1 "$(dirname "$0")/install-deps.sh" || echo "bench: PyTorch/numpy peers unavailable; ratios print n/a" >&2
+"$(dirname "$0")/install-deps.sh" || echo "bench: PyTorch/numpy peers unavailable; ratios print n/a" >&2
 status=0
 for b in bench-train bench-merge bench-transfer bench-load bench-sim; do
   echo "== $b"

@@ -8,9 +8,12 @@ packages=(
   libeigen3-dev libboost-test-dev libboost-dev libboost-program-options-dev
   nlohmann-json3-dev libstb-dev libssl-dev zlib1g-dev libxxhash-dev
   dataset-fashion-mnist
+  # The HTTP door's tests and dashboard: curl (docs/http-api.md's examples), Chart.js
+  # (served by the hub), Chromium and ChromeDriver (tests/web).
+  curl libjs-chart.js chromium chromium-driver
+  # The Python participant (clients/python) and the benchmarks' PyTorch peer.
+  python3-torch python3-numpy python3-flatbuffers python3-pil python3-setuptools
 )
-# Optional peers for the benchmarks (PyTorch and numpy measured in the same run).
-if [ "${FEDHUB_BENCH_DEPS:-0}" = 1 ]; then packages+=(python3-torch python3-numpy); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -43,9 +43,9 @@ def _round_bytes(v: np.ndarray) -> np.ndarray:
 def _fma(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     """float32 a * b + c rounded once (a fused multiply-add), through float64.
 
-    The hub's C++ is built with -march=native, and GCC contracts its
-    ``a + f * (b - a)`` into fused multiply-adds where the CPU has them; the
-    product of two floats is exact in float64 and so, for pixel values, is the sum.
+    The hub's C++ (datasets/image_convert.cpp) writes its multiply-adds as
+    std::fma, so every build rounds them once; the product of two floats is
+    exact in float64 and so, for pixel values, is the sum.
     """
     return (a.astype(np.float64) * b.astype(np.float64) + c.astype(np.float64)).astype(np.float32)
 
