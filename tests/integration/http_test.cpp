@@ -12,6 +12,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <filesystem>
@@ -209,7 +210,7 @@ std::vector<std::string> documented_commands() {
     if (line.rfind("## ", 0) == 0) in_examples = line == "## Examples";
     if (!in_examples) continue;
     if (line.rfind("    curl ", 0) == 0 || line.rfind("    fl-participant ", 0) == 0) out.push_back(line.substr(4));
-    if (line.rfind("The event stream", 0) == 0) break;
+    if (line.rfind("The event streams", 0) == 0) break;
   }
   return out;
 }
@@ -233,13 +234,13 @@ BOOST_AUTO_TEST_CASE(every_curl_example_of_the_document_runs_in_order) {
   const std::string env = "cd '" + hub.dir.path() + "' && export PATH='" + kBin +
                           ":'\"$PATH\" HUB=http://127.0.0.1:" + std::to_string(hub.http_port) + " KEY='" + hub.key +
                           "' PKEY='" + hub.pkey + "' && ";
-  std::unique_ptr<Child> events;
+  std::vector<std::unique_ptr<Child>> streams;
   std::map<std::string, std::string> outputs;
   for (const auto& c : commands) {
     BOOST_TEST_MESSAGE("running: " << c);
     if (contains(c, "/events")) {  // stays open: read it while the rest runs
-      events = std::make_unique<Child>(std::vector<std::string>{"/bin/sh", "-c", env + "exec " + c});
-      wait_line(*events, ": subscribed");
+      streams.push_back(std::make_unique<Child>(std::vector<std::string>{"/bin/sh", "-c", env + "exec " + c}));
+      wait_line(*streams.back(), ": subscribed");
       continue;
     }
     auto r = run_bounded({"/bin/sh", "-c", env + c}, 60);
@@ -247,13 +248,17 @@ BOOST_AUTO_TEST_CASE(every_curl_example_of_the_document_runs_in_order) {
     outputs[c] = r.out;
     if (contains(c, "/merge")) {
       BOOST_TEST(json::parse(r.out)["new_version"] == 1);
-      // The stream, open since before the merge, tells of version 1 and who made it.
-      wait_line(*events, "event: version");
-      const auto data = wait_line(*events, "data: ");
-      const auto ev = json::parse(data.substr(data.find('{')));
-      BOOST_TEST(ev["version"] == 1);
-      BOOST_TEST(ev["contributions"][0]["participant"] == "org-1");
-      BOOST_TEST(ev["contributions"][0]["staleness"] == 0);
+      // The streams, open since before the merge, tell of version 1 and who made it.
+      BOOST_REQUIRE_EQUAL(streams.size(), 2u);
+      for (auto& events : streams) {
+        wait_line(*events, "event: version");
+        const auto data = wait_line(*events, "data: ");
+        const auto ev = json::parse(data.substr(data.find('{')));
+        BOOST_TEST(ev["model"] == "fmnist");
+        BOOST_TEST(ev["version"] == 1);
+        BOOST_TEST(ev["contributions"][0]["participant"] == "org-1");
+        BOOST_TEST(ev["contributions"][0]["staleness"] == 0);
+      }
     }
   }
   BOOST_TEST(contains(outputs[commands[0]], "\"role\":\"manager\""), outputs[commands[0]]);
@@ -264,11 +269,20 @@ BOOST_AUTO_TEST_CASE(every_curl_example_of_the_document_runs_in_order) {
   const auto over_caf = read_text(hub.dir / "caf.fhmp");
   BOOST_TEST(read_text(hub.dir / "fmnist.fhmp") == over_caf);
   BOOST_TEST(read_text(hub.dir / "head.bin") == over_caf.substr(0, 64));
-  const auto keys = json::parse(outputs[commands[commands.size() - 3]]);
+  const auto listing = std::find_if(commands.begin(), commands.end(), [](const auto& c) {
+    return contains(c, "$HUB/api/v1/keys") && !contains(c, "-d ") && !contains(c, "DELETE");
+  });
+  BOOST_REQUIRE(listing != commands.end());
+  const auto keys = json::parse(outputs[*listing]);
   bool revoked_listed = false;
   for (const auto& k : keys) revoked_listed |= k["name"] == "org-9";
   BOOST_TEST(revoked_listed);
-  BOOST_TEST(contains(outputs[commands.back()], "fedhub_contributions_accepted_total{model=\"fmnist\"} 1"));
+  const auto metrics =
+      std::find_if(commands.begin(), commands.end(), [](const auto& c) { return contains(c, "/metrics"); });
+  BOOST_REQUIRE(metrics != commands.end());
+  BOOST_TEST(contains(outputs[*metrics], "fedhub_contributions_accepted_total{model=\"fmnist\"} 1"));
+  BOOST_TEST(contains(read_text(hub.dir / "dashboard.html"), "<script"));
+  BOOST_TEST(contains(read_text(hub.dir / "chart.js"), "Chart.js v3"));
 }
 
 BOOST_AUTO_TEST_CASE(packages_serve_ranges_and_heads) {
