@@ -10,6 +10,7 @@
 #include "apps/local_model.hpp"
 #include "apps/manager/session.hpp"
 #include "apps/reconnect.hpp"
+#include "client/json_views.hpp"
 #include "client/requests.hpp"
 #include "messages/events.hpp"
 
@@ -42,23 +43,11 @@ void print_contribution(const Session& s, const fb::ContributionAccepted& a) {
               << a.contributions() << " so far)" << std::endl;
 }
 
+// The event as the HTTP API's event stream has it (client/json_views.hpp).
 void print_version_json(const fb::VersionPublished& v) {
-  json merged = json::array();
-  if (v.contributions())
-    for (const auto* c : *v.contributions())
-      merged.push_back({{"participant", c->participant()->str()},
-                        {"base_version", c->base_version()},
-                        {"staleness", c->staleness()},
-                        {"num_samples", c->num_samples()},
-                        {"weight", c->weight()},
-                        {"clipped", c->clipped()}});
-  std::cout << json{{"event", "version"},
-                    {"version", v.version()},
-                    {"aggregator", v.aggregator() ? v.aggregator()->str() : ""},
-                    {"contributions", merged},
-                    {"dropped", v.dropped()}}
-                   .dump()
-            << std::endl;
+  auto j = json_views::version_published(v);
+  j["event"] = "version";
+  std::cout << j.dump() << std::endl;
 }
 
 std::string accuracy_text(const training::Evaluation& e) {
