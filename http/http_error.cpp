@@ -40,6 +40,10 @@ unsigned status_of(ErrorCode code) {
     case ErrorCode::unavailable:
     case ErrorCode::model_unavailable:
       return 503;
+    case ErrorCode::storage_full:
+      return 507;
+    case ErrorCode::quota_exceeded:
+      return 429;
     case ErrorCode::timeout:
       return 504;
     case ErrorCode::internal:
