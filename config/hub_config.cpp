@@ -79,6 +79,34 @@ HubConfig load_hub_config(const std::string& path) {
       c.http_head_timeout_ms = in_range(100, 600000, "100 to 600000 ms");
     } else if (k == "http_io_timeout_ms") {
       c.http_io_timeout_ms = in_range(100, 3600000, "100 to 3600000 ms");
+    } else if (k == "max_frame_bytes") {
+      c.max_frame_bytes = in_range(17ull << 20, 2ull << 30,
+                                   "17825792 to 2147483648 bytes (above the largest upload part, 16 MiB)");
+    } else if (k == "max_connections") {
+      c.max_connections = static_cast<int>(in_range(1, 100000, "1 to 100000"));
+    } else if (k == "max_connections_per_peer") {
+      c.max_connections_per_peer = static_cast<int>(in_range(1, 100000, "1 to 100000"));
+    } else if (k == "handshake_timeout_ms") {
+      c.handshake_timeout_ms = in_range(100, 600000, "100 to 600000 ms");
+    } else if (k == "tls_certificate" || k == "tls_key" || k == "tls_client_ca") {
+      std::string value;
+      if (v.is_string() && !v.get<std::string>().empty()) {
+        value = v.get<std::string>();
+      } else if (!v.is_null()) {
+        throw bad("a PEM file path, or null (off)");
+      }
+      (k == "tls_certificate" ? c.tls_certificate : k == "tls_key" ? c.tls_key : c.tls_client_ca) = value;
+    } else if (k == "allow_plain_remote") {
+      if (!v.is_boolean()) throw bad("true or false");
+      c.allow_plain_remote = v.get<bool>();
+    } else if (k == "quota_upload_bytes_per_minute") {
+      c.quota_upload_bytes_per_minute = in_range(0, 1ull << 50, "0 (no quota) to 2^50 bytes");
+    } else if (k == "quota_open_uploads") {
+      c.quota_open_uploads = static_cast<uint32_t>(in_range(1, 10000, "1 to 10000"));
+    } else if (k == "auth_failures_before_backoff") {
+      c.auth_failures_before_backoff = static_cast<uint32_t>(in_range(1, 1000000, "1 to 1000000"));
+    } else if (k == "auth_backoff_max_ms") {
+      c.auth_backoff_max_ms = in_range(1000, 86400000, "1000 to 86400000 ms");
     } else if (k == "max_parameters") {
       c.model_limits.max_parameters = in_range(1, ceiling.max_parameters, "1 to 68719476736 (2^36)");
     } else if (k == "max_model_bytes") {
@@ -93,10 +121,17 @@ HubConfig load_hub_config(const std::string& path) {
           "' (known: bind, port, data_dir, threads, download_chunk_bytes, request_timeout_ms, merge_timeout_ms, "
           "upload_part_bytes, upload_window, upload_idle_seconds, max_uploads_per_model, "
           "fold_threshold_bytes, max_samples, readers, http_port, http_bind, http_max_connections, "
-          "http_head_timeout_ms, http_io_timeout_ms, max_parameters, max_model_bytes, max_steps, "
+          "http_head_timeout_ms, http_io_timeout_ms, max_frame_bytes, max_connections, "
+          "max_connections_per_peer, handshake_timeout_ms, tls_certificate, tls_key, tls_client_ca, "
+          "allow_plain_remote, quota_upload_bytes_per_minute, quota_open_uploads, "
+          "auth_failures_before_backoff, auth_backoff_max_ms, max_parameters, max_model_bytes, max_steps, "
           "max_batch_size)");
     }
   }
+  if (c.tls_certificate.empty() != c.tls_key.empty())
+    throw std::runtime_error("config file '" + path + "': 'tls_certificate' and 'tls_key' go together (set both, or neither)");
+  if (!c.tls_client_ca.empty() && c.tls_certificate.empty())
+    throw std::runtime_error("config file '" + path + "': 'tls_client_ca' (mutual TLS) needs 'tls_certificate' and 'tls_key'");
   return c;
 }
 

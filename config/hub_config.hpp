@@ -32,6 +32,27 @@ struct HubConfig {
   int http_max_connections = 64;          // more are answered 503 and closed
   uint64_t http_head_timeout_ms = 10000;  // a request's line and headers must arrive within this
   uint64_t http_io_timeout_ms = 30000;    // each body read and response write must progress within this
+  // The CAF door's guard (docs/operations.md, "The CAF door"): every
+  // connection passes through it before CAF's middleman reads a byte.
+  uint64_t max_frame_bytes = 64ull << 20;  // a frame announcing a larger payload closes its connection
+  int max_connections = 4096;              // open connections of the CAF door; more are closed at once
+  int max_connections_per_peer = 256;      // of those, from one IP address
+  uint64_t handshake_timeout_ms = 10000;   // a new connection must complete CAF's handshake within this
+  // TLS on both doors (docs/operations.md, "TLS"): PEM files; both empty:
+  // plain TCP (refused beyond loopback unless allow_plain_remote).
+  std::string tls_certificate;  // the hub's certificate (chain), e.g. from `fl-hub init-tls`
+  std::string tls_key;          // its private key
+  std::string tls_client_ca;    // set: mutual TLS, clients must present a certificate signed by this CA
+  bool allow_plain_remote = false;  // plain TCP on a non-loopback address (a warning at start)
+  // Quotas of each participant key (docs/operations.md, "Quotas");
+  // refused with quota_exceeded.
+  uint64_t quota_upload_bytes_per_minute = 0;  // contribution bytes a key may send per minute; 0: no quota
+  uint32_t quota_open_uploads = 8;             // upload sessions a key may hold open at once (all models)
+  // Failed authentications: after this many in a row from one peer, its
+  // requests are refused without being checked, for a back-off that
+  // doubles up to auth_backoff_max_ms.
+  uint32_t auth_failures_before_backoff = 10;
+  uint64_t auth_backoff_max_ms = 60000;
   // What a new model may be (checked at creation, before anything is
   // allocated): "max_parameters" (default 500000000), "max_model_bytes"
   // (2147483648), "max_steps" per round (1000000), "max_batch_size" (65536);

@@ -105,6 +105,18 @@ std::string difference(const HubConfig& a, const HubConfig& b) {
   if (a.http_max_connections != b.http_max_connections) return "http_max_connections";
   if (a.http_head_timeout_ms != b.http_head_timeout_ms) return "http_head_timeout_ms";
   if (a.http_io_timeout_ms != b.http_io_timeout_ms) return "http_io_timeout_ms";
+  if (a.max_frame_bytes != b.max_frame_bytes) return "max_frame_bytes";
+  if (a.max_connections != b.max_connections) return "max_connections";
+  if (a.max_connections_per_peer != b.max_connections_per_peer) return "max_connections_per_peer";
+  if (a.handshake_timeout_ms != b.handshake_timeout_ms) return "handshake_timeout_ms";
+  if (a.tls_certificate != b.tls_certificate) return "tls_certificate";
+  if (a.tls_key != b.tls_key) return "tls_key";
+  if (a.tls_client_ca != b.tls_client_ca) return "tls_client_ca";
+  if (a.allow_plain_remote != b.allow_plain_remote) return "allow_plain_remote";
+  if (a.quota_upload_bytes_per_minute != b.quota_upload_bytes_per_minute) return "quota_upload_bytes_per_minute";
+  if (a.quota_open_uploads != b.quota_open_uploads) return "quota_open_uploads";
+  if (a.auth_failures_before_backoff != b.auth_failures_before_backoff) return "auth_failures_before_backoff";
+  if (a.auth_backoff_max_ms != b.auth_backoff_max_ms) return "auth_backoff_max_ms";
   return "";
 }
 
