@@ -9,6 +9,7 @@
 #include <string>
 
 #include "apps/progress.hpp"
+#include "client/client_tls.hpp"
 
 namespace fedhub::cli {
 
@@ -70,9 +71,15 @@ ProgressMode progress_mode(const po::variables_map& vm);
 // --progress (progress even when stderr is not a terminal, as whole lines).
 void add_progress_options(po::options_description& d);
 
-// Adds --hub, --key, --key-file and --timeout to a description, and the
-// progress options (add_progress_options).
+// Adds --hub, --key, --key-file, --timeout and the TLS options (--ca-file,
+// --cert, --cert-key) to a description, and the progress options
+// (add_progress_options).
 void add_hub_options(po::options_description& d);
+
+// The TLS files of add_hub_options' options (--ca-file, else the
+// FEDHUB_CA_FILE environment variable): for SystemConfig. UsageError for a
+// --cert without --cert-key or without a CA file.
+ClientTls client_tls(const po::variables_map& vm);
 
 }  // namespace fedhub::cli
 

@@ -157,7 +157,7 @@ int manager_main(int argc, char** argv) {
       std::chrono::steady_clock::now() +
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(wait_s));
   if (wait_s > 0 && vm.count("key-file")) wait_for_file(vm["key-file"].as<std::string>(), deadline, wait_s);
-  SystemConfig cfg(2);
+  SystemConfig cfg(2, cli::client_tls(vm));
   caf::actor_system system{cfg};
   Session s{system,
             vm["hub"].as<std::string>(),

@@ -364,7 +364,7 @@ int participant_main(int argc, char** argv) {
   if (command == "evaluate") return cmd_evaluate(o);
   if (command != "download" && command != "upload" && command != "run")
     throw cli::UsageError("unknown command '" + command + "'");
-  SystemConfig cfg(2);
+  SystemConfig cfg(2, cli::client_tls(vm));
   caf::actor_system system{cfg};
   if (command == "download") return cmd_download(system, o);
   if (command == "upload") return cmd_upload(system, o);

@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 #include <caf/io/remote_actor.hpp>
+#include <caf/openssl/remote_actor.hpp>
 #include <caf/sec.hpp>
 #include <caf/send.hpp>
 #include <cstring>
@@ -40,10 +41,15 @@ HubClient::HubClient(caf::actor_system& system, const std::string& host, uint16_
       key_(std::move(key)),
       address_(host + ":" + std::to_string(port)),
       timeout_(timeout) {
-  auto hub = caf::io::remote_actor(system, host, port);
+  // A system with CAF's OpenSSL module (SystemConfig with a CA file) speaks
+  // TLS and verifies the hub's certificate.
+  const bool tls = system.has_openssl_manager();
+  auto hub = tls ? caf::openssl::remote_actor(system, host, port) : caf::io::remote_actor(system, host, port);
   if (!hub)
-    throw RequestError(ErrorCode::unavailable, "cannot reach a hub at " + address_ + ": " + system.render(hub.error()) +
-                                                   " (is fl-hub running there?)");
+    throw RequestError(ErrorCode::unavailable,
+                       "cannot reach a hub at " + address_ + (tls ? " over TLS: " : ": ") + system.render(hub.error()) +
+                           (tls ? " (is fl-hub running there with TLS, and is its certificate signed by --ca-file?)"
+                                : " (is fl-hub running there? A hub with TLS needs --ca-file)"));
   hub_ = *hub;
   link_ = system.spawn(hub_link, hub_, caf::actor_cast<caf::actor>(self_), address_, timeout_);
 }

@@ -80,8 +80,8 @@ HubConfig load_hub_config(const std::string& path) {
     } else if (k == "http_io_timeout_ms") {
       c.http_io_timeout_ms = in_range(100, 3600000, "100 to 3600000 ms");
     } else if (k == "max_frame_bytes") {
-      c.max_frame_bytes = in_range(17ull << 20, 2ull << 30,
-                                   "17825792 to 2147483648 bytes (above the largest upload part, 16 MiB)");
+      c.max_frame_bytes =
+          in_range(17ull << 20, 2ull << 30, "17825792 to 2147483648 bytes (above the largest upload part, 16 MiB)");
     } else if (k == "max_connections") {
       c.max_connections = static_cast<int>(in_range(1, 100000, "1 to 100000"));
     } else if (k == "max_connections_per_peer") {
@@ -129,9 +129,11 @@ HubConfig load_hub_config(const std::string& path) {
     }
   }
   if (c.tls_certificate.empty() != c.tls_key.empty())
-    throw std::runtime_error("config file '" + path + "': 'tls_certificate' and 'tls_key' go together (set both, or neither)");
+    throw std::runtime_error("config file '" + path +
+                             "': 'tls_certificate' and 'tls_key' go together (set both, or neither)");
   if (!c.tls_client_ca.empty() && c.tls_certificate.empty())
-    throw std::runtime_error("config file '" + path + "': 'tls_client_ca' (mutual TLS) needs 'tls_certificate' and 'tls_key'");
+    throw std::runtime_error("config file '" + path +
+                             "': 'tls_client_ca' (mutual TLS) needs 'tls_certificate' and 'tls_key'");
   return c;
 }
 

@@ -40,9 +40,9 @@ struct HubConfig {
   uint64_t handshake_timeout_ms = 10000;   // a new connection must complete CAF's handshake within this
   // TLS on both doors (docs/operations.md, "TLS"): PEM files; both empty:
   // plain TCP (refused beyond loopback unless allow_plain_remote).
-  std::string tls_certificate;  // the hub's certificate (chain), e.g. from `fl-hub init-tls`
-  std::string tls_key;          // its private key
-  std::string tls_client_ca;    // set: mutual TLS, clients must present a certificate signed by this CA
+  std::string tls_certificate;      // the hub's certificate (chain), e.g. from `fl-hub init-tls`
+  std::string tls_key;              // its private key
+  std::string tls_client_ca;        // set: mutual TLS, clients must present a certificate signed by this CA
   bool allow_plain_remote = false;  // plain TCP on a non-loopback address (a warning at start)
   // Quotas of each participant key (docs/operations.md, "Quotas");
   // refused with quota_exceeded.

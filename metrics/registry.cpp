@@ -193,6 +193,12 @@ Registry& global() {
     reg->declare("fedhub_connected_participants", Kind::gauge,
                  "Keys with a request in the last 60 seconds, by door (caf, http).");
     reg->declare("fedhub_http_connections", Kind::gauge, "Open HTTP connections.");
+    reg->declare("fedhub_guard_connections", Kind::gauge, "Open connections of the CAF door (its frame guard).");
+    reg->declare("fedhub_guard_refused_total", Kind::counter,
+                 "Connections the CAF door's frame guard closed, by reason (oversized_frame, bad_operation, "
+                 "not_a_handshake, handshake_timeout, tls_handshake, too_many_connections, too_many_from_peer).");
+    reg->declare("fedhub_auth_failures_total", Kind::counter,
+                 "Requests refused for their key (unknown, revoked, malformed), by door.");
     reg->gauge("fedhub_connected_participants", [] {
       auto& c = callers();
       std::lock_guard lock(c.mutex);
