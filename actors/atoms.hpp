@@ -55,5 +55,7 @@ using backup_atom = caf::atom_constant<caf::atom("backup")>;
 // model -> itself: the interval trigger and the sweep of idle uploads
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+// hub -> model actors: (revoked_atom, key name): end its subscriptions and uploads.
+using revoked_atom = caf::atom_constant<caf::atom("revoked")>;
 
 }  // namespace fedhub

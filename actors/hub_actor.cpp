@@ -14,11 +14,11 @@
 #include "hub/backup.hpp"
 #include "hub/merge_engine.hpp"
 #include "hub/model_creation.hpp"
-#include "metrics/registry.hpp"
 #include "messages/errors.hpp"
 #include "messages/records.hpp"
 #include "messages/requests.hpp"
 #include "messages/responses.hpp"
+#include "metrics/registry.hpp"
 
 namespace fedhub {
 
@@ -330,7 +330,8 @@ caf::result<Buffer> import_commit(self_ptr self, const fb::ImportCommit& c, cons
 // ---------------------------------------------------------------- keys
 
 // Writes a key change through the journal; it takes effect once durable.
-caf::result<Buffer> change_key(self_ptr self, KeyRegistry::Change change, Buffer answer) {
+caf::result<Buffer> change_key(self_ptr self, KeyRegistry::Change change, Buffer answer,
+                               std::function<void()> applied = {}) {
   auto& st = self->state;
   if (change.batch.empty()) return answer;  // nothing to write
   const auto name = change.info.name;
@@ -340,9 +341,10 @@ caf::result<Buffer> change_key(self_ptr self, KeyRegistry::Change change, Buffer
   auto rp = self->make_response_promise();
   self->request(st.journal, st.options.request_timeout, commit_atom::value, std::move(batch))
       .then(
-          [self, rp, shared, answer]() mutable {
+          [self, rp, shared, answer, applied]() mutable {
             self->state.keys->apply(*shared);
             self->state.key_changes.erase(shared->info.name);
+            if (applied) applied();
             rp.deliver(std::move(answer));
           },
           [self, rp, name](caf::error& e) mutable {
@@ -379,7 +381,12 @@ caf::result<Buffer> revoke_key(self_ptr self, const fb::RevokeKey& r) {
     for (const auto& k : st.keys->list())
       if (k.role == Role::manager && st.key_changes.count(k.name))
         throw RequestError(ErrorCode::key_exists, "another manager key is being changed; try again");
-  return change_key(self, std::move(change), responses::ack("revoked key '" + name + "'"));
+  // Once revoked (durably), the key's open subscriptions and uploads end at
+  // once, on every model.
+  return change_key(self, std::move(change), responses::ack("revoked key '" + name + "'"), [self, name] {
+    for (const auto& [model, entry] : self->state.models)
+      if (entry.actor) self->send(entry.actor, revoked_atom::value, name);
+  });
 }
 
 Buffer list_keys(const hub_state& st) {

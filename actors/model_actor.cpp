@@ -36,7 +36,7 @@ void log(const model_state& st, const std::string& what) {
 ModelCore& core(self_ptr self) { return *self->state.core; }
 
 void broadcast(self_ptr self, const Buffer& event) {
-  for (const auto& s : self->state.subscribers) self->send(s, event_atom::value, event);
+  for (const auto& s : self->state.subscribers) self->send(s.actor, event_atom::value, event);
 }
 
 const caf::actor& reader(self_ptr self) {
@@ -566,14 +566,14 @@ void journal_settled(self_ptr self) {
 
 // ---------------------------------------------------------------- subscriptions
 
-Buffer subscribe(self_ptr self, bool on) {
+Buffer subscribe(self_ptr self, bool on, const std::string& caller) {
   auto sender = caf::actor_cast<caf::actor>(self->current_sender());
   if (!sender) throw RequestError(ErrorCode::bad_request, "subscriptions need a sender to send events to");
   auto& subs = self->state.subscribers;
-  auto it = std::find(subs.begin(), subs.end(), sender);
+  auto it = std::find_if(subs.begin(), subs.end(), [&](const auto& s) { return s.actor == sender; });
   if (on && it == subs.end()) {
     self->monitor(sender);
-    subs.push_back(sender);
+    subs.push_back({sender, caller});
   } else if (!on && it != subs.end()) {
     self->demonitor(sender);
     subs.erase(it);
@@ -608,12 +608,38 @@ caf::result<Buffer> handle(self_ptr self, Buffer& request, const std::string& ca
     case fb::Request::Rollback:
       return rollback(self, *env->request_as_Rollback());
     case fb::Request::Subscribe:
-      return subscribe(self, true);
+      return subscribe(self, true, caller);
     case fb::Request::Unsubscribe:
-      return subscribe(self, false);
+      return subscribe(self, false, caller);
     default:
       throw RequestError(ErrorCode::bad_request,
                          std::string("a model does not handle ") + fb::EnumNameRequest(env->request_type()));
+  }
+}
+
+// ---------------------------------------------------------------- revocation
+
+// The key named `key` was revoked: its subscriptions end (the subscriber is
+// told why) and its uploads end (what they staged is dropped); an upload
+// being committed completes, as it was acknowledged to begin with a valid key.
+void end_key(self_ptr self, const std::string& key) {
+  auto& st = self->state;
+  const std::string why = "the key '" + key + "' was revoked";
+  auto& subs = st.subscribers;
+  for (auto it = subs.begin(); it != subs.end();) {
+    if (it->key != key) {
+      ++it;
+      continue;
+    }
+    self->send(it->actor, ended_atom::value, st.model_name, why);
+    self->demonitor(it->actor);
+    it = subs.erase(it);
+  }
+  if (!st.core) return;
+  for (uint64_t id : st.core->open_uploads_of(key)) {
+    st.core->end_session(id);
+    tell_merger(self, abort_atom::value, id);
+    log(st, "ended upload " + std::to_string(id) + ": " + why);
   }
 }
 
@@ -684,6 +710,7 @@ caf::behavior running(self_ptr self) {
         try_merge(self);
         schedule_tick(self);
       },
+      [self](revoked_atom, const std::string& key) { end_key(self, key); },
       [self](sweep_atom) {
         auto& c = core(self);
         for (uint64_t id : c.expired(now_ms())) {
@@ -756,7 +783,7 @@ caf::behavior model_actor(self_ptr self, std::shared_ptr<Store> store, std::stri
       return;
     }
     auto& subs = st.subscribers;
-    subs.erase(std::remove_if(subs.begin(), subs.end(), [&](const caf::actor& a) { return a.address() == dm.source; }),
+    subs.erase(std::remove_if(subs.begin(), subs.end(), [&](const auto& s) { return s.actor.address() == dm.source; }),
                subs.end());
   });
   self->set_exit_handler([self](caf::exit_msg& em) {

@@ -50,7 +50,11 @@ struct model_state {
   caf::actor journal;
   std::vector<caf::actor> readers;
   size_t next_reader = 0;
-  std::vector<caf::actor> subscribers;
+  struct Subscriber {
+    caf::actor actor;
+    std::string key;  // the name of the key that subscribed (revoking it ends the subscription)
+  };
+  std::vector<Subscriber> subscribers;
   // Manual merge commands waiting for the version they asked for.
   std::vector<std::pair<uint64_t, caf::response_promise>> merge_waiters;
   uint64_t tick_generation = 0;  // a policy change cancels older interval ticks

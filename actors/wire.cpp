@@ -22,6 +22,7 @@ fb::ModelSummaryT summary(const ModelSummaryInfo& s, fb::Availability availabili
   out.problem = problem;
   out.archived = s.archived;
   out.oldest_retained = s.oldest_retained;
+  out.open_uploads = s.open_uploads;
   return out;
 }
 

@@ -19,12 +19,14 @@
 #include "apps/cli.hpp"
 #include "apps/completion.hpp"
 #include "apps/hub/backup_commands.hpp"
+#include "apps/hub/caf_door.hpp"
 #include "apps/hub/offline_store.hpp"
 #include "client/system_config.hpp"
 #include "config/hub_config.hpp"
 #include "http/server.hpp"
 #include "hub/key_registry.hpp"
 #include "messages/files.hpp"
+#include "tls/plain_policy.hpp"
 
 using namespace fedhub;
 namespace po = boost::program_options;
@@ -214,6 +216,20 @@ int hub_main(int argc, char** argv) {
   if (vm.count("http-port")) cfg.http_port = vm["http-port"].as<uint16_t>();
   if (vm.count("http-bind")) cfg.http_bind = vm["http-bind"].as<std::string>();
   if (command) return command->run(cfg, words);
+  // Plain TCP beyond loopback needs allow_plain_remote (tls/plain_policy.hpp),
+  // on the CAF door and on the HTTP door.
+  {
+    const auto plain =
+        tls::check_plain_listener("the CAF door", "bind", cfg.bind, !cfg.tls_certificate.empty(), cfg.allow_plain_remote);
+    if (plain.verdict == tls::PlainVerdict::refuse) throw std::runtime_error(plain.message);
+    if (plain.verdict == tls::PlainVerdict::warn) std::cerr << "fl-hub: " << plain.message << std::endl;
+  }
+  if (cfg.http_port >= 0) {
+    const auto plain = tls::check_plain_listener("the HTTP door", "http_bind", cfg.http_bind,
+                                                 !cfg.tls_certificate.empty(), cfg.allow_plain_remote);
+    if (plain.verdict == tls::PlainVerdict::refuse) throw std::runtime_error(plain.message);
+    if (plain.verdict == tls::PlainVerdict::warn) std::cerr << "fl-hub: " << plain.message << std::endl;
+  }
   // Before anything is written (the data directory, the manager key).
   if (cfg.port != 0 && port_in_use(cfg.bind, cfg.port)) throw port_taken(cfg.port);
 
@@ -235,14 +251,16 @@ int hub_main(int argc, char** argv) {
   }
   for (const auto& problem : started.unreadable_models)
     std::cerr << "fl-hub: a stored model record cannot be read and is not served: " << problem << std::endl;
-  auto port = caf::io::publish(hub, cfg.port, cfg.bind.c_str(), true);
-  if (!port) {
+  std::unique_ptr<CafDoor> caf_door;
+  try {
+    caf_door = std::make_unique<CafDoor>(system, hub, cfg);
+  } catch (...) {
     caf::anon_send_exit(hub, caf::exit_reason::user_shutdown);
     if (cfg.port != 0 && port_in_use(cfg.bind, cfg.port)) throw port_taken(cfg.port);  // taken since the check
-    throw std::runtime_error("cannot listen on " + cfg.bind + ":" + std::to_string(cfg.port) + ": " +
-                             system.render(port.error()));
+    throw;
   }
-  std::cout << "fl-hub: listening on " << cfg.bind << ":" << *port << " (data: " << cfg.data_dir << ")" << std::endl;
+  std::cout << "fl-hub: listening on " << cfg.bind << ":" << caf_door->port() << (caf_door->tls() ? " (TLS)" : "")
+            << " (data: " << cfg.data_dir << ")" << std::endl;
   std::unique_ptr<http::HttpServer> http_door;
   if (cfg.http_port >= 0) {
     http::HttpOptions ho;
@@ -255,7 +273,7 @@ int hub_main(int argc, char** argv) {
     try {
       http_door = std::make_unique<http::HttpServer>(system, hub, ho);
     } catch (...) {
-      caf::io::unpublish(hub, *port);
+      caf_door->close();
       caf::anon_send_exit(hub, caf::exit_reason::user_shutdown);
       throw;
     }
@@ -267,7 +285,7 @@ int hub_main(int argc, char** argv) {
   sigwait(&stop, &sig);
   std::cout << "fl-hub: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down" << std::endl;
   if (http_door) http_door->stop();
-  caf::io::unpublish(hub, *port);
+  caf_door->close();
   caf::anon_send_exit(hub, caf::exit_reason::user_shutdown);
   return cli::kOk;  // the actor system's destructor waits for the actors
 }

@@ -10,5 +10,8 @@ namespace fedhub {
 using event_atom = caf::atom_constant<caf::atom("event")>;
 // hub link -> its owner (a client): the hub went away
 using lost_atom = caf::atom_constant<caf::atom("lost")>;
+// hub -> subscribers: (ended_atom, std::string model, std::string why): the
+// hub ended the subscription (its key was revoked); no more events come.
+using ended_atom = caf::atom_constant<caf::atom("ended")>;
 
 }  // namespace fedhub

@@ -382,9 +382,14 @@ void HubClient::subscribe(const std::string& model) {
 std::optional<Buffer> HubClient::next_event(std::chrono::milliseconds wait) {
   std::optional<Buffer> event;
   bool lost = false;
+  std::optional<std::string> ended;
   self_->receive([&](event_atom, Buffer& e) { event = std::move(e); }, [&](lost_atom) { lost = true; },
+                 [&](ended_atom, std::string& model, std::string& why) {
+                   ended = "the hub ended the subscription to '" + model + "': " + why;
+                 },
                  caf::after(wait) >> [] {});
   if (lost) throw RequestError(ErrorCode::unavailable, "lost the hub at " + address_);
+  if (ended) throw RequestError(ErrorCode::unauthorized, *ended);
   if (event) events::verify(*event);
   return event;
 }

@@ -158,7 +158,8 @@ class HubClient {
 
   // The next event of a subscribed model (a verified Event buffer), or
   // nothing when none arrives in `wait`. Throws RequestError(unavailable)
-  // when the hub goes away.
+  // when the hub goes away, and RequestError(unauthorized) when the hub ended
+  // a subscription (its key was revoked).
   std::optional<Buffer> next_event(std::chrono::milliseconds wait);
 
   const std::string& key() const { return key_; }

@@ -20,6 +20,7 @@ caf::behavior lost(self_ptr self) {
   return {
       [self](Buffer&) -> Buffer { return lost_response(self->state); },
       [](event_atom, Buffer&) {},
+      [](ended_atom, std::string&, std::string&) {},
   };
 }
 
@@ -76,6 +77,9 @@ caf::behavior hub_link(self_ptr self, caf::actor hub, caf::actor owner, std::str
         return rp;
       },
       [self](event_atom, Buffer& event) { self->send(self->state.owner, event_atom::value, std::move(event)); },
+      [self](ended_atom, std::string& model, std::string& why) {
+        self->send(self->state.owner, ended_atom::value, std::move(model), std::move(why));
+      },
   };
 }
 

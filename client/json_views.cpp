@@ -40,6 +40,7 @@ json model_summary(const fb::ModelSummary& m) {
               {"merging", m.merging()},
               {"archived", m.archived()},
               {"oldest_retained", m.oldest_retained()},
+              {"open_uploads", m.open_uploads()},
               {"created_at_ms", m.created_at_ms()},
               {"policy", m.policy_json() ? json::parse(m.policy_json()->str(), nullptr, false) : json()}};
 }

@@ -1,12 +1,13 @@
 #include "guard/frame_guard.hpp"
 
+#include <utility>  // before Asio: Boost 1.74 uses std::exchange without it
+
 #include <array>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <iostream>
 #include <stdexcept>
 #include <thread>
-#include <utility>  // before Asio: Boost 1.74 uses std::exchange without it
 #include <vector>
 
 #include "guard/basp_scanner.hpp"

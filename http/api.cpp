@@ -238,8 +238,13 @@ void events(Exchange& x, ConnectionState& c, const Route& r, const ApiOptions& o
     std::optional<Buffer> e;
     try {
       e = events_client.next_event(std::chrono::milliseconds(500));
-    } catch (const RequestError&) {
-      return;  // the hub went away: the stream ends
+    } catch (const RequestError& err) {
+      // The hub went away, or ended the subscription (the key was revoked):
+      // the stream ends, saying why when it can.
+      if (err.code() == ErrorCode::unauthorized)
+        x.write("event: ended\ndata: " +
+                nlohmann::json{{"event", "ended"}, {"error", "unauthorized"}, {"message", err.what()}}.dump() + "\n\n");
+      return;
     }
     if (e) {
       const auto j = views::event(*flatbuffers::GetRoot<fb::Event>(e->data()));

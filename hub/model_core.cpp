@@ -315,6 +315,19 @@ std::vector<uint64_t> ModelCore::open_uploads() const {
   return out;
 }
 
+std::vector<uint64_t> ModelCore::open_uploads_of(const std::string& participant) const {
+  std::vector<uint64_t> out;
+  for (const auto& [id, s] : sessions_)
+    if (s.state != UploadSession::State::committing && s.note.participant == participant) out.push_back(id);
+  return out;
+}
+
+size_t ModelCore::session_count_of(const std::string& participant) const {
+  size_t n = 0;
+  for (const auto& [id, s] : sessions_) n += s.note.participant == participant;
+  return n;
+}
+
 void ModelCore::request_merge(uint64_t base) {
   const auto& name = def_.name;
   if (archived_) refuse_archived(name, "merging");
@@ -445,6 +458,7 @@ ModelSummaryInfo ModelCore::summary() const {
   s.policy_json = policy_.to_json();
   s.archived = archived_;
   s.oldest_retained = oldest_stored_;
+  s.open_uploads = static_cast<uint32_t>(sessions_.size());
   return s;
 }
 

@@ -174,6 +174,7 @@ struct ModelSummaryInfo {
   std::string policy_json;
   bool archived = false;
   uint64_t oldest_retained = 0;
+  uint32_t open_uploads = 0;
 };
 
 class ModelCore {
@@ -272,6 +273,11 @@ class ModelCore {
   size_t session_count() const { return sessions_.size(); }
   // The uploads not being committed (they end when the aggregation changes).
   std::vector<uint64_t> open_uploads() const;
+  // The uploads of `participant` not being committed (they end when its key
+  // is revoked).
+  std::vector<uint64_t> open_uploads_of(const std::string& participant) const;
+  // Every upload session of `participant`, whatever its state (quotas).
+  size_t session_count_of(const std::string& participant) const;
 
   // ---- merges
   // The manager's merge command: `base` must be the current version

@@ -1,11 +1,12 @@
 #include "apps/hub/caf_door.hpp"
 
+#include <utility>  // before Asio: Boost 1.74 uses std::exchange without it
+
 #include <boost/asio/ssl/context.hpp>
 #include <caf/io/publish.hpp>
 #include <caf/io/unpublish.hpp>
 #include <filesystem>
 #include <stdexcept>
-#include <utility>  // before Asio: Boost 1.74 uses std::exchange without it
 
 namespace fedhub {
 
