@@ -21,6 +21,7 @@
 #include "apps/hub/backup_commands.hpp"
 #include "apps/hub/caf_door.hpp"
 #include "apps/hub/offline_store.hpp"
+#include "apps/hub/tls_commands.hpp"
 #include "client/system_config.hpp"
 #include "config/hub_config.hpp"
 #include "http/server.hpp"
@@ -145,6 +146,11 @@ const Command kCommands[] = {
      "with the hub stopped: make the backup DIR the data directory (which\n"
      "                                 must not exist yet); the backup itself is left unchanged",
      cli::restore_command},
+    {"init-tls", "init-tls DIR [--name NAME]... [--client NAME]... [--force]",
+     "make a CA, the hub's certificate for the names (default: localhost,\n"
+     "                                 127.0.0.1, ::1, this host) and client certificates in DIR,\n"
+     "                                 and print the config lines (fl-hub init-tls --help)",
+     cli::init_tls_command},
 };
 
 std::string commands_help() {
@@ -189,6 +195,11 @@ int hub_main(int argc, char** argv) {
   po::store(parsed, vm);
   po::notify(vm);
   if (vm.count("help")) {
+    if (const auto w = po::collect_unrecognized(parsed.options, po::include_positional);
+        !w.empty() && w[0] == "init-tls") {
+      std::cout << cli::kInitTlsHelp;
+      return cli::kOk;
+    }
     std::cout << kUsage << "\n" << commands_help() << "\n" << opts;
     return cli::kOk;
   }
@@ -270,6 +281,9 @@ int hub_main(int argc, char** argv) {
     ho.head_timeout = std::chrono::milliseconds(cfg.http_head_timeout_ms);
     ho.io_timeout = std::chrono::milliseconds(cfg.http_io_timeout_ms);
     ho.hub_timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
+    ho.tls_certificate = cfg.tls_certificate;
+    ho.tls_key = cfg.tls_key;
+    ho.tls_client_ca = cfg.tls_client_ca;
     try {
       http_door = std::make_unique<http::HttpServer>(system, hub, ho);
     } catch (...) {
@@ -277,8 +291,8 @@ int hub_main(int argc, char** argv) {
       caf::anon_send_exit(hub, caf::exit_reason::user_shutdown);
       throw;
     }
-    std::cout << "fl-hub: HTTP API and dashboard on http://" << cfg.http_bind << ":" << http_door->port() << "/"
-              << std::endl;
+    std::cout << "fl-hub: HTTP API and dashboard on " << (http_door->tls() ? "https://" : "http://") << cfg.http_bind
+              << ":" << http_door->port() << "/" << std::endl;
   }
 
   int sig = 0;

@@ -31,6 +31,9 @@ void declare_gauge() {
     metrics::global().gauge("fedhub_http_connections", [] {
       return std::vector<std::pair<metrics::Labels, double>>{{{}, static_cast<double>(g_open.load())}};
     });
+    metrics::global().declare("fedhub_http_tls_refused_total", metrics::Kind::counter,
+                              "HTTPS connections closed in the TLS handshake, by reason (plain_http, timeout, "
+                              "handshake: a wrong or missing certificate, an old protocol, not TLS at all).");
   });
 }
 
@@ -191,11 +194,37 @@ void answer_raw(TimedStream& s, unsigned status, const std::string& code, const 
   metrics::global().count("fedhub_http_requests_total", {{"code", std::to_string(status)}});
 }
 
+// What a plain HTTP client sent to the HTTPS door reads, on the raw socket.
+void answer_plain_to_https(tcp::socket& s) {
+  const std::string body =
+      error_body("bad_request", "this door speaks HTTPS: use https:// (and the hub's CA file, e.g. curl --cacert)");
+  const std::string raw =
+      "HTTP/1.1 400 Bad Request\r\nServer: fedhub\r\nContent-Type: application/json\r\n"
+      "Connection: close\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  ::send(s.native_handle(), raw.data(), raw.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+struct SslFree {
+  void operator()(SSL* ssl) const { SSL_free(ssl); }
+};
+
 }  // namespace
 
 HttpServer::HttpServer(caf::actor_system& system, caf::actor hub, HttpOptions options)
     : system_(system), hub_(std::move(hub)), options_(std::move(options)), acceptor_(io_) {
   declare_gauge();
+  if (options_.tls_certificate.empty() != options_.tls_key.empty())
+    throw std::runtime_error("the HTTP door's TLS needs both a certificate and its key");
+  if (!options_.tls_client_ca.empty() && options_.tls_certificate.empty())
+    throw std::runtime_error("the HTTP door's mutual TLS (a client CA) needs a certificate and key");
+  if (!options_.tls_certificate.empty()) {
+    try {
+      tls_ = tls::make_server_context({options_.tls_certificate, options_.tls_key, options_.tls_client_ca});
+    } catch (const tls::TlsError& e) {
+      throw std::runtime_error(std::string("the HTTP door's TLS: ") + e.what());
+    }
+  }
   beast::error_code ec;
   const auto address = asio::ip::make_address(options_.bind, ec);
   if (ec) throw std::runtime_error("--http-bind: '" + options_.bind + "' is not an IP address");
@@ -235,6 +264,11 @@ void HttpServer::accept_loop() {
     if (stopping_.load()) break;
     if (ec) continue;
     if (open_.load() >= options_.max_connections) {
+      if (tls_) {  // a 503 would need a handshake first, in this thread: just close
+        metrics::global().count("fedhub_http_requests_total", {{"code", "503"}});
+        s.close(ec);
+        continue;
+      }
       TimedStream timed(s);
       answer_raw(timed, 503, "too_many_connections",
                  "the hub has " + std::to_string(options_.max_connections) +
@@ -260,8 +294,28 @@ void HttpServer::accept_loop() {
 }
 
 void HttpServer::connection(tcp::socket& s) {
+  std::unique_ptr<SSL, SslFree> ssl;
   try {
-    TimedStream stream(s);
+    if (tls_) {
+      ssl.reset(SSL_new(tls_.get()));
+      if (!ssl) throw std::runtime_error("SSL_new failed");
+    }
+    TimedStream stream(s, ssl.get());
+    if (ssl) {
+      stream.expires_after(options_.head_timeout);
+      std::string why;
+      const auto fault = stream.handshake(why);
+      if (fault != TimedStream::HandshakeFault::none) {
+        if (fault == TimedStream::HandshakeFault::plain_http) answer_plain_to_https(s);
+        if (fault != TimedStream::HandshakeFault::closed)
+          metrics::global().count("fedhub_http_tls_refused_total",
+                                  {{"reason", fault == TimedStream::HandshakeFault::plain_http ? "plain_http"
+                                              : fault == TimedStream::HandshakeFault::timeout  ? "timeout"
+                                                                                               : "handshake"}});
+        ssl.reset();
+        throw std::runtime_error("TLS handshake: " + why);
+      }
+    }
     HubClient client(system_, hub_, "", options_.hub_timeout, "this hub");
     ConnectionState state(client);
     beast::flat_buffer buf;
@@ -292,6 +346,7 @@ void HttpServer::connection(tcp::socket& s) {
       serve(x, state, options_.api, system_, hub_);
       if (!x.keep_alive()) break;
     }
+    stream.close_tls();
   } catch (const std::exception& e) {
     // The peer went away mid-response, or the hub client could not start.
   }
