@@ -16,7 +16,8 @@ from typing import List, Optional
 from .errors import FedhubError, HubError
 
 EPILOG = (
-    "Commands that talk to the hub take --hub http://HOST:PORT (the hub's HTTP door, fl-hub --http-port) and "
+    "Commands that talk to the hub take --hub http://HOST:PORT or https://HOST:PORT (the hub's HTTP door, fl-hub "
+    "--http-port; https with --ca-file, and --cert/--cert-key for mutual TLS) and "
     "--key KEY (or the environment variable FEDHUB_KEY). Data sources (SPEC): idx:PREFIX[:CLASSES], "
     "folder:DIR[:CLASSES] (docs/models.md); --data-labels FILE names the classes of an IDX source."
 )
@@ -28,6 +29,12 @@ def _hub_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--key", default=None, help="API key (default: --key-file, else $FEDHUB_KEY)")
     p.add_argument("--key-file", default=None, metavar="FILE", help="a file holding the API key")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for an answer (default 60)")
+    p.add_argument("--ca-file", default=None, metavar="FILE",
+                   help="https: the CA file that signed the hub's certificate (fl-hub init-tls: DIR/ca.pem; "
+                   "default: $FEDHUB_CA_FILE, else the system's CAs)")
+    p.add_argument("--cert", default=None, metavar="FILE",
+                   help="https, mutual TLS: this client's certificate (DIR/clients/NAME.pem)")
+    p.add_argument("--cert-key", default=None, metavar="FILE", help="mutual TLS: its private key (DIR/clients/NAME.key)")
 
 
 def _data_options(p: argparse.ArgumentParser) -> None:
@@ -101,7 +108,11 @@ def _client(args):
                 key = f.read().strip()
         except OSError as e:
             raise FedhubError(f"cannot read the key file '{args.key_file}': {e.strerror}") from None
-    return HubClient(args.hub, key or os.environ.get("FEDHUB_KEY", ""), timeout=args.timeout)
+    ca_file = args.ca_file
+    if not ca_file and args.hub.startswith("https://"):  # $FEDHUB_CA_FILE only for https hubs
+        ca_file = os.environ.get("FEDHUB_CA_FILE") or None
+    return HubClient(args.hub, key or os.environ.get("FEDHUB_KEY", ""), timeout=args.timeout, ca_file=ca_file,
+                     cert_file=args.cert, key_file=args.cert_key)
 
 
 def _progress(args, version: int):

@@ -4,12 +4,20 @@ package of a version, contribution uploads and the server-sent event stream.
 Every request carries ``Authorization: Bearer KEY``. A refusal's JSON body
 ``{"error", "message"}`` becomes a HubError whose ``code`` is the hub's error
 code; a hub that cannot be reached is HubError ``unavailable``.
+
+An ``https://`` hub (fl-hub with ``tls_certificate``, docs/operations.md "TLS")
+is verified against ``ca_file`` (``fl-hub init-tls``'s ``ca.pem``; without one,
+the system's CAs), its name included; a hub whose certificate does not chain to
+that CA is refused (HubError ``unavailable``). For mutual TLS ``cert_file`` and
+``key_file`` are this client's certificate and key (``clients/NAME.pem``,
+``NAME.key``).
 """
 
 from __future__ import annotations
 
 import json
 import socket
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -32,10 +40,34 @@ def _refusal(e: urllib.error.HTTPError) -> HubError:
         return HubError(f"http_{e.code}", f"{e.reason}{': ' + text if text else ''}", e.code)
 
 
+def tls_context(ca_file: Optional[str] = None, cert_file: Optional[str] = None,
+                key_file: Optional[str] = None) -> ssl.SSLContext:
+    """A client context that verifies the hub: TLS 1.2 or later, the hub's certificate checked against
+    ``ca_file`` alone (the system's CAs when None) and its host name; with ``cert_file`` and ``key_file``
+    this client's certificate for mutual TLS. HubError ``bad_request`` naming a file that cannot be used."""
+    if bool(cert_file) != bool(key_file):
+        raise HubError("bad_request", "--cert and --cert-key go together (a client certificate and its key)")
+    try:
+        ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca_file or None)
+    except (OSError, ssl.SSLError) as e:
+        raise HubError("bad_request", f"cannot use the CA file '{ca_file}': {e}") from None
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.check_hostname = True
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    if cert_file:
+        try:
+            ctx.load_cert_chain(cert_file, key_file)
+        except (OSError, ssl.SSLError) as e:
+            raise HubError("bad_request", f"cannot use the client certificate '{cert_file}' with the key "
+                           f"'{key_file}': {e}") from None
+    return ctx
+
+
 class HubClient:
     """A participant's (or manager's) view of one hub's HTTP door, e.g. ``HubClient("http://127.0.0.1:8080", key)``."""
 
-    def __init__(self, hub: str, key: str, timeout: float = 60.0):
+    def __init__(self, hub: str, key: str, timeout: float = 60.0, ca_file: Optional[str] = None,
+                 cert_file: Optional[str] = None, key_file: Optional[str] = None):
         if not key:
             raise HubError("unauthorized", "no API key: pass --key KEY or set FEDHUB_KEY (fl-manager keys add NAME)")
         if "://" not in hub:
@@ -46,6 +78,11 @@ class HubClient:
         self.base = hub.rstrip("/")
         self.key = key
         self.timeout = timeout
+        self.context = None
+        if parsed.scheme == "https":
+            self.context = tls_context(ca_file, cert_file, key_file)
+        elif ca_file or cert_file or key_file:
+            raise HubError("bad_request", f"--ca-file and --cert are for an https:// hub, not '{hub}'")
 
     def _request(self, method: str, path: str, body: Optional[bytes] = None, content_type: Optional[str] = None,
                  accept: str = "application/json", timeout: Optional[float] = None):
@@ -54,11 +91,15 @@ class HubClient:
             headers["Content-Type"] = content_type
         req = urllib.request.Request(self.base + path, data=body, method=method, headers=headers)
         try:
-            return urllib.request.urlopen(req, timeout=timeout or self.timeout)
+            return urllib.request.urlopen(req, timeout=timeout or self.timeout, context=self.context)
         except urllib.error.HTTPError as e:
             raise _refusal(e) from None
-        except (urllib.error.URLError, ConnectionError, socket.timeout) as e:
+        except (urllib.error.URLError, ConnectionError, socket.timeout, ssl.SSLError) as e:
             reason = getattr(e, "reason", e)
+            if isinstance(reason, ssl.SSLCertVerificationError):
+                raise HubError("unavailable", f"the hub at {self.base} is not the one expected: its certificate "
+                               f"fails verification ({reason.verify_message}); is --ca-file the hub's CA "
+                               "(ca.pem of fl-hub init-tls)?") from None
             raise HubError(
                 "unavailable",
                 f"cannot reach the hub at {self.base} ({reason}): is fl-hub running with --http-port, and is --hub right?",
