@@ -4,6 +4,8 @@
 #include <caf/make_message.hpp>
 #include <caf/sec.hpp>
 
+#include "metrics/registry.hpp"
+
 namespace fedhub {
 
 namespace {
@@ -15,6 +17,13 @@ caf::error to_caf_error(ErrorCode code, const std::string& message) {
 }
 
 caf::error to_caf_error(const RequestError& e) { return to_caf_error(e.code(), e.what()); }
+
+RequestError storage_full_request_error(const StorageFullError& e) {
+  metrics::global().count("fedhub_storage_full_total");
+  return RequestError(ErrorCode::storage_full, e.what());
+}
+
+caf::error storage_full_error(const StorageFullError& e) { return to_caf_error(storage_full_request_error(e)); }
 
 RequestError from_caf_error(const caf::error& e, const std::string& what) {
   if (e.category() == kCategory) {

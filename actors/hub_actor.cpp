@@ -551,3 +551,5 @@ caf::behavior hub_actor(self_ptr self, std::shared_ptr<Store> store, HubOptions 
 }
 
 }  // namespace fedhub
+        } catch (const StorageFullError& e) {
+          return error_response(storage_full_request_error(e));

@@ -26,6 +26,9 @@ void flush(self_ptr self) {
     ++st.writes;
     st.batches += batches.size();
     for (auto& [batch, rp] : queue) rp.deliver(caf::unit);
+  } catch (const StorageFullError& e) {
+    const auto err = storage_full_error(e);  // the sentence says nothing was stored
+    for (auto& [batch, rp] : queue) rp.deliver(err);
   } catch (const std::exception& e) {
     const auto err = to_caf_error(ErrorCode::internal, std::string("nothing was stored: ") + e.what());
     for (auto& [batch, rp] : queue) rp.deliver(err);

@@ -324,7 +324,8 @@ void accept(self_ptr self, uint64_t id, caf::response_promise rp) {
         tell_merger(self, abort_atom::value, id);
         auto err = from_caf_error(e, "the journal");
         rp.deliver(
-            responses::error(ErrorCode::internal, std::string("the contribution was not stored: ") + err.what()));
+            responses::error(err.code() == ErrorCode::storage_full ? ErrorCode::storage_full : ErrorCode::internal,
+                             std::string("the contribution was not stored: ") + err.what()));
       });
 }
 
@@ -699,6 +700,8 @@ caf::behavior running(self_ptr self) {
         } catch (const RequestError& e) {
           if (is_upload(request)) count_rejection(self, e.code());
           return error_response(e);
+        } catch (const StorageFullError& e) {
+          return error_response(storage_full_request_error(e));
         } catch (const std::exception& e) {
           return responses::error(ErrorCode::internal, e.what());
         }

@@ -2,6 +2,7 @@
 // every commit one WriteBatch (RocksDB groups concurrent writers' batches
 // into one log write and one fsync).
 #include <rocksdb/db.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/snapshot.h>
 #include <rocksdb/utilities/checkpoint.h>
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstring>
 #include <filesystem>
 
@@ -44,6 +46,36 @@ const char* family_name(Family f) { return kFamilyNames[static_cast<size_t>(f)];
 void check(const rocksdb::Status& s, const std::string& what) {
   if (!s.ok()) throw StoreError(what + ": " + s.ToString());
 }
+
+// RocksDB's "the disk is full": its NoSpace status (also the background
+// error a failed write or flush leaves, which later writes return), or an
+// IOError whose message is the system's ENOSPC text.
+bool is_no_space(const rocksdb::Status& s) {
+  if (s.ok()) return false;
+  if (s.IsNoSpace() || s.subcode() == rocksdb::Status::kNoSpace) return true;
+  return s.IsIOError() && s.ToString().find("No space left on device") != std::string::npos;
+}
+
+// Notes every no-space background error (a flush or compaction that ran out
+// of space, or a write whose log append failed) so that the store resumes
+// before its next write, and turns RocksDB's own auto-recovery off for them:
+// it waits until the free space exceeds the largest memtable (64 MiB here),
+// which a small filesystem may never have, and while it waits DB::Resume()
+// is refused as busy. The store resumes itself instead (RocksStore::resume).
+class NoSpaceListener final : public rocksdb::EventListener {
+ public:
+  explicit NoSpaceListener(std::shared_ptr<std::atomic<bool>> full) : full_(std::move(full)) {}
+  void OnBackgroundError(rocksdb::BackgroundErrorReason, rocksdb::Status* bg_error) override {
+    if (bg_error && is_no_space(*bg_error)) full_->store(true);
+  }
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status bg_error, bool* auto_recovery) override {
+    if (is_no_space(bg_error) && auto_recovery) *auto_recovery = false;
+    bg_error.PermitUncheckedError();
+  }
+
+ private:
+  std::shared_ptr<std::atomic<bool>> full_;
+};
 
 Buffer copy_of(const rocksdb::Slice& s) { return Buffer(s.data(), s.data() + s.size()); }
 rocksdb::Slice slice(std::span<const char> s) { return {s.data(), s.size()}; }
@@ -118,6 +150,7 @@ class RocksStore final : public Store {
       if (batch)
         for (Family f : batch->families_to_persist())
           if (std::find(persist.begin(), persist.end(), f) == persist.end()) persist.push_back(f);
+    resume("committing");
     for (Family f : persist) this->persist(f);
     rocksdb::WriteBatch wb;
     size_t ops = 0;
@@ -134,14 +167,18 @@ class RocksStore final : public Store {
     rocksdb::WriteOptions w;
     w.sync = sync;
     const double started = metrics::now_seconds();
-    check(db_->Write(w, &wb), "cannot commit " + std::to_string(ops) + " operations (" + describe_bytes(bytes) +
-                                  ") to the hub's data directory '" + dir_ + "'");
+    check_write(db_->Write(w, &wb), "cannot commit " + std::to_string(ops) + " operations (" + describe_bytes(bytes) +
+                                        ") to the hub's data directory '" + dir_ + "'");
     if (sync) metrics::global().observe("fedhub_store_write_seconds", {}, metrics::now_seconds() - started);
   }
 
-  void sync_wal() override { check(db_->SyncWAL(), "cannot sync the log of '" + dir_ + "'"); }
+  void sync_wal() override {
+    resume("syncing the log");
+    check_write(db_->SyncWAL(), "cannot sync the log of '" + dir_ + "'");
+  }
 
   void write_unlogged(const StoreBatch& batch) override {
+    resume("writing");
     rocksdb::WriteBatch wb;
     size_t ops = 0;
     uint64_t bytes = 0;
@@ -153,24 +190,27 @@ class RocksStore final : public Store {
     if (ops == 0) return;
     rocksdb::WriteOptions w;
     w.disableWAL = true;
-    check(db_->Write(w, &wb), "cannot write " + std::to_string(ops) + " operations (" + describe_bytes(bytes) +
-                                  ") to the hub's data directory '" + dir_ + "'");
+    check_write(db_->Write(w, &wb), "cannot write " + std::to_string(ops) + " operations (" + describe_bytes(bytes) +
+                                        ") to the hub's data directory '" + dir_ + "'");
   }
 
   void persist(Family family) override {
     rocksdb::FlushOptions f;
     f.wait = true;
     f.allow_write_stall = true;
-    check(db_->Flush(f, cf_[static_cast<size_t>(family)]), "cannot flush to the hub's data directory '" + dir_ + "'");
+    resume("flushing");
+    check_write(db_->Flush(f, cf_[static_cast<size_t>(family)]),
+                "cannot flush to the hub's data directory '" + dir_ + "'");
   }
 
   void checkpoint(const std::string& dir) override {
+    resume("writing a checkpoint");
     rocksdb::Checkpoint* raw = nullptr;
     check(rocksdb::Checkpoint::Create(db_.get(), &raw), "cannot start a checkpoint of '" + dir_ + "'");
     std::unique_ptr<rocksdb::Checkpoint> cp(raw);
     // log_size_for_flush 0: flush every memtable first, so that the copy
     // needs no log replay and holds the unlogged bulk writes too.
-    check(cp->CreateCheckpoint(dir, 0), "cannot write a checkpoint of '" + dir_ + "' to '" + dir + "'");
+    check_write(cp->CreateCheckpoint(dir, 0), "cannot write a checkpoint of '" + dir_ + "' to '" + dir + "'");
   }
 
   // ---- models
@@ -361,6 +401,8 @@ class RocksStore final : public Store {
     // Large background writes (flushed blob and table files) go to disk as
     // they are written rather than in one burst at their fsync.
     db.bytes_per_sync = 1ull << 20;
+    // A full disk: the store resumes by itself (see NoSpaceListener).
+    db.listeners.push_back(std::make_shared<NoSpaceListener>(full_));
 
     std::vector<std::string> existing;
     const bool fresh = !rocksdb::DB::ListColumnFamilies(db, dir_, &existing).ok();
@@ -464,6 +506,39 @@ class RocksStore final : public Store {
   }
 
   // ---- writing
+
+  StorageFullError full(const std::string& what, const rocksdb::Status& s) const {
+    return StorageFullError("the hub's data directory '" + dir_ + "' is full: " + what + ": " + s.ToString() +
+                            "; nothing of this was stored. Free space on its filesystem; the hub retries by itself "
+                            "at its next write (no restart needed)");
+  }
+
+  // A write's status: a no-space failure is a StorageFullError and makes the
+  // next write resume first.
+  void check_write(const rocksdb::Status& s, const std::string& what) {
+    if (s.ok()) return;
+    if (is_no_space(s)) {
+      full_->store(true);
+      throw full(what, s);
+    }
+    throw StoreError(what + ": " + s.ToString());
+  }
+
+  // Before a write, after a no-space error (ours or a background flush's or
+  // compaction's): DB::Resume() flushes every memtable (into a fresh log) and
+  // clears RocksDB's background error, so that writes work again without a
+  // restart once space is free. While the disk is still full it fails with
+  // no space, and the write is refused without being tried. Any other
+  // outcome (busy: another thread resumes) lets the write say for itself.
+  void resume(const std::string& what) {
+    if (!full_->load()) return;
+    const auto s = db_->Resume();
+    if (s.ok()) {
+      full_->store(false);
+      return;
+    }
+    if (is_no_space(s)) throw full(what + " (the store could not resume yet)", s);
+  }
 
   void add_op(rocksdb::WriteBatch& wb, const StoreBatch::Op& op, size_t index) const {
     const auto invalid = [&](const std::string& why) {
@@ -570,6 +645,9 @@ class RocksStore final : public Store {
   }
 
   std::string dir_;
+  // Set by a no-space error (check_write, NoSpaceListener), cleared by a
+  // successful resume.
+  std::shared_ptr<std::atomic<bool>> full_ = std::make_shared<std::atomic<bool>>(false);
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // every open family, the default and unknown ones too
   std::array<rocksdb::ColumnFamilyHandle*, kFamilyCount> cf_{};

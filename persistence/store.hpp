@@ -54,6 +54,16 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A write refused because the data directory's filesystem is full
+// (RocksDB's no-space error, or the background error state that follows it
+// and refuses later writes): nothing of the failed call was written. The
+// store tries DB::Resume() before its next write, so writes work again once
+// space is freed, without a restart; reads keep working meanwhile.
+class StorageFullError : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
 // Column families (see above).
 enum class Family : uint8_t {
   models,
@@ -165,7 +175,8 @@ class Store {
   // Applies every batch, in order, as ONE atomic RocksDB WriteBatch (group
   // commit: several callers' writes share one fsync), after persisting the
   // families the batches name (persist_first). With sync, returns after the
-  // log is synced. Throws StoreError; nothing is written then.
+  // log is synced. Throws StoreError (StorageFullError when the disk is
+  // full); nothing is written then.
   // An operation the store cannot apply (an unknown family or kind, an
   // erase_range whose end is before its begin, a write of meta "schema")
   // fails the whole commit; an erase_range with end == begin does nothing.
