@@ -109,13 +109,17 @@ void add_hub_options(po::options_description& d) {
   d.add_options()("hub", po::value<std::string>()->default_value("127.0.0.1:7461"), "the hub's HOST:PORT")(
       "key", po::value<std::string>(), "API key (default: the FEDHUB_KEY environment variable)")(
       "key-file", po::value<std::string>(), "file holding the API key")(
-      "timeout", po::value<double>()->default_value(120), "seconds to wait for each answer")(
-      "ca-file", po::value<std::string>(),
-      "TLS: the CA file that signed the hub's certificate (fl-hub init-tls: DIR/ca.pem; default: the "
-      "FEDHUB_CA_FILE environment variable); without it, plain TCP")(
+      "timeout", po::value<double>()->default_value(120), "seconds to wait for each answer");
+  add_tls_options(d);
+  add_progress_options(d);
+}
+
+void add_tls_options(po::options_description& d) {
+  d.add_options()("ca-file", po::value<std::string>(),
+                  "TLS: the CA file that signed the hub's certificate (fl-hub init-tls: DIR/ca.pem; default: the "
+                  "FEDHUB_CA_FILE environment variable); without it, plain TCP")(
       "cert", po::value<std::string>(), "mutual TLS: this client's certificate (DIR/clients/NAME.pem)")(
       "cert-key", po::value<std::string>(), "mutual TLS: its private key (DIR/clients/NAME.key)");
-  add_progress_options(d);
 }
 
 ClientTls client_tls(const po::variables_map& vm) {

@@ -76,6 +76,10 @@ void add_progress_options(po::options_description& d);
 // (add_progress_options).
 void add_hub_options(po::options_description& d);
 
+// Adds only the TLS options (--ca-file, --cert, --cert-key), for a client
+// command with connection options of its own (fl-hub backup).
+void add_tls_options(po::options_description& d);
+
 // The TLS files of add_hub_options' options (--ca-file, else the
 // FEDHUB_CA_FILE environment variable): for SystemConfig. UsageError for a
 // --cert without --cert-key or without a CA file.

@@ -136,11 +136,13 @@ const Command kCommands[] = {
      "with the hub stopped: revoke every manager key and write a new one to\n"
      "                                 <data-dir>/manager.key (mode 0600)",
      reset_manager_key},
-    {"backup", "backup --out DIR [--key KEY | --key-file F] [--timeout S]",
+    {"backup", "backup --out DIR [--key KEY | --key-file F] [--timeout S] [--ca-file CA [--cert C --cert-key K]]",
      "a consistent copy of the data directory in DIR (a new directory),\n"
      "                                 taken by the running hub (a RocksDB checkpoint; the key is\n"
      "                                 --key, --key-file, FEDHUB_KEY or <data-dir>/manager.key) or,\n"
-     "                                 with the hub stopped, by this command",
+     "                                 with the hub stopped, by this command; a hub with TLS needs\n"
+     "                                 --ca-file (or FEDHUB_CA_FILE; the CA of fl-hub init-tls),\n"
+     "                                 with tls_client_ca also --cert and --cert-key",
      cli::backup_command},
     {"restore", "restore --from DIR",
      "with the hub stopped: make the backup DIR the data directory (which\n"

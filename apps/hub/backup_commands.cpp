@@ -40,6 +40,7 @@ int backup_command(const HubConfig& cfg, const std::vector<std::string>& args) {
       "key", po::value<std::string>(), "a manager key (default: FEDHUB_KEY, else <data-dir>/manager.key)")(
       "key-file", po::value<std::string>(), "file holding a manager key")(
       "timeout", po::value<double>()->default_value(3600), "seconds to wait for the hub's backup");
+  add_tls_options(o);
   const auto vm = parse_args(args, o);
   if (!vm.count("out")) throw UsageError("backup needs --out DIR (a directory that does not exist yet)");
   const std::string out = fs::absolute(vm["out"].as<std::string>()).lexically_normal().string();
@@ -61,10 +62,18 @@ int backup_command(const HubConfig& cfg, const std::vector<std::string>& args) {
     file.emplace("key-file", po::variable_value((fs::path(cfg.data_dir) / "manager.key").string(), false));
     key = read_key(file);
   }
-  SystemConfig sys(1);
-  caf::actor_system system{sys};
   const double timeout_s = vm["timeout"].as<double>();
   if (!(timeout_s > 0 && timeout_s <= 86400)) throw UsageError("--timeout must be from 0 to 86400 seconds");
+  // The running hub's CAF door speaks TLS when its config names a certificate:
+  // a plain connection would only fail at the handshake, so say what is missing.
+  const ClientTls tls = client_tls(vm);
+  if (!tls.enabled() && !cfg.tls_certificate.empty())
+    throw UsageError(
+        "the hub's CAF door speaks TLS (tls_certificate is set): backup needs --ca-file (the CA "
+        "that signed " +
+        cfg.tls_certificate + "; fl-hub init-tls DIR wrote DIR/ca.pem) or FEDHUB_CA_FILE");
+  SystemConfig sys(1, tls);
+  caf::actor_system system{sys};
   std::unique_ptr<HubClient> connected;
   try {
     connected = std::make_unique<HubClient>(system, local_address(cfg.bind), cfg.port, key,
