@@ -4,7 +4,8 @@
 // handshakes are closed, a peer over its connection slots is refused; TLS
 // round trips with fl-manager and fl-participant (caf_openssl) and certificates
 // from `fl-hub init-tls`; a client with the wrong CA and a plain client are
-// refused; mutual TLS needs a client certificate; plain TCP beyond loopback
+// refused; `fl-hub backup` of a TLS hub with --ca-file, and its refusal
+// without; mutual TLS needs a client certificate; plain TCP beyond loopback
 // needs allow_plain_remote.
 //
 // Every wait is bounded: commands run under timeout(1), the hub's lines are
@@ -225,6 +226,49 @@ BOOST_AUTO_TEST_CASE(tls_round_trip_and_refusals) {
   BOOST_TEST(contains(missing.err, "no-such.pem"), missing.err);
   // And the TLS hub still serves.
   expect_ok(manager(hub, ca, {"list"}));
+}
+
+// `fl-hub backup` of a running TLS hub: with --ca-file the hub writes the
+// backup; without it (the hub's config names a certificate) it is refused
+// before connecting and says what is missing; with only --data-dir and
+// --port (no config) the plain connection fails and names --ca-file too.
+BOOST_AUTO_TEST_CASE(fl_hub_backup_of_a_tls_hub_needs_ca_file) {
+  TempDir dir;
+  const std::string tls = init_tls(dir / "tls");
+  const std::string other = init_tls(dir / "other");
+  Hub hub(dir / "hub", {{"tls_certificate", tls + "/hub.pem"}, {"tls_key", tls + "/hub.key"}});
+  const std::string config = hub.dir + "/hub.json";
+
+  const std::string backup = dir / "backup";
+  auto taken = run_bounded({kBin + "/fl-hub", "--config", config, "backup", "--out", backup, "--ca-file",
+                            tls + "/ca.pem", "--timeout", "20"});
+  expect_ok(taken);
+  BOOST_TEST(contains(taken.out, "fl-hub: backup written to " + backup), taken.out);
+  BOOST_TEST(contains(taken.out, "(by the running hub)"), taken.out);
+  BOOST_TEST(fs::exists(backup + "/CURRENT"));
+
+  // No CA file: refused at once, naming the option and the variable.
+  auto no_ca = run_bounded({kBin + "/fl-hub", "--config", config, "backup", "--out", dir / "b-no-ca"});
+  BOOST_TEST(no_ca.exit_code == 2, no_ca.exit_code << ": " << no_ca.err);
+  BOOST_TEST(contains(no_ca.err, "speaks TLS"), no_ca.err);
+  BOOST_TEST(contains(no_ca.err, "--ca-file"), no_ca.err);
+  BOOST_TEST(contains(no_ca.err, "FEDHUB_CA_FILE"), no_ca.err);
+  BOOST_TEST(!fs::exists(dir / "b-no-ca"));
+  // Without the config, the plain connection fails and the error names --ca-file.
+  auto plain = run_bounded({kBin + "/fl-hub", "--data-dir", hub.dir + "/data", "--port", std::to_string(hub.port),
+                            "backup", "--out", dir / "b-plain", "--timeout", "10"});
+  BOOST_TEST(plain.exit_code == 1, plain.exit_code << ": " << plain.err);
+  BOOST_TEST(contains(plain.err, "unavailable"), plain.err);
+  BOOST_TEST(contains(plain.err, "--ca-file"), plain.err);
+  BOOST_TEST(!fs::exists(dir / "b-plain"));
+  // Another CA's file: the hub's certificate is refused.
+  auto wrong = run_bounded({kBin + "/fl-hub", "--config", config, "backup", "--out", dir / "b-wrong", "--ca-file",
+                            other + "/ca.pem", "--timeout", "10"});
+  BOOST_TEST(wrong.exit_code == 1, wrong.exit_code << ": " << wrong.err);
+  BOOST_TEST(contains(wrong.err, "over TLS"), wrong.err);
+  BOOST_TEST(!fs::exists(dir / "b-wrong"));
+  // The hub serves on.
+  expect_ok(manager(hub, {"--ca-file", tls + "/ca.pem"}, {"list"}));
 }
 
 BOOST_AUTO_TEST_CASE(mutual_tls_needs_a_client_certificate_of_the_hubs_ca) {
