@@ -3,7 +3,8 @@
 // `fl-hub restore` into a new data directory that a new hub then serves with
 // the original manager key; and what an operator is refused: a port in use,
 // reset-manager-key while the hub runs, revoking the last manager key,
-// negative versions, models and recipes beyond the limits.
+// negative versions, models and recipes beyond the limits, a second hub on
+// the same data directory, a data directory that cannot be used.
 //
 // Every wait is bounded: short commands run under timeout(1), long-running
 // processes are read with a watchdog that SIGKILLs them at a deadline, and
@@ -506,6 +507,66 @@ BOOST_AUTO_TEST_CASE(operator_refusals) {
   BOOST_TEST(models[0]["name"] == "fm");
   BOOST_TEST(status(hub, "fm")["current_version"] == 0);
   hub.stop();
+}
+
+// docs/reliability.md, "Bad input": a second fl-hub on the data directory a
+// running hub holds (RocksDB's LOCK) exits 1 naming the directory, before it
+// listens; the first hub serves on and its state is unchanged.
+BOOST_AUTO_TEST_CASE(a_second_hub_on_the_same_data_directory_exits_and_the_first_serves_on) {
+  ::unsetenv("FEDHUB_KEY");
+  TempDir dir;
+  Hub hub(dir / "data");
+  hub.start(free_port());
+  create_model(hub, "fm", dir.path());
+  const auto key = add_key(hub, "p1");
+  const std::string manager_key = read_text(hub.key_file());
+
+  const uint16_t second_port = free_port();
+  auto second = fl_hub({"--port", std::to_string(second_port), "--data-dir", hub.data});
+  expect_refused(second, "fl-hub: error: ");
+  BOOST_TEST(contains(second.err, hub.data), second.err);
+  BOOST_TEST(contains(second.err, "another fl-hub"), second.err);
+  BOOST_TEST(!contains(second.out + second.err, "listening on"), second.out << second.err);
+  BOOST_TEST(read_text(hub.key_file()) == manager_key);  // no new manager key written
+
+  // The first hub serves on: its model and key are there, uploads are taken.
+  const auto models = listed(hub);
+  BOOST_REQUIRE(models.size() == 1u);
+  BOOST_TEST(models[0]["name"] == "fm");
+  BOOST_TEST(status(hub, "fm")["contributions"].size() == 0u);
+  expect_ok(participant("download", {"--hub", hub.address, "--key", key, "--model", "fm", "--out", dir / "v0.pkg"}));
+  expect_ok(participant("train", {"--in", dir / "v0.pkg", "--data", "idx:" + kFashion + ":0,1", "--out", dir / "p1.fhc",
+                                  "--seed", "1", "--quiet"}));
+  expect_ok(participant("upload", {"--hub", hub.address, "--key", key, "--weights", dir / "p1.fhc"}));
+  BOOST_TEST(status(hub, "fm")["contributions"].size() == 1u);
+  hub.stop();
+}
+
+// docs/reliability.md, "Bad input": a data directory fl-hub cannot use is
+// refused at start with its path, before listening, and left as it was: a
+// regular file, and a path under a regular file (the tests run as root,
+// where chmod 000 does not stop RocksDB; as another user a directory of
+// mode 000 is tried too).
+BOOST_AUTO_TEST_CASE(an_unusable_data_directory_is_refused_at_start) {
+  TempDir dir;
+  write_text(dir / "file", "not a directory");
+  std::vector<std::string> unusable{dir / "file", dir / "file/data"};
+  if (::geteuid() != 0) {
+    fs::create_directories(dir / "locked");
+    fs::permissions(dir / "locked", fs::perms::none);
+    unusable.push_back(dir / "locked");
+  }
+  for (const auto& data : unusable) {
+    auto r = fl_hub({"--port", std::to_string(free_port()), "--data-dir", data});
+    expect_refused(r, "fl-hub: error: ");
+    BOOST_TEST(contains(r.err, data), r.err);
+    BOOST_TEST(!contains(r.out + r.err, "listening on"), r.out << r.err);
+  }
+  BOOST_TEST(read_text(dir / "file") == "not a directory");
+  if (::geteuid() != 0) {
+    fs::permissions(dir / "locked", fs::perms::owner_all);
+    BOOST_TEST(fs::is_empty(dir / "locked"));
+  }
 }
 
 // (d) for fl-participant as for fl-manager: `--version -5` is a usage error
