@@ -168,7 +168,8 @@ BOOST_AUTO_TEST_CASE(uploads_and_merges_refused_reads_work_recovers_without_rest
     BOOST_TEST_MESSAGE(line);
     return;
   }
-  Hub hub{mnt + "/data"};
+  Hub hub;
+  hub.data_dir = mnt + "/data";
   hub.start();
 
   std::ofstream(dir / "recipe.json")
