@@ -5,6 +5,7 @@
 // model end to end.
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <random>
 #include <set>
@@ -207,6 +208,66 @@ BOOST_AUTO_TEST_CASE(numbers_that_could_break_a_model_are_refused_before_acknowl
   auto x = current_weights(hub.manager(), "off", &version);
   BOOST_TEST(version == 0u);
   for (float v : x) BOOST_TEST(std::isfinite(v));
+}
+
+// docs/reliability.md, "Bad input": a result of another model's
+// architecture, a tensor of another dtype and upload headers that are
+// garbage or cut short are refused at the upload's begin (before any weight
+// is sent), an infinite value when its part arrives; nothing is stored and
+// the participant may still contribute.
+BOOST_AUTO_TEST_CASE(misshapen_mistyped_and_malformed_results_are_refused_and_nothing_is_stored) {
+  TestHub hub;
+  hub.start();
+  create_tiny(hub.manager(), "m", 0, "");
+  const std::string key = hub.add_participant("a");
+  auto a = hub.client(key);
+
+  // Another model's architecture: the tensors of a 4-input layer.
+  Weights other = {{"dense/kernel", {4, 2}, std::vector<float>(8, 1.0f)}, {"dense/bias", {2}, {1.0f, 1.0f}}};
+  ContributionMeta meta;
+  meta.model = "m";
+  meta.base_version = 0;
+  meta.num_samples = 1;
+  BOOST_TEST((refusal([&] { a->upload(build_contribution(meta, other)); }) == ErrorCode::bad_shape));
+  Weights renamed = tiny_weights(1.0f);
+  renamed[0].name = "conv/kernel";
+  BOOST_TEST((refusal([&] { a->upload(build_contribution(meta, renamed)); }) == ErrorCode::bad_shape));
+
+  // Infinity (NaN: numbers_that_could_break_a_model_are_refused_before_acknowledgement).
+  auto inf = std::vector<float>(8, 1.0f);
+  inf[5] = -std::numeric_limits<float>::infinity();
+  BOOST_TEST((refusal([&] { a->upload(contribution_with("m", 0, inf, 1)); }) == ErrorCode::non_finite));
+
+  // A header declaring float16 for a tensor (the right shape otherwise).
+  const Buffer good = tiny_contribution("m", 0, 1.0f, 1);
+  const auto view = read_contribution(good);
+  std::unique_ptr<fb::ContributionT> header(view.header->UnPack());
+  header->tensors[0]->dtype = fb::DType::float16;
+  flatbuffers::FlatBufferBuilder fbb;
+  fb::FinishContributionBuffer(fbb, fb::Contribution::Pack(fbb, header.get()));
+  const Buffer half = to_buffer(fbb);
+  Buffer holder;
+  BOOST_TEST((refusal([&] { a->call_as<fb::UploadSession>(requests::upload_begin(key, half), holder); }) ==
+              ErrorCode::bad_dtype));
+
+  // Garbage, and the header cut in half.
+  const std::string garbage(1000, 'x');
+  BOOST_TEST((refusal([&] { a->call_as<fb::UploadSession>(requests::upload_begin(key, garbage), holder); }) ==
+              ErrorCode::bad_request));
+  const auto cut = view.header_bytes.first(view.header_bytes.size() / 2);
+  BOOST_TEST((refusal([&] { a->call_as<fb::UploadSession>(requests::upload_begin(key, cut), holder); }) ==
+              ErrorCode::bad_request));
+
+  // Nothing was stored: no contribution, no upload session; the good one is taken.
+  BOOST_TEST(status(hub.manager(), "m").contributions.size() == 0u);
+  a->upload(good);
+  BOOST_TEST(status(hub.manager(), "m").contributions.size() == 1u);
+  a.reset();
+  hub.stop();
+  {
+    auto store = Store::open(hub.dir());
+    BOOST_TEST(store->uploads("m").empty());
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_damaged_model_is_reported_and_the_others_served) {
