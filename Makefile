@@ -4,6 +4,8 @@
 #   make demo    a hub, a manager and three participants on loopback (Fashion-MNIST)
 #   make bench   the benchmarks under bench/ (results: docs/performance.md)
 #   make asan    the tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
+#   make soak    crash safety with 20 kills and 10 minutes under load (docs/reliability.md)
+#   make fuzz    every libFuzzer target for FUZZ_SECONDS (default 30) each, clang (docs/fuzzing.md)
 JOBS ?= 2
 BUILD ?= build
 CMAKE_FLAGS ?=
@@ -27,6 +29,17 @@ test: build
 demo: build
 	scripts/demo.sh $(BUILD)/bin
 
+.PHONY: soak fuzz
+soak: deps $(BUILD)/CMakeCache.txt
+	scripts/soak.sh $(BUILD)
+
+FUZZ_SECONDS ?= 30
+fuzz:
+	@scripts/install-deps.sh fuzz
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEDHUB_FUZZ=ON -DFEDHUB_NATIVE=OFF
+	cmake --build build-fuzz -j$(JOBS) --target fedhub_fuzzers
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh build-fuzz
+
 bench: build
 	scripts/bench.sh $(BUILD)/bin
 
@@ -40,4 +53,4 @@ format:
 	  -name '*.hpp' -o -name '*.cpp' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz

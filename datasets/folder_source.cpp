@@ -20,6 +20,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The largest image decoded (4096 x 4096): stb_image accepts headers of up
+// to 2^24 x 2^24 and allocates what they declare, so a few bytes claiming a
+// huge image would take gigabytes (found by tests/fuzz/fuzz_image).
+constexpr int64_t kMaxImagePixels = int64_t{1} << 24;
+
 // The file name extensions (lower case) of the formats stb_image decodes.
 bool is_image_name(const fs::path& path) {
   static const std::array<std::string, 9> kExtensions{".jpg", ".jpeg", ".png", ".bmp", ".gif",
@@ -112,6 +117,11 @@ Dataset load_folder(const SourceSpec& spec, const DataOptions& options, const st
       [&](int64_t i) {
         const auto& file = files[static_cast<size_t>(i)];
         int w = 0, h = 0, c = 0;
+        if (stbi_info(file.path.c_str(), &w, &h, &c) && int64_t{w} * h > kMaxImagePixels) {
+          failure[static_cast<size_t>(i)] = "the image is " + std::to_string(w) + "x" + std::to_string(h) +
+                                            " pixels, more than the " + std::to_string(kMaxImagePixels) + " decoded";
+          return;
+        }
         std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load(file.path.c_str(), &w, &h, &c, 0), stbi_image_free);
         if (!pixels) {
           const char* why = stbi_failure_reason();

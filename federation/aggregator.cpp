@@ -161,7 +161,7 @@ AggregatorConfig AggregatorConfig::from_json(const std::string& text) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
     throw std::invalid_argument(std::string("aggregator config: malformed JSON: ") + e.what());
   }
   if (!j.is_object()) throw std::invalid_argument("aggregator config: expected a JSON object");

@@ -61,7 +61,7 @@ ModelImport::ModelImport(Store& store, const fb::ImportBegin& begin, uint64_t ma
     versions_.push_back(std::move(n));
   }
   size_t at = 0;
-  for (uint64_t w : *begin.with_weights()) {
+  for (uint64_t w : copy_scalars(begin.with_weights())) {
     while (at < versions_.size() && versions_[at].version < w) ++at;
     if (at == versions_.size() || versions_[at].version != w)
       bad("version " + std::to_string(w) + " has weights but no info (or is listed out of order)");

@@ -14,8 +14,10 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace fedhub {
@@ -56,6 +58,29 @@ const T* verify_root(std::span<const char> data, const char* identifier, std::st
 // buffers can be read in place).
 flatbuffers::Offset<flatbuffers::Vector<uint8_t>> create_aligned_bytes(flatbuffers::FlatBufferBuilder& fbb,
                                                                        std::span<const char> bytes);
+
+// The values of a vector of 8-byte scalars ([long], [ulong]), copied out.
+// FlatBuffers' Verifier checks a vector's length field for 4-byte alignment
+// only, so a hostile buffer can place 8-byte elements at a 4-byte boundary
+// (found by tests/fuzz/fuzz_contribution): read them with memcpy, never in
+// place.
+template <class T>
+std::vector<T> copy_scalars(const flatbuffers::Vector<T>* v) {
+  static_assert(std::is_arithmetic_v<T>);
+  std::vector<T> out;
+  if (!v) return out;
+  out.resize(v->size());
+  if (!out.empty()) std::memcpy(out.data(), v->Data(), out.size() * sizeof(T));
+  return out;
+}
+
+// Whether a vector's elements sit at multiples of their size (what the
+// FlatBuffers builder always writes). Verification paths refuse buffers
+// where they do not, so that nothing reads them in place.
+template <class T>
+bool scalars_aligned(const flatbuffers::Vector<T>* v) {
+  return !v || reinterpret_cast<uintptr_t>(v->Data()) % sizeof(T) == 0;
+}
 
 // A nested buffer's bytes as a span.
 inline std::span<const char> as_span(const flatbuffers::Vector<uint8_t>* v) {

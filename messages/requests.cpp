@@ -45,6 +45,11 @@ const fb::RequestEnvelope* verify(std::span<const char> data) {
     case fb::Request::UploadPart:
       check_part(*r->request_as_UploadPart());
       break;
+    case fb::Request::ImportBegin:
+      if (!scalars_aligned(r->request_as_ImportBegin()->with_weights()))
+        fail(ErrorCode::bad_request,
+             "ImportBegin's with_weights is not 8-byte aligned (the buffer was not written by a FlatBuffers builder)");
+      break;
     case fb::Request::ImportPart: {
       const auto* p = r->request_as_ImportPart();
       const uint64_t got = data_hash(as_span(p->data()));

@@ -59,8 +59,13 @@ std::vector<TensorSpec> layout_of(const FbTensors* tensors) {
   std::vector<TensorSpec> layout;
   if (!tensors) return layout;
   layout.reserve(tensors->size());
-  for (const fb::Tensor* t : *tensors)
-    layout.push_back({t->name()->str(), std::vector<int64_t>(t->shape()->begin(), t->shape()->end())});
+  for (const fb::Tensor* t : *tensors) {
+    if (!scalars_aligned(t->shape()))
+      throw RequestError(ErrorCode::bad_request, "tensor '" + t->name()->str() +
+                                                     "': its shape is not 8-byte aligned (the buffer was not "
+                                                     "written by a FlatBuffers builder)");
+    layout.push_back({t->name()->str(), copy_scalars(t->shape())});
+  }
   return layout;
 }
 
@@ -76,7 +81,7 @@ void check_tensor_infos(const FbTensors* tensors, std::span<const TensorSpec> la
     if (name != spec.name)
       throw RequestError(ErrorCode::bad_shape,
                          "tensor " + std::to_string(i) + " is named '" + name + "', expected '" + spec.name + "'");
-    const std::vector<int64_t> shape(t->shape()->begin(), t->shape()->end());
+    const std::vector<int64_t> shape = copy_scalars(t->shape());
     if (shape != spec.shape)
       throw RequestError(ErrorCode::bad_shape, "tensor '" + name + "' has shape " + shape_to_string(shape) +
                                                    ", expected " + shape_to_string(spec.shape));

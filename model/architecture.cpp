@@ -112,7 +112,7 @@ Architecture parse_architecture(const std::string& text) {
   json doc;
   try {
     doc = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number too large (1e999)
     throw std::invalid_argument(std::string("architecture: not valid JSON: ") + e.what());
   }
   if (!doc.is_object()) fail("document", "must be a JSON object with \"input\" and \"layers\"");

@@ -42,7 +42,7 @@ Recipe parse_recipe(const std::string& text) {
   json doc;
   try {
     doc = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number too large (1e999)
     fail(std::string("not valid JSON: ") + e.what());
   }
   if (!doc.is_object()) fail("must be a JSON object");

@@ -14,6 +14,8 @@ packages=(
   # The Python participant (clients/python) and the benchmarks' PyTorch peer.
   python3-torch python3-numpy python3-flatbuffers python3-pil python3-setuptools
 )
+# make fuzz (docs/fuzzing.md): clang and its libFuzzer runtime.
+[ "${1:-}" = fuzz ] && packages+=(clang libclang-rt-dev)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -130,7 +130,7 @@ Scenario parse_scenario(const std::string& text, const std::string& folder, cons
   json doc;
   try {
     doc = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number too large (1e999)
     throw std::invalid_argument(where + ": not valid JSON: " + e.what());
   }
   const Field root{doc, "", where};

@@ -67,6 +67,19 @@ BOOST_AUTO_TEST_CASE(png_and_jpeg_in_sorted_class_folders) {
   BOOST_TEST(w.messages.size() == 4u);
 }
 
+// Found by fuzz_image (tests/fuzz): a header declaring a huge image made
+// stb_image and the conversion allocate what it declared (about 1 GB).
+BOOST_AUTO_TEST_CASE(an_image_declaring_huge_dimensions_is_skipped_unallocated) {
+  TempDir dir;
+  write_png(dir / "cat/a.png", 2, 2, 1, {1, 2, 3, 4});
+  write_text(dir / "cat/huge.pgm", "P5\n20000 20000\n255\n\x01\x02\x03");
+  Warnings w;
+  const auto data = load_dataset("folder:" + dir.path(), options({2, 2, 1}, {"Cat"}, w));
+  BOOST_TEST(data.size() == 1);
+  BOOST_TEST(w.count_containing("huge.pgm") == 1);
+  BOOST_TEST(w.count_containing("20000x20000 pixels, more than the 16777216 decoded") == 1);
+}
+
 BOOST_AUTO_TEST_CASE(class_names_and_indices_filter) {
   TempDir dir;
   write_pets(dir);

@@ -76,6 +76,8 @@ BOOST_AUTO_TEST_CASE(config_json_errors_name_the_problem) {
   expect(R"({"server_lr": "fast"})", "server_lr");
   expect(R"({"dp": {"noise": 1}})", "dp.noise");
   expect(R"({"name": )", "malformed");
+  // Found by fuzz_policy (tests/fuzz): out_of_range, not parse_error, escaped.
+  expect(R"({"server_lr": 5E444})", "malformed");
 }
 
 BOOST_AUTO_TEST_CASE(state_serialization_round_trip) {

@@ -65,6 +65,12 @@ BOOST_AUTO_TEST_CASE(errors_name_the_layer) {
       "softmax");
 }
 
+// Found by fuzz_architecture (tests/fuzz/regressions/architecture/number-overflow-5E444):
+// a number past double's range escaped as nlohmann's out_of_range.
+BOOST_AUTO_TEST_CASE(a_number_past_doubles_range_is_invalid_json) {
+  BOOST_CHECK_THROW(parse_architecture(R"({"input":[5E444],"layers":[]})"), std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_CASE(check_weights_reports_problems) {
   auto a = parse_architecture(R"({"input":[3],"layers":[{"type":"dense","units":2}]})");
   auto layout = a.parameters();

@@ -40,4 +40,10 @@ BOOST_AUTO_TEST_CASE(rejects_bad_values) {
   BOOST_CHECK_THROW(parse_recipe("[1,2]"), std::invalid_argument);
 }
 
+// Found by fuzz_recipe (tests/fuzz): a number past double's range is
+// nlohmann's out_of_range, not its parse_error; it escaped as such.
+BOOST_AUTO_TEST_CASE(a_number_past_doubles_range_is_invalid_json) {
+  BOOST_CHECK_THROW(parse_recipe(R"({"optimizer":{"name":"adam","learning_rate":1e999}})"), std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -142,9 +142,9 @@ BOOST_AUTO_TEST_CASE(runs_selects_runs_by_name_and_refuses_an_unknown_one) {
   // An unknown name is refused before any data loads, naming the runs there are.
   r = run({kBin + "/fl-sim", "--scenario", dir / "tiny.json", "--out", dir / "out2", "--runs", "fedadam"});
   BOOST_TEST(r.exit_code == 2);
-  BOOST_TEST(r.err.find("no run named 'fedadam' in scenario 'tiny' (its runs: federation, centralized)") !=
-                 std::string::npos,
-             r.err);
+  BOOST_TEST(
+      r.err.find("no run named 'fedadam' in scenario 'tiny' (its runs: federation, centralized)") != std::string::npos,
+      r.err);
 }
 
 // Two fl-participant processes over loopback, each holding half the classes
@@ -247,6 +247,13 @@ BOOST_AUTO_TEST_CASE(participants_as_processes_refuse_what_processes_cannot_do) 
   BOOST_TEST(
       r.err.find("participants[1].speed_max: --participants-as-processes cannot spread speeds") != std::string::npos,
       r.err);
+}
+
+// Found by fuzz_scenario (tests/fuzz): a number past double's range escaped
+// parse_scenario as nlohmann's out_of_range instead of a named error.
+BOOST_AUTO_TEST_CASE(a_number_past_doubles_range_is_a_named_error) {
+  BOOST_CHECK_THROW(fedhub::sim::parse_scenario(R"({"name":"x","run":{"rounds":1e999}})", ".", "s.json"),
+                    std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(every_scenario_in_scenarios_parses) {
