@@ -404,12 +404,69 @@ Buffer list_keys(const hub_state& st) {
 
 // ---------------------------------------------------------------- routing
 
+// The key of a request from another node, with the back-off for nodes that
+// keep failing (security/auth_backoff.hpp): a node in its back-off is
+// refused without its key being checked.
+Identity authenticate_remote(self_ptr self, const std::string& key) {
+  auto& st = self->state;
+  const std::string peer = caf::to_string(self->current_sender()->node());
+  const uint64_t now = now_ms();
+  if (const uint64_t ms = st.backoff.blocked_for(peer, now)) {
+    metrics::global().count("fedhub_auth_failures_total", {{"door", "caf"}, {"reason", "backoff"}});
+    throw RequestError(ErrorCode::unauthorized,
+                       "too many failed authentications from this node: its requests are "
+                       "refused unchecked for " +
+                           std::to_string((ms + 999) / 1000) + " s more");
+  }
+  try {
+    Identity who = st.keys->authenticate(key);
+    st.backoff.succeeded(peer);
+    return who;
+  } catch (const RequestError& e) {
+    if (e.code() == ErrorCode::unauthorized) {
+      metrics::global().count("fedhub_auth_failures_total", {{"door", "caf"}, {"reason", "key"}});
+      if (const uint64_t ms = st.backoff.failed(peer, now))
+        std::cerr << "fl-hub: node " << peer << " failed to authenticate too often: refused for " << ms << " ms"
+                  << std::endl;
+    }
+    throw;
+  }
+}
+
+uint64_t declared_data_bytes(const fb::UploadBegin& begin) {
+  // Verified with the envelope (requests::verify).
+  return flatbuffers::GetRoot<fb::Contribution>(begin.contribution()->data())->data_bytes();
+}
+
+// An UploadBegin under the per-key quota (hub/upload_quota.hpp): charged
+// before the model sees it, refunded when the model refuses the begin.
+caf::result<Buffer> begin_upload_within_quota(self_ptr self, const caf::actor& model, Buffer request,
+                                              const std::string& key, uint64_t bytes) {
+  const uint64_t ticket = self->state.quota.charge(key, bytes, now_ms());
+  auto rp = self->make_response_promise<Buffer>();
+  self->request(model, self->state.options.request_timeout, model_atom::value, std::move(request), key)
+      .then(
+          [self, rp, key, ticket](Buffer& response) mutable {
+            const auto* env = flatbuffers::GetRoot<fb::ResponseEnvelope>(response.data());
+            if (env->response_type() == fb::Response::Error) self->state.quota.refund(key, ticket);
+            rp.deliver(std::move(response));
+          },
+          [self, rp, key, ticket](caf::error& err) mutable {
+            self->state.quota.refund(key, ticket);
+            rp.deliver(error_response(from_caf_error(err, "the model actor")));
+          });
+  return rp;
+}
+
 caf::result<Buffer> handle(self_ptr self, Buffer& request) {
   auto& st = self->state;
   const auto* env = requests::verify(request);
-  const Identity who = st.keys->authenticate(env->api_key()->str());
-  // Remote senders come through the CAF door (the HTTP door notes its own).
-  if (self->current_sender() && self->current_sender()->node() != self->node()) metrics::note_caller("caf", who.name);
+  // Remote senders come through the CAF door; the HTTP door (a local
+  // sender) notes its callers and backs off its own peers.
+  const bool remote = self->current_sender() && self->current_sender()->node() != self->node();
+  const Identity who =
+      remote ? authenticate_remote(self, env->api_key()->str()) : st.keys->authenticate(env->api_key()->str());
+  if (remote) metrics::note_caller("caf", who.name);
   switch (env->request_type()) {
     case fb::Request::ListModels:
       return list_models(self);
@@ -474,6 +531,9 @@ caf::result<Buffer> handle(self_ptr self, Buffer& request) {
   }
   if (!it->second.actor)
     throw RequestError(ErrorCode::model_unavailable, "model '" + name + "' is unavailable: " + it->second.problem);
+  if (env->request_type() == fb::Request::UploadBegin && st.quota.enabled())
+    return begin_upload_within_quota(self, it->second.actor, std::move(request), who.name,
+                                     declared_data_bytes(*env->request_as_UploadBegin()));
   auto rp = self->make_response_promise();
   rp.delegate(it->second.actor, model_atom::value, std::move(request), who.name);
   return rp;
@@ -499,6 +559,9 @@ caf::behavior hub_actor(self_ptr self, std::shared_ptr<Store> store, HubOptions 
   st.store = std::move(store);
   st.options = options;
   st.keys = std::move(keys);
+  st.quota = UploadQuota(options.upload_bytes_per_minute);
+  st.backoff = AuthBackoff(
+      {.failures_before_backoff = options.auth_failures_before_backoff, .max_ms = options.auth_backoff_max_ms});
   st.journal = self->spawn<caf::detached + caf::monitored>(journal_actor, st.store);
   for (int i = 0; i < std::max(1, options.readers); ++i)
     st.readers.push_back(self->spawn<caf::detached + caf::monitored>(reader_actor, st.store));
@@ -543,6 +606,8 @@ caf::behavior hub_actor(self_ptr self, std::shared_ptr<Store> store, HubOptions 
           return handle(self, request);
         } catch (const RequestError& e) {
           return error_response(e);
+        } catch (const StorageFullError& e) {
+          return error_response(storage_full_request_error(e));
         } catch (const std::exception& e) {
           return responses::error(ErrorCode::internal, e.what());
         }
@@ -551,5 +616,3 @@ caf::behavior hub_actor(self_ptr self, std::shared_ptr<Store> store, HubOptions 
 }
 
 }  // namespace fedhub
-        } catch (const StorageFullError& e) {
-          return error_response(storage_full_request_error(e));

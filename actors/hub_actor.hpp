@@ -31,6 +31,8 @@
 
 #include "actors/hub_options.hpp"
 #include "hub/key_registry.hpp"
+#include "hub/upload_quota.hpp"
+#include "security/auth_backoff.hpp"
 
 namespace fedhub {
 
@@ -45,7 +47,7 @@ struct hub_state {
   std::set<std::string> key_changes;  // names whose change is being written
   std::map<std::string, Model> models;
   std::set<std::string> creating;  // names being created (or imported)
-  bool backing_up = false;          // a backup worker runs (one at a time)
+  bool backing_up = false;         // a backup worker runs (one at a time)
   std::set<std::string> deleting;  // names being deleted
   // Imports in progress (actors/import_actor.hpp), by model name.
   struct Import {
@@ -59,6 +61,11 @@ struct hub_state {
   std::mt19937_64 import_ids{std::random_device{}()};
   caf::actor journal;
   std::vector<caf::actor> readers;
+  // Contribution bytes charged per key (options.upload_bytes_per_minute),
+  // and the back-off for remote nodes that fail to authenticate; both set
+  // from the options when the actor starts.
+  UploadQuota quota{0};
+  AuthBackoff backoff{AuthBackoff::Settings{}};
   static inline const char* name = "hub";
 };
 

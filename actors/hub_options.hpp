@@ -20,6 +20,12 @@ struct HubOptions {
   ModelCore::Limits limits;  // uploads: parts, window, idle time, sessions
   ModelLimits model_limits;  // what a new model may be (hub/model_creation)
   int readers = 2;           // detached actors serving older versions and old status
+  // Quotas and back-off (docs/operations.md): contribution bytes per key per
+  // minute (0: none); failed authentications from one remote node before it
+  // is refused for a while, and the longest while.
+  uint64_t upload_bytes_per_minute = 0;
+  uint32_t auth_failures_before_backoff = 10;
+  uint64_t auth_backoff_max_ms = 60000;
 };
 
 }  // namespace fedhub

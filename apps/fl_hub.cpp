@@ -173,6 +173,10 @@ HubOptions hub_options(const HubConfig& cfg) {
   o.limits.window = cfg.upload_window;
   o.limits.session_idle_ms = cfg.upload_idle_seconds * 1000;
   o.limits.max_sessions = cfg.max_uploads_per_model;
+  o.limits.max_sessions_per_key = cfg.quota_open_uploads;
+  o.upload_bytes_per_minute = cfg.quota_upload_bytes_per_minute;
+  o.auth_failures_before_backoff = cfg.auth_failures_before_backoff;
+  o.auth_backoff_max_ms = cfg.auth_backoff_max_ms;
   o.limits.fold_threshold_bytes = cfg.fold_threshold_bytes;
   o.limits.max_samples = cfg.max_samples;
   o.readers = cfg.readers;
@@ -232,8 +236,8 @@ int hub_main(int argc, char** argv) {
   // Plain TCP beyond loopback needs allow_plain_remote (tls/plain_policy.hpp),
   // on the CAF door and on the HTTP door.
   {
-    const auto plain =
-        tls::check_plain_listener("the CAF door", "bind", cfg.bind, !cfg.tls_certificate.empty(), cfg.allow_plain_remote);
+    const auto plain = tls::check_plain_listener("the CAF door", "bind", cfg.bind, !cfg.tls_certificate.empty(),
+                                                 cfg.allow_plain_remote);
     if (plain.verdict == tls::PlainVerdict::refuse) throw std::runtime_error(plain.message);
     if (plain.verdict == tls::PlainVerdict::warn) std::cerr << "fl-hub: " << plain.message << std::endl;
   }
@@ -286,6 +290,8 @@ int hub_main(int argc, char** argv) {
     ho.tls_certificate = cfg.tls_certificate;
     ho.tls_key = cfg.tls_key;
     ho.tls_client_ca = cfg.tls_client_ca;
+    ho.api.auth_failures_before_backoff = cfg.auth_failures_before_backoff;
+    ho.api.auth_backoff_max_ms = cfg.auth_backoff_max_ms;
     try {
       http_door = std::make_unique<http::HttpServer>(system, hub, ho);
     } catch (...) {

@@ -77,12 +77,41 @@ const T* call_as(ConnectionState& c, const Buffer& request, Buffer& holder) {
 
 // The caller's key, checked by the hub once per connection (401/403 before
 // any body is read) and noted for the connected-participants gauge.
+// A client address that keeps failing is refused unchecked for a while
+// (security/auth_backoff.hpp).
 std::string authenticated(Exchange& x, ConnectionState& c) {
   auto key = bearer(x);
   auto it = c.names.find(key);
   if (it == c.names.end()) {
+    if (c.backoff) {
+      std::lock_guard lock(c.backoff->mutex);
+      if (const uint64_t ms = c.backoff->backoff.blocked_for(c.peer, now_ms())) {
+        metrics::global().count("fedhub_auth_failures_total", {{"door", "http"}, {"reason", "backoff"}});
+        const std::string seconds = std::to_string((ms + 999) / 1000);
+        throw HttpError(401, "unauthorized",
+                        "too many failed authentications from " + c.peer + ": its requests are refused unchecked for " +
+                            seconds + " s more",
+                        {{"Retry-After", seconds}});
+      }
+    }
     Buffer holder;
-    const auto* id = call_as<fb::Identity>(c, requests::whoami(key), holder);
+    const fb::Identity* id = nullptr;
+    try {
+      id = call_as<fb::Identity>(c, requests::whoami(key), holder);
+    } catch (const HttpError& e) {
+      if (e.status() == 401) {
+        metrics::global().count("fedhub_auth_failures_total", {{"door", "http"}, {"reason", "key"}});
+        if (c.backoff) {
+          std::lock_guard lock(c.backoff->mutex);
+          c.backoff->backoff.failed(c.peer, now_ms());
+        }
+      }
+      throw;
+    }
+    if (c.backoff) {
+      std::lock_guard lock(c.backoff->mutex);
+      c.backoff->backoff.succeeded(c.peer);
+    }
     if (c.names.size() > 16) c.names.clear();
     it = c.names.emplace(key, id->name()->str()).first;
   }

@@ -9,10 +9,12 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 
 #include "client/hub_client.hpp"
 #include "http/exchange.hpp"
+#include "security/auth_backoff.hpp"
 
 namespace fedhub::http {
 
@@ -27,14 +29,29 @@ struct ApiOptions {
   // Download chunks asked of the hub, and how many in flight.
   uint64_t download_chunk_bytes = 1 << 20;
   uint32_t download_window = 16;
+  // The back-off for client addresses that keep failing to authenticate
+  // (config auth_failures_before_backoff, auth_backoff_max_ms).
+  uint32_t auth_failures_before_backoff = 10;
+  uint64_t auth_backoff_max_ms = 60000;
+};
+
+// The door's back-off, shared by its connections' threads.
+struct PeerBackoff {
+  explicit PeerBackoff(const ApiOptions& o)
+      : backoff({.failures_before_backoff = o.auth_failures_before_backoff, .max_ms = o.auth_backoff_max_ms}) {}
+  std::mutex mutex;
+  AuthBackoff backoff;
 };
 
 // What one connection keeps between its requests: its client of the hub and
 // the names of the keys it has seen (for the connected-participants gauge).
 struct ConnectionState {
-  explicit ConnectionState(HubClient& c) : client(c) {}
+  explicit ConnectionState(HubClient& c, std::string peer_address = {}, PeerBackoff* peer_backoff = nullptr)
+      : client(c), peer(std::move(peer_address)), backoff(peer_backoff) {}
   HubClient& client;
   std::map<std::string, std::string> names;  // key -> name
+  std::string peer;                          // the client's address
+  PeerBackoff* backoff;                      // null: no back-off (tests)
 };
 
 // Answers one request; never throws (a failure becomes an error response,

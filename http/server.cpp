@@ -214,6 +214,7 @@ struct SslFree {
 HttpServer::HttpServer(caf::actor_system& system, caf::actor hub, HttpOptions options)
     : system_(system), hub_(std::move(hub)), options_(std::move(options)), acceptor_(io_) {
   declare_gauge();
+  backoff_ = std::make_unique<PeerBackoff>(options_.api);
   if (options_.tls_certificate.empty() != options_.tls_key.empty())
     throw std::runtime_error("the HTTP door's TLS needs both a certificate and its key");
   if (!options_.tls_client_ca.empty() && options_.tls_certificate.empty())
@@ -317,7 +318,10 @@ void HttpServer::connection(tcp::socket& s) {
       }
     }
     HubClient client(system_, hub_, "", options_.hub_timeout, "this hub");
-    ConnectionState state(client);
+    beast::error_code peer_ec;
+    const auto peer = s.remote_endpoint(peer_ec);
+    ConnectionState state(client, peer_ec ? std::string("an unknown address") : peer.address().to_string(),
+                          backoff_.get());
     beast::flat_buffer buf;
     while (!stopping_.load()) {
       bhttp::request_parser<bhttp::buffer_body> parser;

@@ -83,6 +83,7 @@ class HttpServer {
   caf::actor hub_;
   HttpOptions options_;
   tls::SslCtxPtr tls_;  // null: plain HTTP
+  std::unique_ptr<PeerBackoff> backoff_;
   boost::asio::io_context io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   uint16_t port_ = 0;

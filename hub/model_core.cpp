@@ -158,6 +158,14 @@ const UploadSession& ModelCore::begin_upload(const UploadRequest& rq, const std:
   if (!old && sessions_.size() >= limits_.max_sessions)
     throw RequestError(ErrorCode::busy, "model '" + name + "' has " + std::to_string(sessions_.size()) +
                                             " uploads in progress, the most it takes: try again when one ends");
+  if (!old) {
+    uint32_t mine = 0;
+    for (const auto& [id, s] : sessions_) mine += s.note.participant == participant;
+    if (mine >= limits_.max_sessions_per_key)
+      throw RequestError(ErrorCode::quota_exceeded,
+                         "'" + participant + "' has " + std::to_string(mine) + " uploads to '" + name +
+                             "' open, the most one key may have (quota_open_uploads): finish or abandon one first");
+  }
   if (sessions_.count(upload_id)) throw RequestError(ErrorCode::internal, "upload id collision; try again");
   if (old) {
     sessions_.erase(*old);
@@ -422,6 +430,17 @@ void ModelCore::merge_failed() {
   auto& front = rounds_.front();
   front.merging = false;
   front.failed = true;
+  // A manual merge that failed (nothing stored, e.g. a full disk) leaves
+  // the round as the command found it: open, taking contributions to the
+  // current version, when nothing has joined the round behind it.
+  if (policy_.merge == MergeMode::manual && rounds_.size() == 2 && rounds_.back().members.empty() &&
+      rounds_.back().in_flight.empty()) {
+    rounds_.pop_back();
+    front.closed = false;
+    front.failed = false;
+    for (auto& [id, s] : sessions_)
+      if (s.state != UploadSession::State::committing) s.factor = factor_for(s.note.base_version);
+  }
 }
 
 void ModelCore::set_policy(MergePolicy policy) {

@@ -185,6 +185,7 @@ class ModelCore {
     uint32_t window = 4;                // parts a client may have in flight
     uint64_t session_idle_ms = 120000;  // an upload idle this long is abandoned
     uint32_t max_sessions = 64;         // uploads in progress per model
+    uint32_t max_sessions_per_key = 8;  // of them, by one key (quota_open_uploads)
     uint64_t fold_threshold_bytes = 64ull << 20;
   };
 
@@ -296,7 +297,8 @@ class ModelCore {
   // is gone; returns the version's merged members' notes.
   void merge_done(MergeOutcome outcome);
   // The running merge failed (nothing stored): its round stays closed and
-  // is retried on the next command, acceptance or policy change.
+  // is retried on the next command, acceptance or policy change; under
+  // manual merges it opens again instead when no later round has begun.
   void merge_failed();
 
   // ---- policy: replaces it (the caller has stored it).

@@ -197,8 +197,11 @@ Registry& global() {
     reg->declare("fedhub_guard_refused_total", Kind::counter,
                  "Connections the CAF door's frame guard closed, by reason (oversized_frame, bad_operation, "
                  "not_a_handshake, handshake_timeout, tls_handshake, too_many_connections, too_many_from_peer).");
+    reg->declare("fedhub_storage_full_total", Kind::counter,
+                 "Writes refused because the data directory's filesystem is full (storage_full).");
     reg->declare("fedhub_auth_failures_total", Kind::counter,
-                 "Requests refused for their key (unknown, revoked, malformed), by door.");
+                 "Requests refused for their key, by door (caf, http) and reason (key: checked and refused; backoff: "
+                 "refused unchecked, the peer failed too often).");
     reg->gauge("fedhub_connected_participants", [] {
       auto& c = callers();
       std::lock_guard lock(c.mutex);

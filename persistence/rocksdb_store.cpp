@@ -7,6 +7,7 @@
 #include <rocksdb/snapshot.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
 #include <array>
@@ -56,17 +57,34 @@ bool is_no_space(const rocksdb::Status& s) {
   return s.IsIOError() && s.ToString().find("No space left on device") != std::string::npos;
 }
 
-// Notes every no-space background error (a flush or compaction that ran out
-// of space, or a write whose log append failed) so that the store resumes
-// before its next write, and turns RocksDB's own auto-recovery off for them:
-// it waits until the free space exceeds the largest memtable (64 MiB here),
-// which a small filesystem may never have, and while it waits DB::Resume()
-// is refused as busy. The store resumes itself instead (RocksStore::resume).
+// What a full disk left behind, shared with the listener below.
+struct SpaceState {
+  // A flush or compaction ran out of space: DB::Resume() before the next
+  // write clears it once there is room.
+  std::atomic<bool> resumable{false};
+  // A write's log append ran out of space. Debian's RocksDB (built with
+  // assertions) aborts the process when its log is touched again after a
+  // failed append, Resume() included, so the store refuses every write
+  // until fl-hub restarts. The space check before each write
+  // (RocksStore::check_space) keeps this from happening unless another
+  // process fills the disk between the check and the write.
+  std::atomic<bool> log_failed{false};
+};
+
+// Notes every no-space background error so that the store resumes (or
+// refuses) before its next write, and turns RocksDB's own auto-recovery off
+// for them: it waits until the free space exceeds the largest memtable
+// (64 MiB here), which a small filesystem may never have, and while it waits
+// DB::Resume() is refused as busy.
 class NoSpaceListener final : public rocksdb::EventListener {
  public:
-  explicit NoSpaceListener(std::shared_ptr<std::atomic<bool>> full) : full_(std::move(full)) {}
-  void OnBackgroundError(rocksdb::BackgroundErrorReason, rocksdb::Status* bg_error) override {
-    if (bg_error && is_no_space(*bg_error)) full_->store(true);
+  explicit NoSpaceListener(std::shared_ptr<SpaceState> state) : state_(std::move(state)) {}
+  void OnBackgroundError(rocksdb::BackgroundErrorReason reason, rocksdb::Status* bg_error) override {
+    if (!bg_error || !is_no_space(*bg_error)) return;
+    if (reason == rocksdb::BackgroundErrorReason::kFlush || reason == rocksdb::BackgroundErrorReason::kCompaction)
+      state_->resumable.store(true);
+    else
+      state_->log_failed.store(true);
   }
   void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status bg_error, bool* auto_recovery) override {
     if (is_no_space(bg_error) && auto_recovery) *auto_recovery = false;
@@ -74,8 +92,12 @@ class NoSpaceListener final : public rocksdb::EventListener {
   }
 
  private:
-  std::shared_ptr<std::atomic<bool>> full_;
+  std::shared_ptr<SpaceState> state_;
 };
+
+// Room RocksDB needs beyond a write and its memtables: a new log, the
+// MANIFEST, its info LOG, a flush's file headers.
+constexpr uint64_t kSpaceMarginBytes = 8ull << 20;
 
 Buffer copy_of(const rocksdb::Slice& s) { return Buffer(s.data(), s.data() + s.size()); }
 rocksdb::Slice slice(std::span<const char> s) { return {s.data(), s.size()}; }
@@ -164,6 +186,7 @@ class RocksStore final : public Store {
       }
     }
     if (ops == 0) return;
+    check_space(bytes, "committing " + describe_bytes(bytes));
     rocksdb::WriteOptions w;
     w.sync = sync;
     const double started = metrics::now_seconds();
@@ -188,6 +211,7 @@ class RocksStore final : public Store {
       bytes += op.key.size() + op.value.size();
     }
     if (ops == 0) return;
+    check_space(bytes, "writing " + describe_bytes(bytes));
     rocksdb::WriteOptions w;
     w.disableWAL = true;
     check_write(db_->Write(w, &wb), "cannot write " + std::to_string(ops) + " operations (" + describe_bytes(bytes) +
@@ -199,12 +223,14 @@ class RocksStore final : public Store {
     f.wait = true;
     f.allow_write_stall = true;
     resume("flushing");
+    check_space(0, "flushing");
     check_write(db_->Flush(f, cf_[static_cast<size_t>(family)]),
                 "cannot flush to the hub's data directory '" + dir_ + "'");
   }
 
   void checkpoint(const std::string& dir) override {
     resume("writing a checkpoint");
+    check_space(0, "writing a checkpoint");
     rocksdb::Checkpoint* raw = nullptr;
     check(rocksdb::Checkpoint::Create(db_.get(), &raw), "cannot start a checkpoint of '" + dir_ + "'");
     std::unique_ptr<rocksdb::Checkpoint> cp(raw);
@@ -402,7 +428,7 @@ class RocksStore final : public Store {
     // they are written rather than in one burst at their fsync.
     db.bytes_per_sync = 1ull << 20;
     // A full disk: the store resumes by itself (see NoSpaceListener).
-    db.listeners.push_back(std::make_shared<NoSpaceListener>(full_));
+    db.listeners.push_back(std::make_shared<NoSpaceListener>(space_));
 
     std::vector<std::string> existing;
     const bool fresh = !rocksdb::DB::ListColumnFamilies(db, dir_, &existing).ok();
@@ -513,15 +539,46 @@ class RocksStore final : public Store {
                             "at its next write (no restart needed)");
   }
 
-  // A write's status: a no-space failure is a StorageFullError and makes the
-  // next write resume first.
+  // A write's status: a no-space failure is a StorageFullError. It means
+  // that the log append failed (see SpaceState::log_failed).
   void check_write(const rocksdb::Status& s, const std::string& what) {
     if (s.ok()) return;
     if (is_no_space(s)) {
-      full_->store(true);
+      if (!space_->resumable.load()) space_->log_failed.store(true);
       throw full(what, s);
     }
     throw StoreError(what + ": " + s.ToString());
+  }
+
+  // Before every write: the filesystem must hold the write, what is in the
+  // memtables (a flush writes it out) and a margin, or the write is refused
+  // without RocksDB seeing it. Reads go on; the next write checks again, so
+  // the hub takes writes as soon as space returns.
+  // When the memtables are what does not fit, they are flushed first (their
+  // log is deleted after, which gives back about as much as the flush took).
+  void check_space(uint64_t bytes, const std::string& what, bool flushed = false) {
+    struct statvfs fs {};
+    if (::statvfs(dir_.c_str(), &fs) != 0) return;  // no answer: let RocksDB find out
+    const uint64_t free = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+    uint64_t memtables = 0;
+    db_->GetAggregatedIntProperty("rocksdb.cur-size-all-mem-tables", &memtables);
+    const uint64_t need = bytes + memtables + kSpaceMarginBytes;
+    if (free >= need) return;
+    if (!flushed && memtables > 0 && free >= memtables + kSpaceMarginBytes) {
+      rocksdb::FlushOptions f;
+      f.wait = true;
+      f.allow_write_stall = true;
+      const std::vector<rocksdb::ColumnFamilyHandle*> all(cf_.begin(), cf_.end());
+      check_write(db_->Flush(f, all), "cannot flush to the hub's data directory '" + dir_ + "'");
+      check_space(bytes, what, true);
+      return;
+    }
+    throw StorageFullError(
+        "the hub's data directory '" + dir_ + "' is full: " + what + " needs " + describe_bytes(need) +
+        " free (the write's " + describe_bytes(bytes) + ", the memtables' " + describe_bytes(memtables) + " and " +
+        describe_bytes(kSpaceMarginBytes) + " for the store's own files), the filesystem has " + describe_bytes(free) +
+        "; nothing of this was stored. Free space on its filesystem; the hub retries by itself at its next "
+        "write (no restart needed)");
   }
 
   // Before a write, after a no-space error (ours or a background flush's or
@@ -531,10 +588,14 @@ class RocksStore final : public Store {
   // no space, and the write is refused without being tried. Any other
   // outcome (busy: another thread resumes) lets the write say for itself.
   void resume(const std::string& what) {
-    if (!full_->load()) return;
+    if (space_->log_failed.load())
+      throw StorageFullError("the hub's data directory '" + dir_ + "' filled up during a write to its log: " + what +
+                             " is refused until fl-hub restarts (RocksDB cannot resume from a failed log write); "
+                             "nothing unacknowledged was stored. Free space, then restart fl-hub");
+    if (!space_->resumable.load()) return;
     const auto s = db_->Resume();
     if (s.ok()) {
-      full_->store(false);
+      space_->resumable.store(false);
       return;
     }
     if (is_no_space(s)) throw full(what + " (the store could not resume yet)", s);
@@ -645,9 +706,8 @@ class RocksStore final : public Store {
   }
 
   std::string dir_;
-  // Set by a no-space error (check_write, NoSpaceListener), cleared by a
-  // successful resume.
-  std::shared_ptr<std::atomic<bool>> full_ = std::make_shared<std::atomic<bool>>(false);
+  // What a full disk left behind (check_write, NoSpaceListener, resume).
+  std::shared_ptr<SpaceState> space_ = std::make_shared<SpaceState>();
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // every open family, the default and unknown ones too
   std::array<rocksdb::ColumnFamilyHandle*, kFamilyCount> cf_{};

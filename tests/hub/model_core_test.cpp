@@ -151,6 +151,30 @@ BOOST_AUTO_TEST_CASE(a_new_begin_replaces_an_open_upload_of_the_same_base) {
   BOOST_TEST((refusal([&] { core.begin_upload(request(0), "b", 3, 0, nullptr); }) == ErrorCode::duplicate));
 }
 
+// quota_open_uploads: one key's open uploads to a model (one per base, so
+// this needs several versions in the staleness window).
+BOOST_AUTO_TEST_CASE(open_uploads_per_key_are_a_quota) {
+  ModelCore::Limits limits;
+  limits.part_bytes = 16;
+  limits.max_sessions_per_key = 2;
+  ModelCore core(definition(1), policy(R"({"merge":"manual","staleness":{"kind":"constant","max_staleness":4}})"), {},
+                 nullptr, limits);
+  for (uint64_t v = 0; v < 3; ++v) {
+    contribute(core, "m", v);
+    core.request_merge(v);
+    run_merge(core);
+  }
+  core.begin_upload(request(0), "a", 201, 0, nullptr);
+  core.begin_upload(request(1), "a", 202, 0, nullptr);
+  BOOST_TEST((refusal([&] { core.begin_upload(request(2), "a", 203, 0, nullptr); }) == ErrorCode::quota_exceeded));
+  core.begin_upload(request(2), "b", 204, 0, nullptr);  // another key is not affected
+  std::optional<uint64_t> replaced;
+  core.begin_upload(request(1), "a", 205, 0, &replaced);  // a replacement is not one more
+  BOOST_TEST(replaced.value() == 202u);
+  BOOST_TEST(core.end_session(201).has_value());
+  core.begin_upload(request(2), "a", 206, 0, nullptr);
+}
+
 BOOST_AUTO_TEST_CASE(uploads_in_progress_are_bounded_and_expire) {
   auto core = make();
   const char* names[] = {"p0", "p1", "p2", "p3"};
@@ -271,6 +295,23 @@ BOOST_AUTO_TEST_CASE(a_failed_merge_is_retried_on_command_or_on_news) {
   core.merge_failed();
   core.set_policy(policy(R"({"merge":"buffered","k":1})"));
   BOOST_TEST(core.start_merge().has_value());
+}
+
+// A full disk refuses a manual merge (storage_full): the round is as the
+// command found it, so contributions to the current version still come in.
+BOOST_AUTO_TEST_CASE(a_failed_manual_merge_reopens_its_round) {
+  auto core = make();
+  contribute(core, "a", 0);
+  core.request_merge(0);
+  BOOST_REQUIRE(core.start_merge().has_value());
+  core.merge_failed();
+  BOOST_TEST(!core.merging());
+  contribute(core, "b", 0);  // not stale: version 0's round is open again
+  BOOST_TEST(core.pending_count() == 2u);
+  core.request_merge(0);
+  auto order = run_merge(core);
+  BOOST_TEST(order.members.size() == 2u);
+  BOOST_TEST(core.current_version() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_merge_order_carries_what_the_merger_needs) {
