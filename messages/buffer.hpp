@@ -79,7 +79,7 @@ std::vector<T> copy_scalars(const flatbuffers::Vector<T>* v) {
 // where they do not, so that nothing reads them in place.
 template <class T>
 bool scalars_aligned(const flatbuffers::Vector<T>* v) {
-  return !v || reinterpret_cast<uintptr_t>(v->Data()) % sizeof(T) == 0;
+  return !v || v->size() == 0 || reinterpret_cast<uintptr_t>(v->Data()) % sizeof(T) == 0;
 }
 
 // A nested buffer's bytes as a span.

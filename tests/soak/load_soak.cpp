@@ -187,7 +187,8 @@ int run(const Options& o) {
   }
   std::vector<std::pair<std::string, std::string>> dkeys;
   for (int i = 0; i < o.downloaders; ++i) {
-    const std::string name = "d" + std::to_string(i);
+    std::string name = "d";  // (not "d" + to_string: GCC 12's false -Wrestrict)
+    name += std::to_string(i);
     dkeys.emplace_back(name, add_key(name));
   }
   write_keys(run + "/keys-d", dkeys);
