@@ -93,8 +93,11 @@ class DoorsTest(unittest.TestCase):
             self.assertEqual(made["contributions"], 2, f"version {v + 1} did not merge both")
         after = self.evaluate(ROUNDS)
         print(f"\naccuracy on t10k: version 0 {before:.4f}, version {ROUNDS} {after:.4f}", flush=True)
-        # Each side holds five classes; only the merge of both can pass 0.5 on all ten.
-        self.assertGreater(after, 0.55, f"accuracy {before:.3f} -> {after:.3f}")
+        # Each side holds five of the ten classes, so a model of one side alone
+        # scores at most 0.5 on t10k (1,000 images per class): only the merge
+        # of both can pass it. (Measured: about 0.60 in the native build,
+        # 0.55 in make asan's portable one.)
+        self.assertGreater(after, 0.5, f"accuracy {before:.3f} -> {after:.3f}")
         self.assertGreater(after, before + 0.3, f"accuracy {before:.3f} -> {after:.3f}")
 
 
