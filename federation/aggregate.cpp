@@ -34,6 +34,12 @@ constexpr int64_t kTile = 16384;
 constexpr int64_t kChunk = 8192;
 // Below this many elements a kernel runs on the calling thread only.
 constexpr int64_t kParallelMin = 1 << 16;
+// Chunk of the floating-point reductions (l2_norm, squared_distance): each
+// chunk's sum is computed by one thread and written to its slot, then the
+// slots are added on the calling thread in chunk order, so the result is
+// bit-identical whatever the thread count and scheduling (one double of
+// scratch per 64 Ki values).
+constexpr int64_t kSumChunk = 1 << 16;
 // weighted_sum writes acc with non-temporal stores from this size on (larger
 // than a share of L3: the result would be evicted before it is read again).
 constexpr int64_t kStreamMinBytes = int64_t{16} << 20;
@@ -124,6 +130,35 @@ double sum_squares(const float* x, int64_t len) {
   double s = 0.0;
 #pragma omp simd reduction(+ : s)
   for (int64_t i = 0; i < len; ++i) s += static_cast<double>(x[i]) * static_cast<double>(x[i]);
+  return s;
+}
+
+// sum_i (a_i - b_i)^2 over [0, len) in double.
+double sum_squared_diff(const float* a, const float* b, int64_t len) {
+  double s = 0.0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < len; ++i) {
+    const double d = static_cast<double>(a[i]) - static_cast<double>(b[i]);
+    s += d * d;
+  }
+  return s;
+}
+
+// sum over the chunks [lo, lo + len) of [0, n) (kSumChunk values each) of
+// partial(lo, len), in a fixed order: the chunks' partial sums are computed
+// in parallel into one slot each, then added sequentially in chunk order
+// (the same operations whatever the thread count).
+template <class Fn>
+double chunked_sum(int64_t n, Fn&& partial) {
+  const int64_t chunks = (n + kSumChunk - 1) / kSumChunk;
+  std::vector<double> part(static_cast<size_t>(chunks));
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+  for (int64_t c = 0; c < chunks; ++c) {
+    const int64_t lo = c * kSumChunk;
+    part[static_cast<size_t>(c)] = partial(lo, std::min(kSumChunk, n - lo));
+  }
+  double s = 0.0;
+  for (const double p : part) s += p;
   return s;
 }
 
@@ -230,28 +265,17 @@ void fill(std::span<float> x, float value) {
 }
 
 double l2_norm(std::span<const float> x) {
-  const int64_t n = static_cast<int64_t>(x.size());
-  double s = 0.0;
-#pragma omp parallel for schedule(static) reduction(+ : s) if (n >= kParallelMin)
-  for (int64_t c = 0; c < (n + kChunk - 1) / kChunk; ++c) {
-    const int64_t lo = c * kChunk;
-    s += sum_squares(x.data() + lo, std::min(kChunk, n - lo));
-  }
-  return std::sqrt(s);
+  const float* p = x.data();
+  return std::sqrt(
+      chunked_sum(static_cast<int64_t>(x.size()), [p](int64_t lo, int64_t len) { return sum_squares(p + lo, len); }));
 }
 
 double squared_distance(std::span<const float> a, std::span<const float> b) {
   check_same_size(a.size(), b.size(), "squared_distance");
-  double s = 0.0;
   const float* pa = a.data();
   const float* pb = b.data();
-  const int64_t n = static_cast<int64_t>(a.size());
-#pragma omp parallel for simd schedule(static) reduction(+ : s) if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i) {
-    const double d = static_cast<double>(pa[i]) - static_cast<double>(pb[i]);
-    s += d * d;
-  }
-  return s;
+  return chunked_sum(static_cast<int64_t>(a.size()),
+                     [pa, pb](int64_t lo, int64_t len) { return sum_squared_diff(pa + lo, pb + lo, len); });
 }
 
 int64_t first_non_finite(std::span<const float> x) {
@@ -463,36 +487,50 @@ void trimmed_mean(std::span<float> out, std::span<const std::span<const float>> 
 std::vector<double> pairwise_squared_distances(std::span<const std::span<const float>> deltas) {
   const int64_t k = static_cast<int64_t>(deltas.size());
   if (k == 0) return {};
-  const size_t n = deltas[0].size();
-  check_deltas(deltas, n, "pairwise_squared_distances");
+  const size_t n_values = deltas[0].size();
+  check_deltas(deltas, n_values, "pairwise_squared_distances");
+  const int64_t n = static_cast<int64_t>(n_values);
   const int64_t pairs = k * (k - 1) / 2;
-  std::vector<double> total(static_cast<size_t>(pairs), 0.0);
+  // Coordinates are processed in tiles of kCoordTile (every pair of one tile
+  // while the K slices are in L2), tiles in blocks of kPairBlock coordinates,
+  // blocks in groups of kPairGroup. A thread sums one block's tiles in tile
+  // order into that block's row of partials; after each group the rows are
+  // added to the totals in block order. Each total is thus the same sequence
+  // of additions whatever the thread count (bit-identical results), with a
+  // scratch of kPairGroup x pairs doubles whatever the model size.
   constexpr int64_t kCoordTile = 1024;
-  const int64_t tiles = (static_cast<int64_t>(n) + kCoordTile - 1) / kCoordTile;
-#pragma omp parallel if (static_cast <int64_t>(n) * pairs >= kParallelMin)
-  {
-    std::vector<double> local(static_cast<size_t>(pairs), 0.0);
+  constexpr int64_t kPairBlock = 16 * kCoordTile;
+  constexpr int64_t kPairGroup = 64;
+  const int64_t blocks = (n + kPairBlock - 1) / kPairBlock;
+  std::vector<double> total(static_cast<size_t>(pairs), 0.0);
+  std::vector<double> part(static_cast<size_t>(std::min(blocks, kPairGroup) * pairs));
+#pragma omp parallel if (n * pairs >= kParallelMin)
+  for (int64_t g0 = 0; g0 < blocks; g0 += kPairGroup) {  // every thread runs every group
+    const int64_t gn = std::min(kPairGroup, blocks - g0);
 #pragma omp for schedule(static)
-    for (int64_t t = 0; t < tiles; ++t) {
-      const int64_t lo = t * kCoordTile;
-      const int64_t len = std::min<int64_t>(kCoordTile, static_cast<int64_t>(n) - lo);
-      int64_t p = 0;
-      for (int64_t i = 0; i < k; ++i) {
-        const float* a = deltas[static_cast<size_t>(i)].data() + lo;
-        for (int64_t j = i + 1; j < k; ++j, ++p) {
-          const float* b = deltas[static_cast<size_t>(j)].data() + lo;
-          double s = 0.0;
-#pragma omp simd reduction(+ : s)
-          for (int64_t e = 0; e < len; ++e) {
-            const double d = static_cast<double>(a[e]) - static_cast<double>(b[e]);
-            s += d * d;
-          }
-          local[static_cast<size_t>(p)] += s;
+    for (int64_t bi = 0; bi < gn; ++bi) {
+      double* local = part.data() + bi * pairs;
+      std::fill(local, local + pairs, 0.0);
+      const int64_t block_lo = (g0 + bi) * kPairBlock;
+      const int64_t block_hi = std::min(n, block_lo + kPairBlock);
+      for (int64_t lo = block_lo; lo < block_hi; lo += kCoordTile) {
+        const int64_t len = std::min(kCoordTile, block_hi - lo);
+        int64_t p = 0;
+        for (int64_t i = 0; i < k; ++i) {
+          const float* a = deltas[static_cast<size_t>(i)].data() + lo;
+          for (int64_t j = i + 1; j < k; ++j, ++p)
+            local[p] += sum_squared_diff(a, deltas[static_cast<size_t>(j)].data() + lo, len);
         }
       }
     }
-#pragma omp critical
-    for (int64_t p = 0; p < pairs; ++p) total[static_cast<size_t>(p)] += local[static_cast<size_t>(p)];
+    // (implicit barrier: the group's rows are complete)
+#pragma omp for schedule(static)
+    for (int64_t p = 0; p < pairs; ++p) {
+      double s = total[static_cast<size_t>(p)];
+      for (int64_t bi = 0; bi < gn; ++bi) s += part[static_cast<size_t>(bi * pairs + p)];
+      total[static_cast<size_t>(p)] = s;
+    }
+    // (implicit barrier: the rows may be overwritten by the next group)
   }
   std::vector<double> d(static_cast<size_t>(k * k), 0.0);
   int64_t p = 0;

@@ -5,8 +5,10 @@
 // Common contract: spans that must have the model's length are checked and a
 // size mismatch throws std::invalid_argument naming both sizes. Large inputs
 // are processed by all OpenMP threads (omp_get_max_threads(); the build's
-// default is one per core) in cache-sized chunks; results do not depend on the
-// thread count except for the last bits of floating-point sums (norms).
+// default is one per core) in cache-sized chunks; results are bit-identical
+// whatever the thread count and scheduling (for the same inputs and build):
+// floating-point sums (norms, distances) are taken over fixed-size chunks whose
+// partial sums are added in chunk order, never in thread order.
 #pragma once
 
 #include <cstdint>
@@ -116,7 +118,8 @@ void trimmed_mean(std::span<float> out, std::span<const std::span<const float>> 
 
 // The K x K matrix (row-major) of squared Euclidean distances between deltas,
 // accumulated in double, each pair computed directly (no Gram-matrix
-// cancellation).
+// cancellation), in a fixed order of coordinate tiles (bit-identical whatever
+// the thread count). Scratch: at most 64 x K (K - 1) / 2 doubles.
 std::vector<double> pairwise_squared_distances(std::span<const std::span<const float>> deltas);
 
 // Krum scores (Blanchard et al., NeurIPS 2017): score_i = the sum of the

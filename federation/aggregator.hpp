@@ -262,10 +262,46 @@ class Aggregator {
   // The strategy name as configured ("fedavg", ...).
   virtual std::string name() const = 0;
 
+  // ---- Replaying a merge's noise (central DP, dp.hpp).
+  // A merge is a deterministic function of the base version, the state, the
+  // contributions (and their order) and the seed its Gaussian noise was
+  // drawn from; everything else is bit-identical whatever the number of
+  // OpenMP threads. With dp.seed == 0 that seed is a fresh std::random_device
+  // draw, so a merge that must be verifiable later records
+  // noise_seed_used() with its result and the replay passes it back with
+  // set_noise_seed() before its apply.
+
+  // The seed the last successful apply(), apply_to() or
+  // apply_into_accumulator() drew its noise from (the delta noise and, with
+  // adaptive clipping, the count noise, which derives from the same seed):
+  // round_seed(dp.seed, rounds), or the seed given to set_noise_seed(). Never
+  // 0 when noise was added; 0 when the last apply added none (no dp, zero
+  // noise, a strategy without noise) or before the first apply.
+  uint64_t noise_seed_used() const { return noise_seed_used_; }
+
+  // Makes the next successful apply (of any of the three forms) draw its
+  // noise from exactly `seed` instead of round_seed(dp.seed, state.rounds);
+  // that apply clears it (a failed apply, which modifies nothing, keeps it).
+  // seed = 0 clears a pending seed. Strategies that add no noise ignore it.
+  void set_noise_seed(uint64_t seed) { pending_noise_seed_ = seed; }
+
   int64_t parameter_count() const { return parameter_count_; }
 
  protected:
   explicit Aggregator(int64_t parameter_count);
+  // For strategies that add noise: the seed of this apply's noise, the
+  // pending set_noise_seed() one if any, else round_seed(configured_seed,
+  // round) (a std::random_device draw when configured_seed == 0). Does not
+  // clear the pending seed: end_noise() does, once the apply succeeds.
+  uint64_t noise_seed_for(uint64_t configured_seed, int64_t round) const {
+    return pending_noise_seed_ != 0 ? pending_noise_seed_ : round_seed(configured_seed, round);
+  }
+  // Call once an apply has succeeded: records its seed for noise_seed_used()
+  // (0: no noise added) and clears the pending set_noise_seed() one.
+  void end_noise(uint64_t seed_used) {
+    noise_seed_used_ = seed_used;
+    pending_noise_seed_ = 0;
+  }
   // Throws std::invalid_argument unless delta has parameter_count() values,
   // num_samples is finite and >= 0 and staleness_factor finite and > 0.
   void check_contribution(std::span<const float> delta, double num_samples, double staleness_factor) const;
@@ -286,6 +322,8 @@ class Aggregator {
 
  private:
   int64_t parameter_count_;
+  uint64_t noise_seed_used_ = 0;
+  uint64_t pending_noise_seed_ = 0;  // from set_noise_seed(); 0 = none
 };
 
 // The strategy named by config.name, for vectors of parameter_count values,

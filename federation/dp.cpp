@@ -80,9 +80,12 @@ void add_gaussian_noise(std::span<float> x, double sigma, uint64_t seed) {
 uint64_t round_seed(uint64_t seed, int64_t round) {
   if (seed == 0) {
     std::random_device rd;
-    return (static_cast<uint64_t>(rd()) << 32) ^ rd();
+    uint64_t s = 0;
+    while (s == 0) s = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+    return s;
   }
-  return mix64(seed ^ mix64(static_cast<uint64_t>(round) + 0x5851F42D4C957F2Dull));
+  const uint64_t s = mix64(seed ^ mix64(static_cast<uint64_t>(round) + 0x5851F42D4C957F2Dull));
+  return s != 0 ? s : 0x9E3779B97F4A7C15ull;  // never 0 (0 means "no noise": Aggregator::noise_seed_used)
 }
 
 }  // namespace fedhub::federation

@@ -27,7 +27,9 @@
 //
 // Randomness: with seed != 0 the noise of round r is a deterministic function
 // of (seed, r), reproducible across runs and thread counts (tests). seed = 0
-// draws a fresh seed from std::random_device each round. std::mt19937_64 is
+// draws a fresh seed from std::random_device each round; the seed an apply
+// used is reported by Aggregator::noise_seed_used() and can be given back with
+// Aggregator::set_noise_seed() to replay that merge bit for bit. std::mt19937_64 is
 // not a cryptographic generator and float sampling leaks low bits (Mironov
 // 2012): adequate for research simulations, not a certified DP deployment.
 #pragma once
@@ -72,7 +74,7 @@ double adaptive_clip_norm(double clip_norm, double unclipped_fraction, double ga
 void add_gaussian_noise(std::span<float> x, double sigma, uint64_t seed);
 
 // The per-round seed: a 64-bit mix of (seed, round); a std::random_device
-// draw when seed == 0.
+// draw when seed == 0. Never 0.
 uint64_t round_seed(uint64_t seed, int64_t round);
 
 }  // namespace fedhub::federation

@@ -181,16 +181,21 @@ void MeanAggregator::run(std::span<float> out, std::span<const float> x, ServerS
   auto acc = acc_.span();
   float acc_scale;
   double next_clip = clip_norm_;
+  uint64_t seed_used = 0;  // for noise_seed_used(): 0 unless noise is drawn
   if (config_.dp.enabled) {
     const auto& dp = config_.dp;
-    const uint64_t seed = round_seed(dp.seed, state.rounds);
+    // The recorded seed of a replayed merge (set_noise_seed), else the round's.
+    const uint64_t seed = noise_seed_for(dp.seed, state.rounds);
     const double z = delta_noise_multiplier(dp.noise_multiplier, adaptive ? dp.count_noise_stddev : 0.0);
+    const double sigma = dp_noise_stddev(z, clip_norm_, m);
     scale(acc, static_cast<float>(1.0 / static_cast<double>(m)));
-    add_gaussian_noise(acc, dp_noise_stddev(z, clip_norm_, m), seed);
+    add_gaussian_noise(acc, sigma, seed);
+    if (sigma > 0) seed_used = seed;
     acc_scale = 1.0f;
     if (adaptive) {
       double unclipped = static_cast<double>(unclipped_);
       if (dp.count_noise_stddev > 0) {
+        seed_used = seed;
         std::mt19937_64 rng(seed ^ 0xA5A5A5A5A5A5A5A5ull);
         unclipped += std::normal_distribution<double>(0.0, dp.count_noise_stddev)(rng);
       }
@@ -207,6 +212,7 @@ void MeanAggregator::run(std::span<float> out, std::span<const float> x, ServerS
     clip_norm_ = next_clip;
   }
   ++state.rounds;
+  end_noise(seed_used);
   reset();
 }
 

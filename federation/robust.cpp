@@ -53,6 +53,7 @@ void RobustAggregator::apply(std::span<float> model, ServerState& state) {
   aggregate(result, views);  // may throw (e.g. Krum's n > 2f + 2): nothing modified yet
   sgd_step(model, result, 1.0f, static_cast<float>(config_.server_lr));
   ++state.rounds;
+  end_noise(0);  // no noise; clears a set_noise_seed()
   reset();
 }
 
@@ -64,6 +65,7 @@ void RobustAggregator::apply_to(std::span<const float> x, std::span<float> out, 
   aggregate(out, views);
   sgd_step_into(out, x, out, 1.0f, static_cast<float>(config_.server_lr));
   ++state.rounds;
+  end_noise(0);  // no noise; clears a set_noise_seed()
   reset();
 }
 

@@ -8,6 +8,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace fedhub::federation {
 namespace {
@@ -81,8 +82,11 @@ PartCheck check_part(std::span<const float> values, std::span<const float> base,
   float* out = delta_out.data();
   // The first chunk known to hold a bad value: later chunks are skipped.
   std::atomic<int64_t> bad_chunk{chunks};
-  double total = 0;
-#pragma omp parallel for schedule(static) reduction(+ : total) if (n >= kParallelMin)
+  // Each chunk's sum of squared deltas, added in chunk order once all are in:
+  // delta_squared is bit-identical whatever the thread count and scheduling
+  // (one double per 8192 values of scratch).
+  std::vector<double> partial(static_cast<size_t>(chunks));
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
   for (int64_t c = 0; c < chunks; ++c) {
     if (c > bad_chunk.load(std::memory_order_relaxed)) continue;
     const int64_t lo = c * kChunk;
@@ -91,7 +95,7 @@ PartCheck check_part(std::span<const float> values, std::span<const float> base,
     const bool good = write ? scan<true>(v + lo, b + lo, out + lo, len, limit, s)
                             : scan<false>(v + lo, b + lo, nullptr, len, limit, s);
     if (good) {
-      total += s;
+      partial[static_cast<size_t>(c)] = s;
       continue;
     }
     int64_t seen = bad_chunk.load(std::memory_order_relaxed);
@@ -101,6 +105,8 @@ PartCheck check_part(std::span<const float> values, std::span<const float> base,
   PartCheck r;
   const int64_t bc = bad_chunk.load();
   if (bc == chunks) {
+    double total = 0;
+    for (const double s : partial) total += s;
     r.delta_squared = total;
     return r;
   }

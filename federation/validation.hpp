@@ -42,7 +42,8 @@ struct PartCheck {
 // first bad value (see PartCheck); delta_out's contents are then unspecified.
 // delta_out may be exactly values or exactly base (same data pointer: the
 // delta computed in place). Large parts are processed by all OpenMP threads
-// in chunks (delta_squared's last bits then depend on the thread count).
+// in chunks of 8192 values whose sums are added in chunk order: delta_squared
+// is bit-identical whatever the thread count (for the same part and build).
 // Throws std::invalid_argument when base's size differs from values', a
 // non-empty delta_out's size differs, delta_out partially overlaps values or
 // base, or max_abs is NaN; nothing is written then.

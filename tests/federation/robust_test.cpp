@@ -1,5 +1,6 @@
 // Median, trimmed mean, Krum and Multi-Krum against hand-computed values.
 #include <boost/test/unit_test.hpp>
+#include <random>
 #include <stdexcept>
 
 #include "federation/aggregate.hpp"
@@ -8,6 +9,8 @@
 
 using namespace fedhub::federation;
 using fedhub::federation::test::check_close;
+using fedhub::federation::test::check_same_bits;
+using fedhub::federation::test::under_thread_counts;
 
 namespace {
 
@@ -151,6 +154,80 @@ BOOST_AUTO_TEST_CASE(robust_strategies_refuse_dp) {
   auto c = named("median");
   c.dp.enabled = true;
   BOOST_CHECK_THROW(make_aggregator(c, 2), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Sums, distances and Krum do not depend on the OpenMP thread count, bit for
+// bit (a later `verify` re-runs a merge and compares digests).
+namespace {
+
+// kLarge > the parallel threshold (65536) and not a multiple of any chunk or tile.
+constexpr size_t kLarge = 300007;
+
+// Values of mixed magnitudes (so that a change of summation order changes the last bits).
+Vec mixed_values(size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::uniform_int_distribution<int> exponent(-12, 12);
+  Vec v(n);
+  for (auto& x : v) x = std::ldexp(normal(rng), exponent(rng));
+  return v;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(thread_determinism)
+
+BOOST_AUTO_TEST_CASE(l2_norm_and_squared_distance_are_bit_identical_across_thread_counts) {
+  const Vec a = mixed_values(kLarge, 1);
+  const Vec b = mixed_values(kLarge, 2);
+  check_same_bits(under_thread_counts([&] { return l2_norm(a); }), "l2_norm");
+  check_same_bits(under_thread_counts([&] { return squared_distance(a, b); }), "squared_distance");
+  // And they are the sums they claim to be (double accumulation, another order).
+  double ss = 0, sd = 0;
+  for (size_t i = 0; i < kLarge; ++i) {
+    ss += static_cast<double>(a[i]) * a[i];
+    const double d = static_cast<double>(a[i]) - b[i];
+    sd += d * d;
+  }
+  BOOST_TEST(l2_norm(a) == std::sqrt(ss), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(squared_distance(a, b) == sd, boost::test_tools::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(pairwise_squared_distances_are_bit_identical_across_thread_counts) {
+  std::vector<Vec> deltas;
+  for (unsigned k = 0; k < 5; ++k) deltas.push_back(mixed_values(kLarge, 10 + k));
+  const std::vector<std::span<const float>> views(deltas.begin(), deltas.end());
+  const auto results = under_thread_counts([&] { return pairwise_squared_distances(views); });
+  check_same_bits(results, "pairwise_squared_distances");
+  // Each entry is the pair's squared distance (the same sum in another order).
+  for (size_t i = 0; i < 5; ++i)
+    for (size_t j = 0; j < 5; ++j)
+      BOOST_TEST(results[0][i * 5 + j] == (i == j ? 0.0 : squared_distance(deltas[i], deltas[j])),
+                 boost::test_tools::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(krum_aggregate_is_bit_identical_across_thread_counts) {
+  std::vector<Vec> deltas;
+  for (unsigned k = 0; k < 7; ++k) deltas.push_back(mixed_values(kLarge, 20 + k));
+  const Vec x0 = mixed_values(kLarge, 30);
+  for (const int64_t m : {1, 3}) {  // Krum and Multi-Krum
+    auto c = named("krum");
+    c.krum_byzantine = 2;  // n = 7 > 2f + 2
+    c.multi_krum = m;
+    const auto results = under_thread_counts([&] {
+      auto agg = make_aggregator(c, static_cast<int64_t>(kLarge));
+      for (const auto& d : deltas) agg->add(d, 1, 1);
+      Vec x = x0;
+      ServerState st;
+      agg->apply(x, st);
+      BOOST_TEST(agg->noise_seed_used() == 0u);  // no noise
+      return x;
+    });
+    check_same_bits(results, m == 1 ? "krum" : "multi-krum");
+    BOOST_TEST(!(results[0] == x0));
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

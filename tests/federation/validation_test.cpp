@@ -12,6 +12,8 @@
 
 using namespace fedhub::federation;
 using fedhub::federation::test::check_close;
+using fedhub::federation::test::check_same_bits;
+using fedhub::federation::test::under_thread_counts;
 
 namespace {
 
@@ -68,6 +70,26 @@ BOOST_AUTO_TEST_CASE(check_part_on_a_large_part_matches_a_scalar_loop) {
   const auto r2 = check_part(in_place, base, 1.0, in_place);
   BOOST_TEST(r2.ok());
   BOOST_TEST((in_place == delta));
+}
+
+BOOST_AUTO_TEST_CASE(check_part_delta_squared_is_bit_identical_across_thread_counts) {
+  const size_t n = 300007;
+  Vec values = random_values(n, 3);
+  const Vec base = random_values(n, 4);
+  for (size_t i = 0; i < n; i += 7) values[i] *= 1e-4f;  // mixed magnitudes: order-sensitive sums
+  std::vector<Vec> deltas;
+  const auto with_output = under_thread_counts([&] {
+    Vec delta(n);
+    const auto r = check_part(values, base, 1.0, delta);
+    BOOST_TEST_REQUIRE(r.ok());
+    deltas.push_back(std::move(delta));
+    return r.delta_squared;
+  });
+  check_same_bits(with_output, "check_part delta_squared");
+  check_same_bits(deltas, "check_part delta");
+  check_same_bits(under_thread_counts([&] { return check_part(values, base, 1.0, {}).delta_squared; }),
+                  "check_part delta_squared (no output)");
+  BOOST_TEST(check_part(values, base, 1.0, {}).delta_squared == with_output[0]);
 }
 
 BOOST_AUTO_TEST_CASE(check_part_reports_the_first_non_finite_index) {
