@@ -52,6 +52,8 @@ using notes_atom = caf::atom_constant<caf::atom("notes")>;
 using create_atom = caf::atom_constant<caf::atom("create")>;
 // hub -> backup worker: (backup_atom) -> Ack response (actors/backup_worker.hpp)
 using backup_atom = caf::atom_constant<caf::atom("backup")>;
+// hub -> provenance worker: (provenance_atom) -> History or VerifyReport response
+using provenance_atom = caf::atom_constant<caf::atom("provenanc")>;
 // model -> itself: the interval trigger and the sweep of idle uploads
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;

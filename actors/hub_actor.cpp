@@ -14,6 +14,7 @@
 #include "hub/backup.hpp"
 #include "hub/merge_engine.hpp"
 #include "hub/model_creation.hpp"
+#include "hub/provenance_queries.hpp"
 #include "messages/errors.hpp"
 #include "messages/records.hpp"
 #include "messages/requests.hpp"
@@ -137,6 +138,47 @@ caf::result<Buffer> backup(self_ptr self, const fb::Backup& b) {
           [self, rp](caf::error& e) mutable {
             self->state.backing_up = false;
             rp.deliver(error_response(from_caf_error(e, "the backup")));
+          });
+  return rp;
+}
+
+// History and Verify on a thread of their own: a replay reads and merges
+// whole models, a long history many records; neither waits in a model's
+// request path.
+caf::behavior provenance_worker(caf::event_based_actor* self, std::shared_ptr<Store> store, Buffer request) {
+  return {
+      [self, store, request](provenance_atom) -> caf::result<Buffer> {
+        self->quit();
+        return guarded([&]() -> caf::result<Buffer> {
+          const auto* env = flatbuffers::GetRoot<fb::RequestEnvelope>(request.data());  // verified
+          if (const auto* h = env->request_as_ListHistory())
+            return history_response(*store, h->model()->str(), h->first(), h->last());
+          const auto* v = env->request_as_VerifyVersion();
+          return verify_response(*store, v->model()->str(), v->version());
+        });
+      },
+  };
+}
+
+// Verifies run one at a time (each holds a few copies of the model).
+caf::result<Buffer> provenance(self_ptr self, Buffer& request, bool verify) {
+  auto& st = self->state;
+  const auto name = requests::model_of(*flatbuffers::GetRoot<fb::RequestEnvelope>(request.data()));
+  if (st.deleting.count(name)) throw RequestError(ErrorCode::unknown_model, "model '" + name + "' is being deleted");
+  if (!st.models.count(name)) throw RequestError(ErrorCode::unknown_model, "there is no model named '" + name + "'");
+  if (verify && st.verifying) throw RequestError(ErrorCode::busy, "a verify is running; try again when it ends");
+  if (verify) st.verifying = true;
+  auto worker = self->spawn<caf::detached>(provenance_worker, st.store, std::move(request));
+  auto rp = self->make_response_promise();
+  self->request(worker, st.options.merge_timeout, provenance_atom::value)
+      .then(
+          [self, rp, verify](Buffer& answer) mutable {
+            if (verify) self->state.verifying = false;
+            rp.deliver(std::move(answer));
+          },
+          [self, rp, verify](caf::error& e) mutable {
+            if (verify) self->state.verifying = false;
+            rp.deliver(error_response(from_caf_error(e, "the verify worker")));
           });
   return rp;
 }
@@ -517,6 +559,12 @@ caf::result<Buffer> handle(self_ptr self, Buffer& request) {
     case fb::Request::Backup:
       require_manager(who, "a backup");
       return backup(self, *env->request_as_Backup());
+    case fb::Request::ListHistory:
+      require_manager(who, "a model's history");
+      return provenance(self, request, false);
+    case fb::Request::VerifyVersion:
+      require_manager(who, "verifying a version");
+      return provenance(self, request, true);
     case fb::Request::ImportBegin:
       require_manager(who, "importing a model");
       return import_begin(self, request, requests::model_of(*env), who.name);

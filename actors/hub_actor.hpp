@@ -48,6 +48,7 @@ struct hub_state {
   std::map<std::string, Model> models;
   std::set<std::string> creating;  // names being created (or imported)
   bool backing_up = false;         // a backup worker runs (one at a time)
+  bool verifying = false;          // a verify worker runs (one at a time)
   std::set<std::string> deleting;  // names being deleted
   // Imports in progress (actors/import_actor.hpp), by model name.
   struct Import {

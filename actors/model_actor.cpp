@@ -86,9 +86,38 @@ bool is_upload(const Buffer& request) {
   }
 }
 
-void count_rejection(self_ptr self, ErrorCode code) {
+// An upload of `participant` refused: counted, and noted for the next
+// version's provenance (busy and quota refusals say nothing of the
+// contribution and are only counted).
+void count_rejection(self_ptr self, const RequestError& e, const std::string& participant, uint64_t base) {
   metrics::global().count("fedhub_contributions_rejected_total",
-                          {{"model", self->state.model_name}, {"reason", error_name(code)}});
+                          {{"model", self->state.model_name}, {"reason", error_name(e.code())}});
+  if (e.code() == ErrorCode::busy || e.code() == ErrorCode::quota_exceeded || !self->state.core) return;
+  self->state.core->note_refusal(participant, base, e.code(), e.what(), now_ms());
+}
+
+// The base version an upload request is about: its header's for a begin,
+// its session's for a part or commit (the current version when unknown).
+uint64_t upload_base(self_ptr self, const Buffer& request) {
+  if (request.empty()) return core(self).current_version();  // handed on already
+  const auto* env = flatbuffers::GetRoot<fb::RequestEnvelope>(request.data());
+  auto& c = core(self);
+  uint64_t id = 0;
+  switch (env->request_type()) {
+    case fb::Request::UploadBegin:
+      return flatbuffers::GetRoot<fb::Contribution>(env->request_as_UploadBegin()->contribution()->data())
+          ->base_version();
+    case fb::Request::UploadPart:
+      id = env->request_as_UploadPart()->upload_id();
+      break;
+    case fb::Request::UploadCommit:
+      id = env->request_as_UploadCommit()->upload_id();
+      break;
+    default:
+      break;
+  }
+  const auto* s = c.find_session(id);
+  return s ? s->note.base_version : c.current_version();
 }
 
 // ---------------------------------------------------------------- downloads
@@ -229,17 +258,19 @@ caf::result<Buffer> upload_part(self_ptr self, Buffer& request, const std::strin
             out.received = s ? s->stored : 0;
             rp.deliver(responses::make(std::move(out)));
           },
-          [self, rp, id](caf::error& e) mutable {
+          [self, rp, id, caller](caf::error& e) mutable {
             auto err = from_caf_error(e, "the merger");
             auto& c = core(self);
+            const auto* s = c.find_session(id);
+            const uint64_t base = s ? s->note.base_version : c.current_version();
             try {
               c.check_not_doomed(id);  // a merge made it stale meanwhile: say so
             } catch (const RequestError& stale) {
-              count_rejection(self, stale.code());
+              count_rejection(self, stale, caller, base);
               rp.deliver(error_response(stale));
               return;
             }
-            count_rejection(self, err.code());
+            count_rejection(self, err, caller, base);
             if (err.code() == ErrorCode::bad_checksum || err.code() == ErrorCode::bad_request ||
                 err.code() == ErrorCode::internal)
               c.part_lost(id);  // the client resumes from what is stored
@@ -336,15 +367,17 @@ caf::result<Buffer> upload_commit(self_ptr self, const fb::UploadCommit& cm, con
   auto rp = self->make_response_promise();
   self->request(st.merger, st.options.request_timeout, finalize_atom::value, id)
       .then([self, rp, id](bool) { accept(self, id, rp); },
-            [self, rp, id](caf::error& e) mutable {
+            [self, rp, id, caller](caf::error& e) mutable {
               auto err = from_caf_error(e, "the merger");
               try {
                 core(self).check_not_doomed(id);  // a merge made it stale meanwhile: say so
               } catch (const RequestError& stale) {
                 err = stale;
               }
+              const auto* s = core(self).find_session(id);
+              const uint64_t base = s ? s->note.base_version : core(self).current_version();
               core(self).end_session(id);
-              count_rejection(self, err.code());
+              count_rejection(self, err, caller, base);
               rp.deliver(error_response(err));
             });
   return rp;
@@ -698,7 +731,7 @@ caf::behavior running(self_ptr self) {
         try {
           return handle(self, request, caller);
         } catch (const RequestError& e) {
-          if (is_upload(request)) count_rejection(self, e.code());
+          if (is_upload(request)) count_rejection(self, e, caller, upload_base(self, request));
           return error_response(e);
         } catch (const StorageFullError& e) {
           return error_response(storage_full_request_error(e));

@@ -58,7 +58,12 @@ const char* kCommands =
     "  export NAME [--version V] --out FILE\n"
     "                                 save spec, policy, history and the retained versions' weights\n"
     "                                 (or only V's) in one file\n"
-    "  import FILE [--name NEW]       create a model from an export file (version numbers kept)\n";
+    "  import FILE [--name NEW]       create a model from an export file (version numbers kept)\n"
+    "  history NAME [--from V] [--to V]\n"
+    "                                 what went into each version: contributions with their weight,\n"
+    "                                 staleness and checks, refusals, the policy, digests\n"
+    "  verify NAME --version V        replay the merge that made version V from the stored inputs and\n"
+    "                                 check it gives the stored weights bit for bit\n";
 
 const std::string kUsage =
     std::string(
@@ -128,6 +133,8 @@ int run_command(Session& s, std::vector<std::string> args) {
   if (command == "rollback") return cmd_rollback(s, args);
   if (command == "export") return cmd_export(s, args);
   if (command == "import") return cmd_import(s, args);
+  if (command == "history") return cmd_history(s, args);
+  if (command == "verify") return cmd_verify(s, args);
   throw cli::UsageError("unknown command '" + command + "'");
 }
 

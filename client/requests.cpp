@@ -152,6 +152,18 @@ Buffer rollback(const std::string& key, const std::string& model, uint64_t to_ve
   });
 }
 
+Buffer history(const std::string& key, const std::string& model, uint64_t first, int64_t last) {
+  return envelope(key, 0, [&](auto& fbb) {
+    return Body{fb::Request::ListHistory, fb::CreateListHistory(fbb, fbb.CreateString(model), first, last).Union()};
+  });
+}
+
+Buffer verify(const std::string& key, const std::string& model, uint64_t version) {
+  return envelope(key, 0, [&](auto& fbb) {
+    return Body{fb::Request::VerifyVersion, fb::CreateVerifyVersion(fbb, fbb.CreateString(model), version).Union()};
+  });
+}
+
 Buffer import_begin(const std::string& key, const fb::ModelSpecT& spec, const std::string& policy_json,
                     const std::vector<fb::VersionInfoT>& versions, const std::vector<uint64_t>& with_weights) {
   return envelope(key, versions.size() * 128, [&](auto& fbb) {

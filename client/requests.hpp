@@ -54,6 +54,10 @@ Buffer delete_model(const std::string& key, const std::string& model);
 // archived = false: unarchive.
 Buffer archive_model(const std::string& key, const std::string& model, bool archived);
 Buffer rollback(const std::string& key, const std::string& model, uint64_t to_version);
+// The provenance of versions first..last (-1: the current one).
+Buffer history(const std::string& key, const std::string& model, uint64_t first = 0, int64_t last = -1);
+// Replays the merge that produced `version` and compares it with the stored one.
+Buffer verify(const std::string& key, const std::string& model, uint64_t version);
 // An import's first request: the spec (its name is the model's), the policy,
 // every version's info (oldest first) and the versions whose packages the
 // parts carry.

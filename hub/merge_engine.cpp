@@ -10,10 +10,14 @@
 #include "federation/aggregate.hpp"
 #include "federation/validation.hpp"
 #include "hub/store_records.hpp"
+#include "hub/stored_delta.hpp"
 #include "messages/errors.hpp"
 #include "messages/framed.hpp"
 #include "messages/model_package.hpp"
+#include "messages/provenance.hpp"
 #include "messages/records.hpp"
+#include "model/flat.hpp"
+#include "security/digest.hpp"
 
 namespace fedhub {
 
@@ -32,6 +36,8 @@ struct MergeEngine::Held {
   DataHasher hasher;
   double delta_squared = 0;
   bool clipped = false;
+  float clip_scale = 1;      // the factor a clipped delta carries
+  bool norm_known = false;   // delta_squared (and the clip decision) are known
   std::optional<ContributionNote> note;
 };
 
@@ -56,6 +62,21 @@ class MergeThreads {
   ~MergeThreads() { omp_set_num_threads(1); }
 };
 
+std::vector<uint8_t> digest_of(std::span<const char> bytes) {
+  const auto d = sha256(bytes);
+  return {d.begin(), d.end()};
+}
+
+fb::ProvenanceRefusalT refusal_of(const RefusedNote& r) {
+  fb::ProvenanceRefusalT out;
+  out.participant = r.participant;
+  out.base_version = r.base_version;
+  out.error = r.error;
+  out.message = r.message;
+  out.at_ms = r.at_ms;
+  return out;
+}
+
 uint64_t checked_add(uint64_t a, uint64_t b) {
   if (b > UINT64_MAX - a) throw RequestError(ErrorCode::internal, "the merge's sample total overflows");
   return a + b;
@@ -72,7 +93,7 @@ MergeEngine::MergeEngine(Store& store, ModelDefinition definition, MergePolicy p
       state_(std::move(state)) {
   if (!current_ || current_->weights.size() != def_.parameters)
     throw RequestError(ErrorCode::internal, "model '" + def_.name + "': the current weights do not fit the layout");
-  aggregator_ = make_for(policy_, def_, state_);
+  new_aggregator();
   omp_set_num_threads(1);  // this thread's parallel regions; see MergeThreads
 }
 
@@ -88,15 +109,7 @@ MergeEngine::Held& MergeEngine::held(uint64_t id) {
 
 namespace {
 
-// "tensor 'dense/kernel' index 5" for a flat parameter index.
-std::string where(const std::vector<TensorSpec>& layout, uint64_t flat) {
-  for (const auto& t : layout) {
-    const auto n = static_cast<uint64_t>(element_count(t.shape));
-    if (flat < n) return "tensor '" + t.name + "' index " + std::to_string(flat);
-    flat -= n;
-  }
-  return "index " + std::to_string(flat);
-}
+std::string where(const std::vector<TensorSpec>& layout, uint64_t flat) { return where_in_layout(layout, flat); }
 
 }  // namespace
 
@@ -202,6 +215,7 @@ MergeEngine::Finalized MergeEngine::finalize(uint64_t id) {
                          "the uploaded weights' hash differs from the one their header "
                          "announced: upload the result again");
     out.norm = std::sqrt(h.delta_squared);
+    h.norm_known = true;
     if (h.mode == UploadMode::assemble && policy_.norm_bound > 0) {
       federation::UpdateLimits limits;
       limits.norm_bound = policy_.norm_bound;
@@ -214,6 +228,7 @@ MergeEngine::Finalized MergeEngine::finalize(uint64_t id) {
       if (d.clip && h.delta) {
         federation::scale(h.delta->span(), d.scale);
         h.clipped = out.clipped = true;
+        h.clip_scale = d.scale;
       }
     }
   } catch (...) {
@@ -242,56 +257,60 @@ void MergeEngine::enter_front(Held& h, const ContributionNote& note) {
     }
     aggregator_->count_folded(h.coef, n);
   } else if (policy_.merge != MergeMode::async) {
-    if (!h.delta) h.delta = load_delta(note);
+    if (!h.delta) h.delta = load_delta(h, note);
     aggregator_->add(h.delta->span(), n, note.factor);
     if (federation::is_mean_based(policy_.aggregator.name)) h.delta.reset();  // folded into the accumulator
   }
   h.in_front = true;
+  front_order_.push_back(note.upload_id);
   peak_held_bytes_ = std::max(peak_held_bytes_, aggregator_->held_bytes());
 }
 
 void MergeEngine::fold_from_store(const ContributionNote& note, double coef, bool unfold) {
-  const auto base = base_weights(note.base_version);
-  std::vector<float> delta;
-  const uint64_t total =
-      store_.for_each_chunk(def_.name, note.upload_id, [&](uint64_t offset, std::span<const char> bytes) {
-        const size_t n = bytes.size() / sizeof(float);
-        const size_t first = offset / sizeof(float);
-        if (first + n > base.size())
-          throw RequestError(ErrorCode::internal,
-                             "a stored chunk of '" + note.participant + "' lies outside the model");
-        delta.resize(n);
-        std::vector<float> values(n);
-        std::memcpy(values.data(), bytes.data(), n * sizeof(float));
-        federation::check_part(values, base.subspan(first, n), 0, delta);
-        if (unfold)
-          aggregator_->unfold_part(static_cast<int64_t>(first), delta, coef);
-        else
-          aggregator_->fold_part(static_cast<int64_t>(first), delta, coef);
-      });
-  (void)total;
+  scan_stored_delta(store_, def_.name, note.upload_id, base_weights(note.base_version), "'" + note.participant + "'",
+                    [&](size_t first, std::span<const float> delta) {
+                      if (unfold)
+                        aggregator_->unfold_part(static_cast<int64_t>(first), delta, coef);
+                      else
+                        aggregator_->fold_part(static_cast<int64_t>(first), delta, coef);
+                    });
 }
 
-AlignedFloats MergeEngine::load_delta(const ContributionNote& note) {
-  const auto base = base_weights(note.base_version);
+AlignedFloats MergeEngine::load_delta(Held& h, const ContributionNote& note) {
   AlignedFloats delta(def_.parameters);
-  const uint64_t total =
-      store_.for_each_chunk(def_.name, note.upload_id, [&](uint64_t offset, std::span<const char> bytes) {
-        const size_t n = bytes.size() / sizeof(float);
-        const size_t first = offset / sizeof(float);
-        if (offset % sizeof(float) != 0 || first + n > base.size())
-          throw RequestError(ErrorCode::internal,
-                             "a stored chunk of '" + note.participant + "' lies outside the model");
-        std::vector<float> values(n);
-        std::memcpy(values.data(), bytes.data(), n * sizeof(float));
-        federation::check_part(values, base.subspan(first, n), 0, delta.span().subspan(first, n));
-      });
-  if (total != def_.data_bytes())
+  auto out = delta.span();
+  const auto scan = scan_stored_delta(
+      store_, def_.name, note.upload_id, base_weights(note.base_version), "'" + note.participant + "'",
+      [&](size_t first, std::span<const float> d) { std::copy(d.begin(), d.end(), out.begin() + first); });
+  if (scan.bytes != def_.data_bytes())
     throw RequestError(ErrorCode::internal, "the stored contribution of '" + note.participant + "' to version " +
                                                 std::to_string(note.base_version) + " of '" + def_.name + "' has " +
-                                                std::to_string(total) + " of its " + std::to_string(def_.data_bytes()) +
-                                                " bytes");
+                                                std::to_string(scan.bytes) + " of its " +
+                                                std::to_string(def_.data_bytes()) + " bytes");
+  if (h.data_hash == 0) h.data_hash = scan.data_hash;
+  if (!h.norm_known) {
+    // A contribution recovered from the store: the norm bound decides as it
+    // did at upload (it was accepted, so only a clip can follow).
+    h.delta_squared = scan.delta_squared;
+    h.norm_known = true;
+    if (policy_.norm_bound > 0 && policy_.clip_to_norm) {
+      federation::UpdateLimits limits;
+      limits.norm_bound = policy_.norm_bound;
+      limits.on_exceed = federation::UpdateLimits::clip;
+      const auto d = federation::decide_norm(h.delta_squared, limits);
+      if (d.clip) {
+        h.clipped = true;
+        h.clip_scale = d.scale;
+      }
+    }
+  }
+  if (h.clipped) federation::scale(delta.span(), h.clip_scale);
   return delta;
+}
+
+void MergeEngine::new_aggregator() {
+  aggregator_ = make_for(policy_, def_, state_);
+  front_order_.clear();
 }
 
 void MergeEngine::erase_staged(uint64_t id) {
@@ -331,7 +350,7 @@ void MergeEngine::rebuild_aggregator() {
     state_ = read_server_state(*record, policy_.aggregator);
   else
     state_ = {};
-  aggregator_ = make_for(policy_, def_, state_);
+  new_aggregator();
   for (auto& [id, hp] : held_) {
     auto& h = *hp;
     const bool front = h.note && h.note->round_base == current_->version;
@@ -341,7 +360,7 @@ void MergeEngine::rebuild_aggregator() {
         h.mode = UploadMode::assemble;  // the new aggregator reads whole deltas
         h.folded = 0;
         h.delta.reset();
-        if (h.note) h.delta = load_delta(*h.note);
+        if (h.note) h.delta = load_delta(h, *h.note);
       } else if (h.folded > 0) {
         ContributionNote n = h.note.value_or(ContributionNote{});
         n.upload_id = id;
@@ -356,13 +375,13 @@ void MergeEngine::rebuild_aggregator() {
 
 void MergeEngine::set_policy(const MergePolicy& policy, const std::vector<uint64_t>& ended) {
   const bool rebuild = aggregation_changes(policy_, policy);
-  const bool new_aggregator = policy_.aggregator.to_json() != policy.aggregator.to_json();
+  const bool new_strategy = policy_.aggregator.to_json() != policy.aggregator.to_json();
   policy_ = policy;
   if (rebuild) {
     for (uint64_t id : ended)
       if (held_.erase(id)) erase_staged(id);
-    if (new_aggregator) state_ = {};
-    aggregator_ = make_for(policy_, def_, state_);
+    if (new_strategy) state_ = {};
+    new_aggregator();
     // What was folded is gone with the old aggregator; accepted contributions
     // (and uploads being committed) are read from their stored chunks when
     // they join a round.
@@ -399,12 +418,10 @@ MergeOutcome MergeEngine::merge(const MergeOrder& order) {
         h->data_bytes = def_.data_bytes();
         h->factor = m.factor;
         h->note = m;
-        h->mode = folds(policy_, *aggregator_) ? UploadMode::fold : UploadMode::assemble;
-        if (h->mode == UploadMode::fold) {
-          h->coef = aggregator_->weight_of(static_cast<double>(m.num_samples), m.factor);
-          fold_from_store(m, h->coef, false);
-          h->folded = h->data_bytes;
-        }
+        // Added whole, in member order (one delta in memory at a time for
+        // the mean-based aggregators): its hash and norm are computed as
+        // it is read, and the sum is in a replayable order.
+        h->mode = UploadMode::assemble;
         it = held_.emplace(m.upload_id, std::move(h)).first;
       }
       auto& h = *it->second;
@@ -423,7 +440,9 @@ MergeOutcome MergeEngine::merge(const MergeOrder& order) {
         hp->folded = 0;  // folded again after the merge
       }
 
-    // 3. The new weights.
+    // 3. The new weights, from the state the round started with (kept for
+    // a replay).
+    const Buffer state_before = server_state_record(policy_.aggregator, state_);
     const auto x = current_->weights.span();
     AlignedFloats next;
     MergeOutcome out;
@@ -432,7 +451,7 @@ MergeOutcome MergeEngine::merge(const MergeOrder& order) {
       if (order.members.size() != 1) throw RequestError(ErrorCode::internal, "an async merge mixes one contribution");
       const auto& m = order.members[0];
       auto& h = *held_.at(m.upload_id);
-      if (!h.delta) h.delta = load_delta(m);
+      if (!h.delta) h.delta = load_delta(h, m);
       const double alpha_t = policy_.alpha * m.factor;
       next = AlignedFloats::copy_of(x);
       federation::fedasync_mix(next.span(), base_weights(m.base_version), h.delta->span(), alpha_t);
@@ -457,6 +476,55 @@ MergeOutcome MergeEngine::merge(const MergeOrder& order) {
                                                   where(def_.layout, static_cast<uint64_t>(bad)) +
                                                   "; nothing was stored (contributions: " + who + ")");
     }
+
+    // The provenance: the members in the order they were added.
+    auto prov = std::make_unique<fb::ProvenanceT>();
+    prov->version = base + 1;
+    prov->base_version = base;
+    prov->aggregator = aggregator_name;
+    prov->aggregator_config = policy_.aggregator.to_json();
+    prov->policy = policy_.to_json();
+    prov->noise_seed = policy_.merge == MergeMode::async ? 0 : aggregator_->noise_seed_used();
+    prov->summation = "ordered";
+    std::vector<const ContributionNote*> in_order;
+    for (uint64_t id : front_order_)
+      for (const auto& m : order.members)
+        if (m.upload_id == id) in_order.push_back(&m);
+    for (const auto& m : order.members)
+      if (std::find(in_order.begin(), in_order.end(), &m) == in_order.end()) in_order.push_back(&m);
+    double weight_sum = 0;
+    std::vector<double> weights;
+    for (const auto* m : in_order) {
+      double w = 1;
+      if (policy_.merge == MergeMode::async)
+        w = policy_.alpha * m->factor;
+      else if (federation::is_mean_based(policy_.aggregator.name))
+        w = aggregator_->weight_of(static_cast<double>(m->num_samples), m->factor);
+      weights.push_back(w);
+      weight_sum += w;
+    }
+    for (size_t i = 0; i < in_order.size(); ++i) {
+      const auto& m = *in_order[i];
+      const auto& h = *held_.at(m.upload_id);
+      if (h.mode == UploadMode::fold) prov->summation = "arrival";
+      auto pm = std::make_unique<fb::ProvenanceMemberT>();
+      pm->participant = m.participant;
+      pm->base_version = m.base_version;
+      pm->num_samples = m.num_samples;
+      pm->staleness = m.staleness();
+      pm->factor = m.factor;
+      pm->weight_share = policy_.merge == MergeMode::async ? weights[i] : weights[i] / weight_sum;
+      pm->clipped = h.clipped;
+      pm->clip_scale = h.clip_scale;
+      pm->update_norm = h.norm_known ? std::sqrt(h.delta_squared) : 0;
+      pm->validation = h.clipped ? "accepted, clipped to the norm bound" : "accepted";
+      pm->upload_id = m.upload_id;
+      pm->data_hash = h.data_hash;
+      pm->received_at_ms = m.received_at_ms;
+      prov->members.push_back(std::move(pm));
+    }
+    for (const auto& r : order.refused) prov->refused.push_back(std::make_unique<fb::ProvenanceRefusalT>(refusal_of(r)));
+    prov->refused_total = order.refused_total;
 
     // 4. The new version's image.
     VersionMeta meta;
@@ -489,12 +557,26 @@ MergeOutcome MergeEngine::merge(const MergeOrder& order) {
     out.note.aggregator = aggregator_name;
     out.note.package_bytes = size;
     out.note.data_hash = image->data_hash;
+    const Buffer state_after = server_state_record(policy_.aggregator, state_);
+    const bool keep_inputs = policy_.replay_versions > 0;
+    prov->created_at_ms = meta.created_at_ms;
+    prov->state_before_sha256 = digest_of(state_before);
+    prov->state_after_sha256 = digest_of(state_after);
+    prov->weights_sha256 = digest_of(image->weights.as_bytes());
+    prov->replayable = keep_inputs;
     StoreBatch commit;
     if (unlogged) commit.persist_first(Family::versions);
     commit.put_version_info(def_.name, base + 1, stored::version_info(out.note, kPieceBytes));
-    commit.put_server_state(def_.name, server_state_record(policy_.aggregator, state_));
-    for (const auto& m : order.members)
-      commit.erase_merged(def_.name, m.base_version, m.participant, m.seq, m.upload_id);
+    commit.put_provenance(def_.name, base + 1, provenance_record(*prov));
+    commit.put_server_state(def_.name, state_after);
+    if (keep_inputs) commit.put_replay_state(def_.name, base + 1, state_before);
+    for (const auto& m : order.members) {
+      if (keep_inputs)  // its chunks stay for a replay (prune_replay_inputs)
+        commit.retire_merged(def_.name, m.base_version, m.participant, m.seq);
+      else
+        commit.erase_merged(def_.name, m.base_version, m.participant, m.seq, m.upload_id);
+    }
+    prune_replay_inputs(commit, base + 1);
     for (uint64_t v : order.prune) commit.erase_version_pieces(def_.name, v);
     store_.commit(commit, true);
 
@@ -525,7 +607,7 @@ MergeOutcome MergeEngine::merge(const MergeOrder& order) {
 // ones with their note's), and the open ones the round does not accept are
 // dropped.
 void MergeEngine::start_round(const std::vector<std::pair<uint64_t, double>>& rebind) {
-  aggregator_ = make_for(policy_, def_, state_);
+  new_aggregator();
   std::map<uint64_t, double> factors(rebind.begin(), rebind.end());
   for (auto it = held_.begin(); it != held_.end();) {
     const uint64_t id = it->first;
@@ -592,9 +674,24 @@ MergeOutcome MergeEngine::rollback(const RollbackOrder& order) {
   out.note.package_bytes = image->size();
   out.note.data_hash = image->data_hash;
   out.note.rolled_back_from = static_cast<int64_t>(order.to_version);
+  fb::ProvenanceT prov;
+  prov.version = base + 1;
+  prov.base_version = base;
+  prov.created_at_ms = meta.created_at_ms;
+  prov.aggregator = "rollback";
+  prov.aggregator_config = policy_.aggregator.to_json();
+  prov.policy = policy_.to_json();
+  const Buffer state = server_state_record(policy_.aggregator, state_);
+  prov.state_before_sha256 = digest_of(state);
+  prov.state_after_sha256 = prov.state_before_sha256;
+  prov.weights_sha256 = digest_of(image->weights.as_bytes());
+  prov.summation = "ordered";
+  prov.replayable = true;  // while the weights of to_version are kept
+  prov.rolled_back_from = static_cast<int64_t>(order.to_version);
   StoreBatch commit;
   if (unlogged) commit.persist_first(Family::versions);
   commit.put_version_info(def_.name, base + 1, stored::version_info(out.note, kPieceBytes));
+  commit.put_provenance(def_.name, base + 1, provenance_record(prov));
   // The kept contributions' pending and filter records name their new round
   // and factor (a restart rebuilds the rounds from them).
   for (const auto& k : order.kept) {
@@ -639,10 +736,31 @@ StoreBatch model_erasure(const std::string& name) {
   std::string end = name;
   end.push_back('\1');
   for (Family f : {Family::versions, Family::version_info, Family::server_state, Family::contributions, Family::chunks,
-                   Family::filter, Family::pending, Family::uploads})
+                   Family::filter, Family::pending, Family::uploads, Family::provenance, Family::replay_state})
     b.ops().push_back({StoreBatch::Kind::erase_range, f, begin, Buffer(end.begin(), end.end())});
   b.ops().push_back({StoreBatch::Kind::erase, Family::models, name, {}});
   return b;
+}
+
+// The inputs of versions newest - replay_versions and older leave (their
+// members' chunks and the state they started from); their provenance says
+// so. Walks down until a version whose inputs are gone already.
+void MergeEngine::prune_replay_inputs(StoreBatch& batch, uint64_t newest) {
+  const auto keep = static_cast<uint64_t>(std::max<int64_t>(1, policy_.replay_versions));
+  if (newest <= keep) return;
+  for (uint64_t v = newest - keep; v >= 1; --v) {
+    const auto record = store_.provenance(def_.name, v);
+    if (!record) break;
+    auto p = read_provenance(*record);
+    if (p.rolled_back_from < 0) {
+      if (!p.replayable) break;
+      for (const auto& m : p.members) batch.erase_chunks(def_.name, m->upload_id);
+      batch.erase_replay_state(def_.name, v);
+      p.replayable = false;
+      batch.put_provenance(def_.name, v, provenance_record(p));
+    }
+    if (v == 1) break;
+  }
 }
 
 void MergeEngine::erase_model() {

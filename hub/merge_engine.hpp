@@ -113,7 +113,12 @@ class MergeEngine {
   std::span<const float> base_weights(uint64_t version);
   void keep_bases();
   void fold_from_store(const ContributionNote& note, double coef, bool unfold);
-  AlignedFloats load_delta(const ContributionNote& note);
+  // The delta of an accepted contribution from its stored chunks, clipped as
+  // it was (a recovered one: as the norm bound decides); sets h's hash and
+  // norm when they are not known.
+  AlignedFloats load_delta(Held& h, const ContributionNote& note);
+  void new_aggregator();  // for the round onto current_; clears front_order_
+  void prune_replay_inputs(StoreBatch& batch, uint64_t newest);
   void enter_front(Held& h, const ContributionNote& note);
   void rebuild_aggregator();
   void drop_held(uint64_t upload_id);
@@ -127,6 +132,7 @@ class MergeEngine {
   std::map<uint64_t, SharedImage> bases_;  // older versions' images, by version
   federation::ServerState state_;
   std::unique_ptr<federation::Aggregator> aggregator_;
+  std::vector<uint64_t> front_order_;  // upload ids in the order they entered aggregator_
   std::map<uint64_t, std::unique_ptr<Held>> held_;  // by upload id
   std::vector<float> scratch_;                      // one part's delta
   int64_t peak_held_bytes_ = 0;

@@ -114,12 +114,14 @@ void apply_patch(MergePolicy& p, const json& j) {
       p.interval_seconds = number(v, "interval_seconds");
     } else if (k == "retain_versions") {
       p.retain_versions = integer(v, "retain_versions");
+    } else if (k == "replay_versions") {
+      p.replay_versions = integer(v, "replay_versions");
     } else if (k == "max_abs_value") {
       p.max_abs_value = number(v, "max_abs_value");
     } else {
       bad("unknown key '" + k +
           "' (merge, k, alpha, staleness, aggregator, norm_bound, on_norm_exceeded, interval_seconds, "
-          "retain_versions, max_abs_value)");
+          "retain_versions, replay_versions, max_abs_value)");
     }
   }
   if (p.k < 1 || p.k > kMaxCount) bad("'k' must be 1 to " + std::to_string(kMaxCount));
@@ -129,6 +131,8 @@ void apply_patch(MergePolicy& p, const json& j) {
   if (p.interval_seconds > kMaxIntervalSeconds) bad("'interval_seconds' must be at most 1e7 (about 115 days)");
   if (p.retain_versions < 1 || p.retain_versions > kMaxCount)
     bad("'retain_versions' must be 1 to " + std::to_string(kMaxCount));
+  if (p.replay_versions < 0 || p.replay_versions > kMaxCount)
+    bad("'replay_versions' must be 0 to " + std::to_string(kMaxCount));
   if (p.staleness.max_staleness < -1 || p.staleness.max_staleness > kMaxCount)
     bad("'staleness.max_staleness' must be -1 (no bound) to " + std::to_string(kMaxCount));
   if (!(p.max_abs_value >= 0) || !std::isfinite(p.max_abs_value) || p.max_abs_value > kMaxAbsLimit)
@@ -148,6 +152,7 @@ std::string MergePolicy::to_json() const {
          {"on_norm_exceeded", clip_to_norm ? "clip" : "reject"},
          {"interval_seconds", interval_seconds},
          {"retain_versions", retain_versions},
+         {"replay_versions", replay_versions},
          {"max_abs_value", max_abs_value}};
   return j.dump();
 }

@@ -5,7 +5,7 @@
 //    "staleness":{"kind":"fedbuff","max_staleness":4},
 //    "aggregator":{"name":"fedadam"},
 //    "norm_bound":0,"on_norm_exceeded":"reject",
-//    "interval_seconds":0,"retain_versions":5,"max_abs_value":1e6}
+//    "interval_seconds":0,"retain_versions":5,"replay_versions":5,"max_abs_value":1e6}
 //
 // merge:
 //   manual    the paper: merge on the manager's command (fl-manager merge)
@@ -23,10 +23,15 @@
 // retain_versions: versions whose weights are kept (at least
 //   max_staleness + 1 are always kept); older weights are pruned, their
 //   version info stays.
+// replay_versions: the newest versions whose merge inputs (the merged
+//   contributions' weights and the server state the merge started from) are
+//   kept so that `fl-manager verify` can replay them (hub/replay.hpp; 0 =
+//   none). A version is replayable while these and the weights of its base
+//   and of its contributions' bases are kept (retain_versions).
 // max_abs_value: every uploaded value must satisfy |v| <= max_abs_value, or
 //   the upload is refused with magnitude_exceeded before it is acknowledged
 //   (0 = no bound; default 1e6), so that no contribution can overflow a merge.
-// Integers are range-checked: k and retain_versions 1..1e6, max_staleness
+// Integers are range-checked: k and retain_versions 1..1e6, replay_versions 0..1e6, max_staleness
 // -1 (no bound)..1e6; interval_seconds 0..1e7.
 #pragma once
 
@@ -50,6 +55,7 @@ struct MergePolicy {
   bool clip_to_norm = false;  // on_norm_exceeded: false = reject, true = clip
   double interval_seconds = 0;
   int64_t retain_versions = 5;
+  int64_t replay_versions = 5;
   double max_abs_value = 1e6;
 
   // The oldest base version accepted when the model is at `current`.

@@ -397,6 +397,10 @@ std::optional<MergeOrder> ModelCore::start_merge() {
   const uint64_t next = front.base + 1;
   const auto keep = static_cast<uint64_t>(std::max<int64_t>(1, policy_.versions_to_keep()));
   for (uint64_t v = oldest_stored_; v + keep <= next && v <= current_; ++v) order.prune.push_back(v);
+  order.refused = refused_;
+  order.refused_total = refused_total_;
+  refused_in_merge_ = refused_.size();
+  refused_total_in_merge_ = refused_total_;
   return order;
 }
 
@@ -414,6 +418,11 @@ void ModelCore::merge_done(MergeOutcome outcome) {
                            std::to_string(next));
   rounds_.pop_front();
   if (rounds_.empty()) rounds_.push_back(Round{next, {}, {}, false, false, false});
+  // The refusals the new version recorded leave; later ones stay for the next.
+  refused_.erase(refused_.begin(), refused_.begin() + static_cast<std::ptrdiff_t>(refused_in_merge_));
+  refused_total_ -= refused_total_in_merge_;
+  refused_in_merge_ = 0;
+  refused_total_in_merge_ = 0;
   current_ = next;
   published_ = std::move(outcome.image);
   versions_.push_back(std::move(outcome.note));
@@ -426,7 +435,16 @@ void ModelCore::merge_done(MergeOutcome outcome) {
     if (s.state != UploadSession::State::committing) s.factor = factor_for(s.note.base_version);
 }
 
+void ModelCore::note_refusal(const std::string& participant, uint64_t base, ErrorCode code,
+                             const std::string& message, uint64_t now) {
+  ++refused_total_;
+  if (refused_.size() - refused_in_merge_ >= kMaxRefusalNotes) return;  // beyond those of a running merge
+  refused_.push_back({participant, base, error_name(code), message.substr(0, 512), now});
+}
+
 void ModelCore::merge_failed() {
+  refused_in_merge_ = 0;
+  refused_total_in_merge_ = 0;
   auto& front = rounds_.front();
   front.merging = false;
   front.failed = true;

@@ -41,6 +41,7 @@
 
 #include "hub/merge_policy.hpp"
 #include "hub/version_image.hpp"
+#include "messages/errors.hpp"
 #include "model/tensor.hpp"
 
 namespace fedhub {
@@ -118,6 +119,16 @@ struct UploadSession {
   State state = State::receiving;
 };
 
+// An upload refused while a round was open: recorded in the provenance of
+// the version that round becomes (messages/schemas/provenance.fbs).
+struct RefusedNote {
+  std::string participant;
+  uint64_t base_version = 0;
+  std::string error;  // the error code's name
+  std::string message;
+  uint64_t at_ms = 0;
+};
+
 // A merge for the merger to run: everything it needs, by value.
 struct MergeOrder {
   uint64_t base_version = 0;
@@ -127,6 +138,10 @@ struct MergeOrder {
   std::vector<std::pair<uint64_t, double>> rebind;
   MergePolicy policy;
   std::vector<uint64_t> prune;  // versions whose weights this merge deletes
+  // The uploads refused since the last merge (the first kMaxRefusalNotes)
+  // and how many there were.
+  std::vector<RefusedNote> refused;
+  uint64_t refused_total = 0;
 };
 
 // A rollback for the merger to run: a new version current + 1 holding the
@@ -301,6 +316,13 @@ class ModelCore {
   // manual merges it opens again instead when no later round has begun.
   void merge_failed();
 
+  // ---- refusals: an upload of `participant` onto `base` was refused. Kept
+  // (the first kMaxRefusalNotes; all are counted) for the provenance of the
+  // next version.
+  static constexpr size_t kMaxRefusalNotes = 64;
+  void note_refusal(const std::string& participant, uint64_t base, ErrorCode code, const std::string& message,
+                    uint64_t now_ms);
+
   // ---- policy: replaces it (the caller has stored it).
   void set_policy(MergePolicy policy);
 
@@ -366,6 +388,10 @@ class ModelCore {
   std::map<uint64_t, UploadSession> sessions_;
   std::deque<Round> rounds_;
   uint64_t next_seq_ = 0;
+  std::vector<RefusedNote> refused_;  // since the last merge began
+  uint64_t refused_total_ = 0;
+  size_t refused_in_merge_ = 0;  // of them, those the running merge records
+  uint64_t refused_total_in_merge_ = 0;
   bool archived_ = false;
   bool rolling_back_ = false;
 };

@@ -106,6 +106,10 @@ std::string model_of(const fb::RequestEnvelope& r) {
       return r.request_as_ArchiveModel()->model()->str();
     case fb::Request::Rollback:
       return r.request_as_Rollback()->model()->str();
+    case fb::Request::ListHistory:
+      return r.request_as_ListHistory()->model()->str();
+    case fb::Request::VerifyVersion:
+      return r.request_as_VerifyVersion()->model()->str();
     case fb::Request::ImportBegin:
       return r.request_as_ImportBegin()->spec()->name()->str();
     case fb::Request::ImportPart:

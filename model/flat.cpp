@@ -54,4 +54,13 @@ std::vector<TensorSpec> layout_of(const Weights& w) {
   return layout;
 }
 
+std::string where_in_layout(std::span<const TensorSpec> layout, uint64_t index) {
+  for (const auto& t : layout) {
+    const auto n = static_cast<uint64_t>(element_count(t.shape));
+    if (index < n) return "tensor '" + t.name + "' index " + std::to_string(index);
+    index -= n;
+  }
+  return "index " + std::to_string(index);
+}
+
 }  // namespace fedhub

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <vector>
 
 #include "model/tensor.hpp"
@@ -30,5 +31,9 @@ std::vector<TensorSpec> layout_of(const Weights& w);
 
 // Total element count of a layout.
 int64_t layout_size(std::span<const TensorSpec> layout);
+
+// Where flat parameter `index` lies: "tensor 'dense/kernel' index 5" (the
+// index within the tensor), or "index N" past the layout's end.
+std::string where_in_layout(std::span<const TensorSpec> layout, uint64_t index);
 
 }  // namespace fedhub

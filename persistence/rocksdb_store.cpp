@@ -34,12 +34,12 @@ constexpr size_t kFamilyCount = static_cast<size_t>(Family::meta) + 1;
 // The RocksDB names of the families, in the order of enum Family.
 constexpr std::array<const char*, kFamilyCount> kFamilyNames = {
     "models", "versions", "version_info", "server_state", "contributions", "chunks",
-    "filter", "pending",  "uploads",      "keys",         "meta"};
+    "filter", "pending",  "uploads",      "keys",         "provenance", "replay_state", "meta"};
 
 // Families whose values are weights (large, written once, deleted whole):
 // they go to blob files so that compaction moves only their small keys.
 constexpr bool holds_weights(Family f) {
-  return f == Family::versions || f == Family::chunks || f == Family::server_state;
+  return f == Family::versions || f == Family::chunks || f == Family::server_state || f == Family::replay_state;
 }
 
 const char* family_name(Family f) { return kFamilyNames[static_cast<size_t>(f)]; }
@@ -321,21 +321,37 @@ class RocksStore final : public Store {
   // ---- server state
 
   std::optional<Buffer> server_state(const std::string& name) const override {
+    return joined_pieces(Family::server_state, keys::name_prefix(name), "the server state of '" + name + "'");
+  }
+
+  // ---- provenance
+
+  std::optional<Buffer> provenance(const std::string& name, uint64_t version) const override {
+    return get(Family::provenance, keys::numbered(name, version));
+  }
+
+  std::vector<std::pair<uint64_t, Buffer>> provenances(const std::string& name, uint64_t first,
+                                                       uint64_t last) const override {
+    std::vector<std::pair<uint64_t, Buffer>> out;
+    if (first > last) return out;
     const auto prefix = keys::name_prefix(name);
-    Buffer out;
-    uint64_t expected = 0;
-    size_t last_size = kPieceBytes;
-    for_each(Family::server_state, prefix, nullptr, [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
-      const uint64_t p = keys::read_be(view(key), prefix.size(), 4);
-      if (key.size() != prefix.size() + 4 || p != expected || last_size != kPieceBytes || value.size() > kPieceBytes)
-        throw damaged("the server state of '" + name + "' in '" + dir_ +
-                      "' has a missing or short piece before piece " + std::to_string(p));
-      out.insert(out.end(), value.data(), value.data() + value.size());
-      last_size = value.size();
-      ++expected;
-    });
-    if (expected == 0) return std::nullopt;
+    try {
+      for_each(
+          Family::provenance, prefix, nullptr,
+          [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
+            const uint64_t v = keys::read_be(view(key), prefix.size(), 8);
+            if (v > last) throw StopWalk{};
+            out.emplace_back(v, copy_of(value));
+          },
+          keys::numbered(name, first));
+    } catch (const StopWalk&) {
+    }
     return out;
+  }
+
+  std::optional<Buffer> replay_state(const std::string& name, uint64_t version) const override {
+    return joined_pieces(Family::replay_state, keys::numbered(name, version),
+                         "the replay state of version " + std::to_string(version) + " of '" + name + "'");
   }
 
   // ---- contributions
@@ -672,6 +688,26 @@ class RocksStore final : public Store {
     const auto& start = from.empty() ? prefix : from;
     for (start.empty() ? it->SeekToFirst() : it->Seek(start); it->Valid(); it->Next()) visit(it->key(), it->value());
     check(it->status(), std::string("cannot read '") + family_name(f) + "' in '" + dir_ + "'");
+  }
+
+  struct StopWalk {};
+
+  // The values of the keys prefix be32(piece), pieces 0, 1, ... joined (each
+  // kPieceBytes but the last), or nothing when there is none.
+  std::optional<Buffer> joined_pieces(Family f, const std::string& prefix, const std::string& what) const {
+    Buffer out;
+    uint64_t expected = 0;
+    size_t last_size = kPieceBytes;
+    for_each(f, prefix, nullptr, [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
+      const uint64_t p = keys::read_be(view(key), prefix.size(), 4);
+      if (key.size() != prefix.size() + 4 || p != expected || last_size != kPieceBytes || value.size() > kPieceBytes)
+        throw damaged(what + " in '" + dir_ + "' has a missing or short piece before piece " + std::to_string(p));
+      out.insert(out.end(), value.data(), value.data() + value.size());
+      last_size = value.size();
+      ++expected;
+    });
+    if (expected == 0) return std::nullopt;
+    return out;
   }
 
   std::vector<Buffer> values(Family f, const std::string& prefix) const {

@@ -18,6 +18,12 @@
 //   uploads       name 0x00 be64(upload)            -> UploadRecord: an upload session in progress
 //                                                      (its chunks are garbage after a restart)
 //   keys          key name                          -> KeyRecord (SHA-256 only)
+//   provenance    name 0x00 be64(version)           -> Provenance: what went into the version
+//                                                      (written with its info; the whole history)
+//   replay_state  name 0x00 be64(version) be32(piece) -> raw bytes: the server state record the
+//                                                      merge of `version` started from, in pieces
+//                                                      (kept with the merged contributions' chunks
+//                                                      for the policy's replay_versions newest)
 //   meta          "schema"                          -> "2" (a directory of schema "1", the layout
 //                                                      before pieces and chunks, is refused)
 //
@@ -76,6 +82,8 @@ enum class Family : uint8_t {
   pending,
   uploads,
   keys,
+  provenance,
+  replay_state,
   meta
 };
 
@@ -126,6 +134,14 @@ class StoreBatch {
   void erase_chunks(const std::string& name, uint64_t upload_id);
   void put_upload(const std::string& name, uint64_t upload_id, std::span<const char> record);
   void erase_upload(const std::string& name, uint64_t upload_id);
+  // ---- provenance and the inputs kept to replay a merge (hub/replay.hpp)
+  void put_provenance(const std::string& name, uint64_t version, std::span<const char> record);
+  // The server state record a merge started from (pieces of kPieceBytes).
+  void put_replay_state(const std::string& name, uint64_t version, std::span<const char> state);
+  void erase_replay_state(const std::string& name, uint64_t version);
+  // Removes a merged contribution's record and pending entry but keeps its
+  // chunks (the inputs of a replay); erase_chunks() drops them later.
+  void retire_merged(const std::string& name, uint64_t base, const std::string& participant, uint64_t pending_seq);
   // ---- keys
   void put_key(const std::string& key_name, std::span<const char> record);
 
@@ -249,6 +265,16 @@ class Store {
                                                                   uint64_t first_base) const = 0;
   // The upload sessions recorded for a model: (upload id, UploadRecord).
   virtual std::vector<std::pair<uint64_t, Buffer>> uploads(const std::string& name) const = 0;
+
+  // ---- provenance
+  virtual std::optional<Buffer> provenance(const std::string& name, uint64_t version) const = 0;
+  // The provenance records of versions first..last (inclusive) that exist:
+  // (version, record), ascending.
+  virtual std::vector<std::pair<uint64_t, Buffer>> provenances(const std::string& name, uint64_t first,
+                                                               uint64_t last) const = 0;
+  // The server state a merge started from (pieces joined), or nothing when
+  // it is not kept. Throws StoreError when a piece is missing or short.
+  virtual std::optional<Buffer> replay_state(const std::string& name, uint64_t version) const = 0;
 
   // ---- API keys
   virtual std::optional<Buffer> key(const std::string& key_name) const = 0;

@@ -113,6 +113,31 @@ void StoreBatch::erase_upload(const std::string& name, uint64_t upload_id) {
   add(Kind::erase, Family::uploads, keys::numbered(name, upload_id), {});
 }
 
+void StoreBatch::put_provenance(const std::string& name, uint64_t version, std::span<const char> record) {
+  add(Kind::put, Family::provenance, keys::numbered(name, version), record);
+}
+
+void StoreBatch::put_replay_state(const std::string& name, uint64_t version, std::span<const char> state) {
+  const uint64_t n = piece_count(state.size());
+  check_piece_count(n, "a server state");
+  erase_replay_state(name, version);
+  for (uint64_t i = 0; i < n; ++i)
+    add(Kind::put, Family::replay_state, keys::piece_key(name, version, static_cast<uint32_t>(i)),
+        piece_of(state, i));
+}
+
+void StoreBatch::erase_replay_state(const std::string& name, uint64_t version) {
+  auto begin = keys::numbered(name, version);
+  const auto end = end_of(begin);
+  add(Kind::erase_range, Family::replay_state, std::move(begin), as_bytes(end));
+}
+
+void StoreBatch::retire_merged(const std::string& name, uint64_t base, const std::string& participant,
+                               uint64_t pending_seq) {
+  add(Kind::erase, Family::contributions, contribution_key(name, base, participant), {});
+  add(Kind::erase, Family::pending, keys::numbered(name, pending_seq), {});
+}
+
 void StoreBatch::put_key(const std::string& key_name, std::span<const char> record) {
   add(Kind::put, Family::keys, key_name, record);
 }

@@ -2,7 +2,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include <cctype>
 #include <stdexcept>
@@ -21,21 +20,7 @@ std::string generate_api_key() {
   return key;
 }
 
-KeyHash hash_api_key(const std::string& key) {
-  KeyHash h{};
-  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), h.data());
-  return h;
-}
-
-std::string to_hex(const KeyHash& h) {
-  static const char* hex = "0123456789abcdef";
-  std::string s;
-  for (uint8_t c : h) {
-    s += hex[c >> 4];
-    s += hex[c & 15];
-  }
-  return s;
-}
+KeyHash hash_api_key(const std::string& key) { return sha256({key.data(), key.size()}); }
 
 std::string check_key_name(const std::string& name) {
   if (name.empty() || name.size() > 64) return "a key name has 1 to 64 characters";

@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <string>
 
+#include "security/digest.hpp"  // Sha256, to_hex
+
 namespace fedhub {
 
-using KeyHash = std::array<uint8_t, 32>;
+using KeyHash = Sha256;
 
 // A new key: "fhk_" followed by 48 hex digits from the system's CSPRNG.
 // Throws std::runtime_error when no randomness is available.
@@ -16,7 +18,6 @@ std::string generate_api_key();
 
 KeyHash hash_api_key(const std::string& key);
 
-std::string to_hex(const KeyHash& h);
 
 // Key (and participant) names: 1-64 characters of [A-Za-z0-9._@-].
 // Returns an empty string when valid, else the reason.

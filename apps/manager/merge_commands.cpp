@@ -216,6 +216,7 @@ int cmd_policy(Session& s, const Args& args) {
                                                                      "also merge every T seconds (0: off)")(
       "max-abs-value", po::value<double>(), "refuse uploads holding a value beyond +-V (0: no bound)")(
       "retain-versions", po::value<int64_t>(), "versions whose weights are kept")(
+      "replay-versions", po::value<int64_t>(), "newest versions whose merge inputs are kept for verify (0: none)")(
       "dp", po::value<std::string>(), "central differential privacy: on | off")(
       "dp-clip", po::value<double>(), "DP clip norm C")("dp-noise", po::value<double>(), "DP noise multiplier z")(
       "dp-adaptive", po::value<std::string>(), "adaptive clipping: on | off");
@@ -246,6 +247,7 @@ int cmd_policy(Session& s, const Args& args) {
   put("on-norm-exceeded", patch, "on_norm_exceeded");
   put("interval", patch, "interval_seconds");
   put("retain-versions", patch, "retain_versions");
+  put("replay-versions", patch, "replay_versions");
   put("max-abs-value", patch, "max_abs_value");
   json staleness = json::object();
   put("staleness", staleness, "kind");
@@ -295,7 +297,8 @@ int cmd_policy(Session& s, const Args& args) {
     std::cout << policy["norm_bound"] << " (" << policy["on_norm_exceeded"].get<std::string>() << ")";
   else
     std::cout << "none";
-  std::cout << "\n  keeps:       the weights of the last " << policy["retain_versions"] << " versions at least\n";
+  std::cout << "\n  keeps:       the weights of the last " << policy["retain_versions"]
+            << " versions at least, the merge inputs of the last " << policy["replay_versions"] << " (verify)\n";
   return cli::kOk;
 }
 

@@ -81,4 +81,16 @@ void print_merge(const Session& s, const fb::MergeReceiptT& r) {
   }
 }
 
+std::string one_name(const po::variables_map& vm, const char* command) {
+  if (!vm.count("name")) throw cli::UsageError(std::string(command) + " needs a NAME");
+  return vm["name"].as<std::string>();
+}
+
+po::variables_map parse_named(const Args& args, po::options_description& o) {
+  o.add_options()("name", po::value<std::string>(), "model name");
+  po::positional_options_description pos;
+  pos.add("name", 1);
+  return parse(args, o, &pos);
+}
+
 }  // namespace fedhub::manager

@@ -46,6 +46,10 @@ std::string format_time(uint64_t ms);  // "YYYY-MM-DD HH:MM:SS" in UTC
 const char* role_name(fb::Role r);
 po::variables_map parse(const Args& args, po::options_description& opts,
                         po::positional_options_description* pos = nullptr);
+// Parses a command whose one positional argument is the model's NAME.
+po::variables_map parse_named(const Args& args, po::options_description& o);
+// That NAME; UsageError naming the command when it is missing.
+std::string one_name(const po::variables_map& vm, const char* command);
 // The value of a required string option; UsageError naming it otherwise.
 std::string need(const po::variables_map& vm, const char* name, const char* command);
 json summary_json(const fb::ModelSummary& m);
@@ -72,5 +76,7 @@ int cmd_unarchive(Session& s, const Args& args);
 int cmd_rollback(Session& s, const Args& args);
 int cmd_export(Session& s, const Args& args);
 int cmd_import(Session& s, const Args& args);
+int cmd_history(Session& s, const Args& args);  // provenance_commands.cpp
+int cmd_verify(Session& s, const Args& args);
 
 }  // namespace fedhub::manager

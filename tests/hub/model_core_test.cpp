@@ -395,4 +395,28 @@ BOOST_AUTO_TEST_CASE(policy_values_are_range_checked) {
   BOOST_TEST(policy(R"({"max_abs_value":0})").max_abs_value == 0);
 }
 
+BOOST_AUTO_TEST_CASE(refusals_of_a_round_go_with_its_merge_order) {
+  auto core = make();
+  core.note_refusal("mallory", 0, ErrorCode::non_finite, "tensor 'dense/bias' index 1 holds nan", 5);
+  for (int i = 0; i < 70; ++i) core.note_refusal("spam", 0, ErrorCode::duplicate, "again", 7);
+  contribute(core, "a", 0);
+  core.request_merge(0);
+  const auto order = core.start_merge().value();
+  core.note_refusal("late", 0, ErrorCode::stale, "during the merge", 8);  // for the next version
+  MergeOutcome out;
+  out.note.version = 1;
+  core.merge_done(std::move(out));
+  BOOST_TEST(order.refused_total == 71u);
+  BOOST_REQUIRE(order.refused.size() == ModelCore::kMaxRefusalNotes);
+  BOOST_TEST(order.refused[0].participant == "mallory");
+  BOOST_TEST(order.refused[0].error == "non_finite");
+  BOOST_TEST(order.refused[0].at_ms == 5u);
+  contribute(core, "a", 1);
+  core.request_merge(1);
+  const auto next = run_merge(core);
+  BOOST_TEST(next.refused_total == 1u);
+  BOOST_REQUIRE(next.refused.size() == 1u);
+  BOOST_TEST(next.refused[0].participant == "late");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

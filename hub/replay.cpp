@@ -1,0 +1,225 @@
+#include "hub/replay.hpp"
+
+#include <omp.h>
+
+#include <cmath>
+#include <cstring>
+#include <map>
+
+#include "federation/aggregate.hpp"
+#include "federation/aggregator.hpp"
+#include "hub/merge_engine.hpp"
+#include "hub/store_records.hpp"
+#include "hub/stored_delta.hpp"
+#include "messages/errors.hpp"
+#include "messages/provenance.hpp"
+#include "model/flat.hpp"
+#include "security/digest.hpp"
+
+namespace fedhub {
+
+const char* to_string(ReplayReport::Outcome o) {
+  switch (o) {
+    case ReplayReport::Outcome::identical:
+      return "identical";
+    case ReplayReport::Outcome::within_rounding:
+      return "within_rounding";
+    case ReplayReport::Outcome::differs:
+      return "differs";
+    case ReplayReport::Outcome::not_replayable:
+      return "not_replayable";
+  }
+  return "?";
+}
+
+namespace {
+
+std::string hex_of(const std::vector<uint8_t>& digest) {
+  if (digest.size() != 32) return "";
+  Sha256 d{};
+  std::memcpy(d.data(), digest.data(), d.size());
+  return to_hex(d);
+}
+
+struct Missing {
+  std::string what;
+};
+
+class Replay {
+ public:
+  Replay(const Store& store, const ModelDefinition& def, ReplayReport& report)
+      : store_(store), def_(def), report_(report) {}
+
+  // The stored weights of `version` (cached), or Missing naming why.
+  std::span<const float> weights(uint64_t version, const std::string& role) {
+    auto it = images_.find(version);
+    if (it == images_.end()) {
+      SharedImage image;
+      try {
+        image = stored::read_version_image(store_, def_, version);
+      } catch (const RequestError& e) {
+        throw std::runtime_error("the stored weights of version " + std::to_string(version) + " (" + role +
+                                 ") are damaged: " + e.what());
+      }
+      if (!image)
+        throw Missing{"the weights of version " + std::to_string(version) + " (" + role +
+                      ") are not stored any more (the policy's retain_versions keeps the newest)"};
+      it = images_.emplace(version, std::move(image)).first;
+    }
+    return it->second->weights.span();
+  }
+
+  // A member's delta from its stored chunks, as the merge computed it.
+  AlignedFloats delta_of(const fb::ProvenanceMemberT& m) {
+    const auto base = weights(m.base_version, "the base of " + m.participant + "'s contribution");
+    AlignedFloats delta(def_.parameters);
+    auto out = delta.span();
+    const std::string who = "'" + m.participant + "' (upload " + std::to_string(m.upload_id) + ")";
+    StoredDeltaScan scan;
+    try {
+      scan = scan_stored_delta(store_, def_.name, m.upload_id, base, who, [&](size_t first, std::span<const float> d) {
+        std::copy(d.begin(), d.end(), out.begin() + static_cast<std::ptrdiff_t>(first));
+      });
+    } catch (const RequestError& e) {
+      report_.tampered.push_back(who + ": " + e.what());
+      return delta;
+    }
+    if (scan.bytes == 0) throw Missing{"the stored weights of " + who + " are not kept any more"};
+    if (scan.bytes != def_.data_bytes())
+      report_.tampered.push_back(who + ": " + std::to_string(scan.bytes) + " of its " +
+                                 std::to_string(def_.data_bytes()) + " bytes are stored");
+    else if (scan.data_hash != m.data_hash)
+      report_.tampered.push_back(who + ": its stored weights are not those accepted at upload (hash differs)");
+    if (m.clipped) federation::scale(delta.span(), m.clip_scale);
+    return delta;
+  }
+
+ private:
+  const Store& store_;
+  const ModelDefinition& def_;
+  ReplayReport& report_;
+  std::map<uint64_t, SharedImage> images_;
+};
+
+// Restores OpenMP's thread count on exit (the merger's own: one).
+class AllThreads {
+ public:
+  AllThreads() : before_(omp_get_max_threads()) { omp_set_num_threads(omp_get_num_procs()); }
+  ~AllThreads() { omp_set_num_threads(before_); }
+
+ private:
+  int before_;
+};
+
+AlignedFloats replay_merge(Replay& r, const Store& store, const ModelDefinition& def, const fb::ProvenanceT& p) {
+  const auto x = r.weights(p.base_version, "the version merged onto");
+  const auto state_record = store.replay_state(def.name, p.version);
+  if (!state_record)
+    throw Missing{"the server state the merge started from is not kept any more (replay_versions)"};
+  if (hex_of(p.state_before_sha256) != to_hex(sha256(*state_record)))
+    throw std::runtime_error("the stored server state the merge started from is not the one recorded (SHA-256 differs)");
+  const auto policy = MergePolicy::from_json(p.policy);
+  if (p.aggregator == "fedasync") {
+    if (p.members.size() != 1) throw std::runtime_error("an async merge records " + std::to_string(p.members.size()) + " contributions");
+    const auto& m = *p.members[0];
+    auto delta = r.delta_of(m);
+    auto next = AlignedFloats::copy_of(x);
+    federation::fedasync_mix(next.span(), r.weights(m.base_version, "a contribution's base"), delta.span(),
+                             policy.alpha * m.factor);
+    return next;
+  }
+  const auto config = federation::AggregatorConfig::from_json(p.aggregator_config);
+  auto state = read_server_state(*state_record, config);
+  auto aggregator = federation::make_aggregator(config, static_cast<int64_t>(def.parameters), state);
+  for (const auto& m : p.members) {
+    auto delta = r.delta_of(*m);
+    aggregator->add(delta.span(), static_cast<double>(m->num_samples), m->factor);
+  }
+  if (p.noise_seed != 0) aggregator->set_noise_seed(p.noise_seed);
+  AllThreads threads;
+  if (auto acc = aggregator->apply_into_accumulator(x, state)) return std::move(*acc);
+  AlignedFloats next(def.parameters);
+  aggregator->apply_to(x, next.span(), state);
+  return next;
+}
+
+void compare(ReplayReport& report, const ModelDefinition& def, std::span<const float> replayed,
+             std::span<const float> stored, bool arrival) {
+  bool within = true;
+  for (size_t i = 0; i < stored.size(); ++i) {
+    if (std::memcmp(&replayed[i], &stored[i], sizeof(float)) == 0) continue;
+    if (report.differing++ == 0) report.first_differing = where_in_layout(def.layout, i);
+    const double d = std::fabs(static_cast<double>(replayed[i]) - stored[i]);
+    if (!(d <= report.max_abs_difference)) report.max_abs_difference = d;  // NaN sticks
+    if (!(d <= 1e-5 * std::max(1.0, std::fabs(static_cast<double>(stored[i]))))) within = false;
+  }
+  if (report.differing == 0) return;
+  if (arrival && within) {
+    report.outcome = ReplayReport::Outcome::within_rounding;
+    report.reason = std::to_string(report.differing) +
+                    " weights differ within rounding: the merge folded large uploads part by part as they arrived";
+    return;
+  }
+  report.outcome = ReplayReport::Outcome::differs;
+  report.reason = std::to_string(report.differing) + " of " + std::to_string(stored.size()) +
+                  " weights differ from the stored version, the first at " + report.first_differing;
+}
+
+}  // namespace
+
+ReplayReport replay_version(const Store& store, const ModelDefinition& def, uint64_t version) {
+  ReplayReport report;
+  report.version = version;
+  const auto latest = store.latest_version(def.name);
+  if (!latest || version > *latest)
+    throw RequestError(ErrorCode::unknown_version, "model '" + def.name + "' has no version " + std::to_string(version));
+  const auto record = store.provenance(def.name, version);
+  if (!record) {
+    report.reason = version == 0 ? "version 0 holds the initial weights: it is not a merge"
+                                 : "version " + std::to_string(version) +
+                                       " was made by a hub that did not record provenance";
+    return report;
+  }
+  const auto p = read_provenance(*record);
+  report.aggregator = p.aggregator;
+  report.summation = p.summation;
+  report.members = static_cast<uint32_t>(p.members.size());
+  report.recorded_sha256 = hex_of(p.weights_sha256);
+  Replay r(store, def, report);
+  try {
+    const auto stored = r.weights(version, "the version verified");
+    report.stored_sha256 = to_hex(sha256({reinterpret_cast<const char*>(stored.data()), stored.size_bytes()}));
+    if (p.rolled_back_from < 0 && !p.replayable)
+      throw Missing{"its inputs are not kept any more: the hub keeps the merged contributions of the newest "
+                    "replay_versions versions (fl-manager policy --replay-versions)"};
+    AlignedFloats replayed;
+    if (p.rolled_back_from >= 0)
+      replayed = AlignedFloats::copy_of(
+          r.weights(static_cast<uint64_t>(p.rolled_back_from), "the version the rollback restored"));
+    else
+      replayed = replay_merge(r, store, def, p);
+    report.replayed_sha256 = to_hex(sha256(replayed.as_bytes()));
+    report.outcome = ReplayReport::Outcome::identical;
+    compare(report, def, replayed.span(), stored, p.summation == "arrival");
+    if (report.stored_sha256 != report.recorded_sha256) {
+      report.outcome = ReplayReport::Outcome::differs;
+      report.reason = "the stored weights are not those recorded when the version was made (SHA-256 differs)" +
+                      (report.reason.empty() ? "" : "; " + report.reason);
+    }
+    if (!report.tampered.empty()) {
+      report.outcome = ReplayReport::Outcome::differs;
+      std::string who;
+      for (const auto& t : report.tampered) who += (who.empty() ? "" : "; ") + t;
+      report.reason = "stored contributions were changed: " + who + (report.reason.empty() ? "" : "; " + report.reason);
+    }
+  } catch (const Missing& m) {
+    report.outcome = ReplayReport::Outcome::not_replayable;
+    report.reason = m.what;
+  } catch (const std::exception& e) {
+    report.outcome = ReplayReport::Outcome::differs;
+    report.reason = e.what();
+  }
+  return report;
+}
+
+}  // namespace fedhub
