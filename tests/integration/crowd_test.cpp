@@ -1,0 +1,186 @@
+// Issue 11 across real processes: a hub, participants that train on
+// Fashion-MNIST and upload, a manager that merges and then reads what went
+// into each version (`fl-manager history`) and replays merges
+// (`fl-manager verify`): FedAvg and FedAdam versions verify bit for bit, a
+// refused upload is listed with the version its round became, and a
+// contribution changed in the hub's data directory fails verification,
+// naming its participant.
+//
+// Every wait is bounded: commands run under timeout(1), the hub's output is
+// read with a watchdog, process ends are awaited with wait_at_most.
+#include <signal.h>
+
+#include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "persistence/store.hpp"
+#include "process.hpp"
+
+using namespace fedhub::testing;
+using nlohmann::json;
+
+namespace {
+
+const std::string kBin = FEDHUB_BIN_DIR;
+const std::string kSrc = FEDHUB_SOURCE_DIR;
+const std::string kFashion = "/usr/share/datasets/fashion-mnist/t10k";
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// A running fl-hub on a data directory of its own.
+struct RunningHub {
+  TempDir dir;
+  std::string data = dir / "data";
+  std::string address;
+  std::unique_ptr<Child> process;
+
+  void start() {
+    const auto port = std::to_string(free_port());
+    process = std::make_unique<Child>(std::vector<std::string>{kBin + "/fl-hub", "--port", port, "--data-dir", data});
+    wait_line(*process, "listening on");
+    address = "127.0.0.1:" + port;
+  }
+  void stop() {
+    process->signal(SIGTERM);
+    BOOST_TEST(process->wait_at_most(std::chrono::seconds(30)) == 0);
+  }
+  RunResult manager(std::vector<std::string> args) const {
+    std::vector<std::string> argv{kBin + "/fl-manager", "--hub", address, "--key-file", data + "/manager.key",
+                                  "--timeout", "60"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_bounded(argv, 90);
+  }
+  RunResult ok(std::vector<std::string> args) const {
+    auto r = manager(std::move(args));
+    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, "fl-manager failed: " << r.err << r.out);
+    return r;
+  }
+  std::string key(const std::string& name) const {
+    auto out = ok({"keys", "add", name, "--role", "participant"}).out;
+    return out.substr(0, out.find('\n'));
+  }
+  // Downloads the current version, trains one round on `classes` and
+  // uploads as `key`; returns the upload's exit status and output.
+  RunResult contribute(const std::string& key, const std::string& classes, const std::string& seed) const {
+    const std::string pkg = dir / ("in-" + seed + ".pkg"), result = dir / ("out-" + seed + ".fhc");
+    auto r = run_bounded({kBin + "/fl-participant", "download", "--hub", address, "--key", key, "--model", "fm",
+                          "--out", pkg});
+    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    r = run_bounded({kBin + "/fl-participant", "train", "--in", pkg, "--data", "idx:" + kFashion + ":" + classes,
+                     "--out", result, "--seed", seed, "--quiet"},
+                    120);
+    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    return upload(key, result);
+  }
+  RunResult upload(const std::string& key, const std::string& result) const {
+    return run_bounded({kBin + "/fl-participant", "upload", "--hub", address, "--key", key, "--weights", result});
+  }
+};
+
+json history(const RunningHub& hub) { return json::parse(hub.ok({"--json", "history", "fm"}).out); }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(history_lists_what_went_in_and_verify_replays_merges) {
+  RunningHub hub;
+  hub.start();
+  {
+    std::ofstream(hub.dir / "recipe.json")
+        << R"({"optimizer":{"name":"adam","learning_rate":0.002},"batch_size":32,"steps":30,"samples_per_round":960})";
+  }
+  hub.ok({"create", "fm", "--arch", kSrc + "/config/fmnist-mlp.arch.json", "--labels",
+          kSrc + "/config/fashion-mnist-labels.txt", "--recipe", hub.dir / "recipe.json"});
+  const auto ann = hub.key("ann"), ben = hub.key("ben"), cat = hub.key("cat");
+
+  // Version 1: FedAvg of three participants.
+  BOOST_REQUIRE(hub.contribute(ann, "0,1,2", "1").exit_code == 0);
+  BOOST_REQUIRE(hub.contribute(ben, "3,4,5", "2").exit_code == 0);
+  BOOST_REQUIRE(hub.contribute(cat, "6,7,8,9", "3").exit_code == 0);
+  hub.ok({"merge", "fm", "--base", "0"});
+  // An upload onto version 0 now is refused, and listed with version 2.
+  const auto refused = hub.upload(ann, hub.dir / "out-1.fhc");
+  BOOST_TEST(refused.exit_code == 1, refused.out << refused.err);
+
+  // Version 2: FedAdam.
+  hub.ok({"policy", "fm", "--aggregator", "fedadam", "--server-lr", "0.05"});
+  BOOST_REQUIRE(hub.contribute(ann, "0,1,2", "4").exit_code == 0);
+  BOOST_REQUIRE(hub.contribute(ben, "3,4,5", "5").exit_code == 0);
+  hub.ok({"merge", "fm", "--base", "1"});
+
+  auto h = history(hub);
+  BOOST_REQUIRE(h.size() == 2u);
+  BOOST_TEST(h[0]["version"] == 1);
+  BOOST_TEST(h[0]["aggregator"] == "fedavg");
+  BOOST_REQUIRE(h[0]["contributions"].size() == 3u);
+  std::vector<std::string> who;
+  double share = 0;
+  for (const auto& c : h[0]["contributions"]) {
+    who.push_back(c["participant"]);
+    BOOST_TEST(c["base_version"] == 0);
+    BOOST_TEST(c["staleness"] == 0);
+    BOOST_TEST(c["num_samples"].get<uint64_t>() > 0u);
+    BOOST_TEST(c["validation"] == "accepted");
+    BOOST_TEST(c["update_norm"].get<double>() > 0.0);
+    share += c["weight_share"].get<double>();
+  }
+  BOOST_TEST((who == std::vector<std::string>{"ann", "ben", "cat"}));
+  BOOST_TEST(share == 1.0, boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(h[0]["weights_sha256"].get<std::string>().size() == 64u);
+  BOOST_TEST(h[0]["refused_total"] == 0);
+  BOOST_TEST(h[1]["aggregator"] == "fedadam");
+  BOOST_TEST(h[1]["aggregator_config"]["server_lr"] == 0.05);
+  BOOST_TEST(h[1]["contributions"].size() == 2u);
+  BOOST_TEST(h[1]["state_before_sha256"] != h[1]["state_after_sha256"]);
+  BOOST_REQUIRE(h[1]["refused_total"] == 1);
+  BOOST_TEST(h[1]["refused"][0]["participant"] == "ann");
+  const std::string why = h[1]["refused"][0]["error"];
+  BOOST_TEST((why == "stale" || why == "duplicate"), why);
+  const auto text = hub.ok({"history", "fm"}).out;
+  BOOST_TEST(has(text, "version 2"), text);
+  BOOST_TEST(has(text, "fedadam onto version 1, 2 contributions"), text);
+
+  for (const char* v : {"1", "2"}) {
+    const auto r = hub.ok({"verify", "fm", "--version", v});
+    BOOST_TEST(has(r.out, "bit for bit"), r.out);
+  }
+  auto j = json::parse(hub.ok({"--json", "verify", "fm", "--version", "2"}).out);
+  BOOST_TEST(j["outcome"] == "identical");
+  BOOST_TEST(j["replayed_sha256"] == h[1]["weights_sha256"]);
+  BOOST_TEST(j["stored_sha256"] == h[1]["weights_sha256"]);
+  // Version 0 is no merge: verify says so and fails.
+  auto zero = hub.manager({"verify", "fm", "--version", "0"});
+  BOOST_TEST(zero.exit_code == 1);
+  BOOST_TEST(has(zero.out, "initial weights"), zero.out);
+
+  // Someone changes ben's stored contribution to version 2 in the data directory.
+  hub.stop();
+  {
+    auto store = fedhub::Store::open(hub.data);
+    const uint64_t upload = h[1]["contributions"][1]["upload_id"];
+    fedhub::StoreBatch b;
+    bool changed = false;
+    store->for_each_chunk("fm", upload, [&](uint64_t offset, std::span<const char> bytes) {
+      if (changed) return;
+      std::vector<char> copy(bytes.begin(), bytes.end());
+      float v;
+      std::memcpy(&v, copy.data() + 40, 4);
+      v += 0.25f;
+      std::memcpy(copy.data() + 40, &v, 4);
+      b.put_chunk("fm", upload, offset, copy);
+      changed = true;
+    });
+    BOOST_REQUIRE(changed);
+    store->commit(b);
+  }
+  hub.start();
+  const auto bad = hub.manager({"verify", "fm", "--version", "2"});
+  BOOST_TEST(bad.exit_code == 1, bad.out << bad.err);
+  BOOST_TEST(has(bad.out, "FAILED"), bad.out);
+  BOOST_TEST(has(bad.out, "'ben'"), bad.out);
+  BOOST_TEST(hub.manager({"verify", "fm", "--version", "1"}).exit_code == 0);
+  hub.stop();
+}
