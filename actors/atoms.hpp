@@ -52,6 +52,10 @@ using notes_atom = caf::atom_constant<caf::atom("notes")>;
 using create_atom = caf::atom_constant<caf::atom("create")>;
 // hub -> backup worker: (backup_atom) -> Ack response (actors/backup_worker.hpp)
 using backup_atom = caf::atom_constant<caf::atom("backup")>;
+// model -> scorer: (score_atom, version, policy JSON); scorer -> model:
+// (scored_atom, std::vector<char> VersionScores record) (actors/scorer_actor.hpp)
+using score_atom = caf::atom_constant<caf::atom("score")>;
+using scored_atom = caf::atom_constant<caf::atom("scored")>;
 // hub -> provenance worker: (provenance_atom) -> History or VerifyReport response
 using provenance_atom = caf::atom_constant<caf::atom("provenanc")>;
 // model -> itself: the interval trigger and the sweep of idle uploads

@@ -145,14 +145,17 @@ caf::result<Buffer> backup(self_ptr self, const fb::Backup& b) {
 // History and Verify on a thread of their own: a replay reads and merges
 // whole models, a long history many records; neither waits in a model's
 // request path.
-caf::behavior provenance_worker(caf::event_based_actor* self, std::shared_ptr<Store> store, Buffer request) {
+caf::behavior provenance_worker(caf::event_based_actor* self, std::shared_ptr<Store> store, Buffer request,
+                                std::string participant) {
   return {
-      [self, store, request](provenance_atom) -> caf::result<Buffer> {
+      [self, store, request, participant](provenance_atom) -> caf::result<Buffer> {
         self->quit();
         return guarded([&]() -> caf::result<Buffer> {
           const auto* env = flatbuffers::GetRoot<fb::RequestEnvelope>(request.data());  // verified
           if (const auto* h = env->request_as_ListHistory())
             return history_response(*store, h->model()->str(), h->first(), h->last());
+          if (const auto* l = env->request_as_GetLeaderboard())
+            return leaderboard_response(*store, l->model()->str(), participant);
           const auto* v = env->request_as_VerifyVersion();
           return verify_response(*store, v->model()->str(), v->version());
         });
@@ -160,15 +163,17 @@ caf::behavior provenance_worker(caf::event_based_actor* self, std::shared_ptr<St
   };
 }
 
-// Verifies run one at a time (each holds a few copies of the model).
-caf::result<Buffer> provenance(self_ptr self, Buffer& request, bool verify) {
+// Verifies run one at a time (each holds a few copies of the model), and so
+// do a participant's leaderboards (each reads the model's whole history).
+// `participant`: the caller's name when only its own row is shown.
+caf::result<Buffer> provenance(self_ptr self, Buffer& request, bool verify, const std::string& participant = {}) {
   auto& st = self->state;
   const auto name = requests::model_of(*flatbuffers::GetRoot<fb::RequestEnvelope>(request.data()));
   if (st.deleting.count(name)) throw RequestError(ErrorCode::unknown_model, "model '" + name + "' is being deleted");
   if (!st.models.count(name)) throw RequestError(ErrorCode::unknown_model, "there is no model named '" + name + "'");
-  if (verify && st.verifying) throw RequestError(ErrorCode::busy, "a verify is running; try again when it ends");
+  if (verify && st.verifying) throw RequestError(ErrorCode::busy, "a verify or a participant's leaderboard is being computed; try again in a moment");
   if (verify) st.verifying = true;
-  auto worker = self->spawn<caf::detached>(provenance_worker, st.store, std::move(request));
+  auto worker = self->spawn<caf::detached>(provenance_worker, st.store, std::move(request), participant);
   auto rp = self->make_response_promise();
   self->request(worker, st.options.merge_timeout, provenance_atom::value)
       .then(
@@ -565,6 +570,8 @@ caf::result<Buffer> handle(self_ptr self, Buffer& request) {
     case fb::Request::VerifyVersion:
       require_manager(who, "verifying a version");
       return provenance(self, request, true);
+    case fb::Request::GetLeaderboard:
+      return provenance(self, request, !who.is_manager(), who.is_manager() ? std::string() : who.name);
     case fb::Request::ImportBegin:
       require_manager(who, "importing a model");
       return import_begin(self, request, requests::model_of(*env), who.name);

@@ -2,16 +2,21 @@
 
 #include <algorithm>
 #include <caf/all.hpp>
+#include <filesystem>
+#include <functional>
 #include <iostream>
 
 #include "actors/actor_errors.hpp"
 #include "actors/atoms.hpp"
 #include "actors/merger_actor.hpp"
+#include "actors/scorer_actor.hpp"
 #include "actors/message_types.hpp"
 #include "actors/wire.hpp"
+#include "datasets/source_spec.hpp"
 #include "hub/store_records.hpp"
 #include "messages/contribution.hpp"
 #include "messages/errors.hpp"
+#include "messages/provenance.hpp"
 #include "messages/request_generated.h"
 #include "messages/responses.hpp"
 #include "messages/tensors.hpp"
@@ -165,6 +170,8 @@ caf::result<Buffer> status(self_ptr self, const fb::Status& s) {
   const uint64_t v = asked < 0 ? c.current_version() : static_cast<uint64_t>(asked);
   if (v > c.current_version()) no_such_version(c, v);
   auto out = status_without_notes(self, v);
+  if (!self->state.latest_scores.empty())
+    out.evaluation.assign(self->state.latest_scores.begin(), self->state.latest_scores.end());
   if (const auto* notes = c.notes_for(v)) {
     for (const auto& n : *notes) out.contributions.push_back(wire::contribution(n));
     return responses::make(std::move(out));
@@ -396,6 +403,66 @@ void answer_waiters(self_ptr self, uint64_t base, const Buffer& response) {
     }
 }
 
+// ---------------------------------------------------------------- scores
+
+// Asks the scorer for version v, or keeps it as the next one when a score
+// is in flight (older waiting versions are skipped).
+void want_score(self_ptr self, uint64_t version) {
+  auto& st = self->state;
+  if (!st.scorer || st.deleting) return;
+  if (st.scoring) {
+    st.score_next = version;
+    return;
+  }
+  st.scoring = true;
+  self->send(st.scorer, score_atom::value, version, core(self).policy().to_json());
+}
+
+void store_policy(self_ptr self, MergePolicy next, std::function<void()> done,
+                  std::function<void(caf::error&)> failed);
+
+// A version's scores: stored (the journal), shown by status, sent to the
+// subscribers; flagged participants are excluded when the policy says so.
+void scored(self_ptr self, Buffer& record) {
+  auto& st = self->state;
+  st.scoring = false;
+  if (st.score_next) {
+    const uint64_t v = *st.score_next;
+    st.score_next.reset();
+    want_score(self, v);
+  }
+  fb::VersionScoresT scores;
+  try {
+    scores = read_scores(record);
+  } catch (const std::exception& e) {
+    log(st, std::string("a scores record from the scorer is damaged: ") + e.what());
+    return;
+  }
+  StoreBatch batch;
+  batch.put_scores(st.model_name, scores.version, record);
+  auto shared = std::make_shared<Buffer>(std::move(record));
+  write_journal(
+      self, std::move(batch),
+      [self, shared, scores = std::move(scores)]() {
+        auto& st = self->state;
+        if (!st.core) return;
+        if (scores.version == core(self).current_version()) st.latest_scores = *shared;
+        broadcast(self, wire::version_evaluated(st.model_name, *shared));
+        const auto& policy = core(self).policy();
+        if (!policy.exclude_flagged || st.record_change) return;
+        MergePolicy next = policy;
+        for (const auto& c : scores.contributions)
+          if (c->flagged && next.excluded.insert(c->participant).second)
+            log(st, "excluded '" + c->participant + "': its contribution to version " +
+                        std::to_string(scores.version) + " was flagged");
+        if (next.excluded == policy.excluded) return;
+        store_policy(
+            self, std::move(next), [] {},
+            [self](caf::error& e) { log(self->state, "excluding flagged participants failed: " + caf::to_string(e)); });
+      },
+      [self](caf::error& e) { log(self->state, "storing a version's scores failed: " + caf::to_string(e)); });
+}
+
 void try_merge(self_ptr self) {
   auto& st = self->state;
   if (st.deleting) return;
@@ -411,9 +478,11 @@ void try_merge(self_ptr self) {
             metrics::global().observe("fedhub_merge_duration_seconds", {}, metrics::now_seconds() - started);
             const Buffer receipt = wire::merge_receipt(st.model_name, out);
             const Buffer event = wire::version_published(st.model_name, out);
+            const uint64_t version = out.note.version;
             core(self).merge_done(std::move(out));
             answer_waiters(self, base, receipt);
             broadcast(self, event);
+            want_score(self, version);
             try_merge(self);
           },
           [self, base](caf::error& e) {
@@ -459,6 +528,55 @@ Buffer policy_info(const std::string& model, const MergePolicy& p) {
   return responses::make(std::move(info));
 }
 
+// Stores a new policy in the model's record (the journal), then makes it
+// the model's and the merger's.
+void store_policy(self_ptr self, MergePolicy next, std::function<void()> done,
+                  std::function<void(caf::error&)> failed) {
+  auto& st = self->state;
+  auto& c = core(self);
+  check_no_record_change(st);
+  StoreBatch batch;
+  batch.put_model(st.model_name, stored::model_record(c.definition(), next, c.archived()));
+  st.record_change = true;
+  write_journal(
+      self, std::move(batch),
+      [self, next, done]() mutable {
+        auto& st = self->state;
+        st.record_change = false;
+        auto& c = core(self);
+        const bool new_source = c.policy().eval_data != next.eval_data || c.policy().eval_labels != next.eval_labels;
+        std::vector<uint64_t> ended;
+        if (aggregation_changes(c.policy(), next)) ended = c.open_uploads();  // not those being committed
+        c.set_policy(next);
+        for (uint64_t id : ended) c.end_session(id);
+        tell_merger(self, policy_atom::value, next.to_json(), ended);  // it drops their data
+        ++st.tick_generation;
+        schedule_tick(self);
+        if (new_source && !next.eval_data.empty()) want_score(self, c.current_version());
+        done();
+        try_merge(self);
+      },
+      [self, failed](caf::error& e) mutable {
+        self->state.record_change = false;
+        failed(e);
+      });
+}
+
+// An evaluation source must name a path of the hub's machine.
+void check_evaluation_source(const MergePolicy& before, const MergePolicy& next) {
+  if (next.eval_data.empty() || (next.eval_data == before.eval_data && next.eval_labels == before.eval_labels))
+    return;
+  const auto spec = datasets::parse_source_spec(next.eval_data);
+  std::error_code ec;
+  if (!std::filesystem::exists(spec.path, ec) && !std::filesystem::exists(spec.path + "-images-idx3-ubyte", ec) &&
+      !std::filesystem::exists(spec.path + "-images-idx3-ubyte.gz", ec))
+    throw RequestError(ErrorCode::bad_request, "the evaluation source '" + next.eval_data + "' names '" + spec.path +
+                                                   "', which does not exist on the hub's machine");
+  if (!next.eval_labels.empty() && !std::filesystem::exists(next.eval_labels, ec))
+    throw RequestError(ErrorCode::bad_request,
+                       "the evaluation labels file '" + next.eval_labels + "' does not exist on the hub's machine");
+}
+
 caf::result<Buffer> policy(self_ptr self, const fb::Policy& p) {
   auto& st = self->state;
   auto& c = core(self);
@@ -468,32 +586,14 @@ caf::result<Buffer> policy(self_ptr self, const fb::Policy& p) {
     next = c.policy().patched(p.policy_json()->str());
   } catch (const std::invalid_argument& e) {
     throw RequestError(ErrorCode::bad_request, e.what());
+  } catch (const std::runtime_error& e) {
+    throw RequestError(ErrorCode::bad_request, e.what());
   }
-  check_no_record_change(st);
-  StoreBatch batch;
-  batch.put_model(st.model_name, stored::model_record(c.definition(), next, c.archived()));
+  check_evaluation_source(c.policy(), next);
   auto rp = self->make_response_promise();
-  st.record_change = true;
-  write_journal(
-      self, std::move(batch),
-      [self, rp, next]() mutable {
-        auto& st = self->state;
-        st.record_change = false;
-        auto& c = core(self);
-        std::vector<uint64_t> ended;
-        if (aggregation_changes(c.policy(), next)) ended = c.open_uploads();  // not those being committed
-        c.set_policy(next);
-        for (uint64_t id : ended) c.end_session(id);
-        tell_merger(self, policy_atom::value, next.to_json(), ended);  // it drops their data
-        ++st.tick_generation;
-        schedule_tick(self);
-        rp.deliver(policy_info(st.model_name, next));
-        try_merge(self);
-      },
-      [self, rp](caf::error& e) mutable {
-        self->state.record_change = false;
-        fail_into(rp, "the journal")(e);
-      });
+  store_policy(
+      self, next, [self, rp, next]() mutable { rp.deliver(policy_info(self->state.model_name, next)); },
+      [rp](caf::error& e) mutable { fail_into(rp, "the journal")(e); });
   return rp;
 }
 
@@ -556,6 +656,7 @@ caf::result<Buffer> rollback(self_ptr self, const fb::Rollback& r) {
                         std::to_string(order.base_version + 1));
             rp.deliver(receipt);
             broadcast(self, event);
+            want_score(self, order.base_version + 1);
             try_merge(self);
           },
           [self, rp](caf::error& e) mutable {
@@ -695,6 +796,11 @@ void become_unavailable(self_ptr self, std::string problem) {
 caf::result<caf::unit_t> start_delete(self_ptr self) {
   auto& st = self->state;
   st.deleting = true;
+  if (st.scorer) {
+    self->demonitor(st.scorer);
+    self->send_exit(st.scorer, caf::exit_reason::user_shutdown);
+    st.scorer = nullptr;
+  }
   auto rp = self->make_response_promise();
   st.delete_promise = rp;
   const Buffer gone = responses::error(ErrorCode::unknown_model, "model '" + st.model_name + "' is being deleted");
@@ -721,6 +827,7 @@ caf::behavior deleting(self_ptr self) {
       },
       [](tick_atom, uint64_t) {},
       [](sweep_atom) {},
+      [](scored_atom, Buffer&) {},
   };
 }
 
@@ -747,6 +854,7 @@ caf::behavior running(self_ptr self) {
         schedule_tick(self);
       },
       [self](revoked_atom, const std::string& key) { end_key(self, key); },
+      [self](scored_atom, Buffer& record) { scored(self, record); },
       [self](sweep_atom) {
         auto& c = core(self);
         for (uint64_t id : c.expired(now_ms())) {
@@ -773,16 +881,37 @@ caf::behavior unavailable(self_ptr self) {
       [self](delete_atom) -> caf::result<caf::unit_t> { return start_delete(self); },
       [](tick_atom, uint64_t) {},
       [](sweep_atom) {},
+      [](scored_atom, Buffer&) {},
   };
+}
+
+// The scorer, and the newest stored scores (status); a current version the
+// hub did not score before it stopped is scored now.
+void start_scorer(self_ptr self, ModelDefinition definition) {
+  auto& st = self->state;
+  st.scorer = self->spawn<caf::detached + caf::monitored>(scorer_actor, st.store, std::move(definition),
+                                                           caf::actor_cast<caf::actor>(self));
+  const uint64_t current = core(self).current_version();
+  try {
+    if (auto record = st.store->scores(st.model_name, current)) {
+      st.latest_scores = std::move(*record);
+      return;
+    }
+  } catch (const std::exception& e) {
+    log(st, std::string("reading its scores failed: ") + e.what());
+  }
+  if (current > 0 || !core(self).policy().eval_data.empty()) want_score(self, current);
 }
 
 caf::behavior loading(self_ptr self) {
   return {
       [self](loaded_atom, LoadedModelState& s) {
         auto& st = self->state;
+        auto definition = s.definition;
         st.core.emplace(std::move(s.definition), std::move(s.policy), std::move(s.recovered), std::move(s.image),
                         st.options.limits);
         self->become(running(self));
+        start_scorer(self, std::move(definition));
         schedule_tick(self);
         schedule_sweep(self);
         try_merge(self);  // contributions recovered may be due
@@ -808,6 +937,7 @@ caf::behavior model_actor(self_ptr self, std::shared_ptr<Store> store, std::stri
   st.journal = std::move(journal);
   st.readers = std::move(readers);
   auto me = caf::actor_cast<caf::actor>(self);
+  st.store = store;
   st.merger = self->spawn<caf::detached + caf::monitored>(merger_actor, std::move(store), name, me, std::move(created));
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
@@ -818,12 +948,19 @@ caf::behavior model_actor(self_ptr self, std::shared_ptr<Store> store, std::stri
       become_unavailable(self, "its merger stopped (" + caf::to_string(dm.reason) + ")");
       return;
     }
+    if (st.scorer && dm.source == st.scorer.address()) {
+      st.scorer = nullptr;  // versions are not scored any more; everything else goes on
+      st.scoring = false;
+      if (!st.deleting) log(st, "its scorer stopped (" + caf::to_string(dm.reason) + "): new versions are not scored");
+      return;
+    }
     auto& subs = st.subscribers;
     subs.erase(std::remove_if(subs.begin(), subs.end(), [&](const auto& s) { return s.actor.address() == dm.source; }),
                subs.end());
   });
   self->set_exit_handler([self](caf::exit_msg& em) {
     if (self->state.merger) self->send_exit(self->state.merger, em.reason);
+    if (self->state.scorer) self->send_exit(self->state.scorer, em.reason);
     self->quit(em.reason);
   });
   return loading(self);

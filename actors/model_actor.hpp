@@ -5,6 +5,8 @@
 //
 //   merger (detached, one per model)  parts checked and staged, merges,
 //                                      versions stored; the initial load
+//   scorer (detached, one per model)  each new version evaluated and its
+//                                      contributions scored (docs/crowd.md)
 //   journal (detached, the hub's)      synced acceptances and policies
 //   readers (detached, the hub's)      older versions, old status
 //
@@ -47,6 +49,11 @@ struct model_state {
   HubOptions options;
   std::optional<ModelCore> core;
   caf::actor merger;
+  std::shared_ptr<Store> store;
+  caf::actor scorer;
+  bool scoring = false;                 // a version is being scored
+  std::optional<uint64_t> score_next;   // the newest version waiting to be scored
+  Buffer latest_scores;                 // the newest scores record (status)
   caf::actor journal;
   std::vector<caf::actor> readers;
   size_t next_reader = 0;

@@ -3,6 +3,7 @@
 #include "hub/store_records.hpp"
 #include "messages/errors.hpp"
 #include "messages/events.hpp"
+#include "messages/provenance.hpp"
 #include "messages/responses.hpp"
 
 namespace fedhub::wire {
@@ -115,6 +116,21 @@ Buffer contribution_accepted(const std::string& model, const ContributionNote& n
   ev.num_samples = n.num_samples;
   ev.contributions = contributions;
   return events::contribution_accepted(std::move(ev));
+}
+
+Buffer version_evaluated(const std::string& model, const Buffer& record) {
+  const auto s = read_scores(record);
+  fb::VersionEvaluatedT ev;
+  ev.model = model;
+  ev.version = s.version;
+  ev.evaluated = s.evaluated;
+  ev.samples = s.samples;
+  ev.loss = s.loss;
+  ev.accuracy = s.accuracy;
+  ev.per_class_accuracy = s.per_class_accuracy;
+  ev.note = s.note;
+  ev.scores.assign(record.begin(), record.end());
+  return events::version_evaluated(std::move(ev));
 }
 
 Buffer upload_receipt(const std::string& model, const ContributionNote& n, uint32_t contributions) {

@@ -26,6 +26,8 @@ std::unique_ptr<fb::VersionInfoT> version(const VersionNote& note);
 Buffer merge_receipt(const std::string& model, const MergeOutcome& outcome);
 Buffer version_published(const std::string& model, const MergeOutcome& outcome);
 Buffer contribution_accepted(const std::string& model, const ContributionNote& note, uint32_t contributions);
+// The event of a scored version: its scores record (messages/provenance.hpp).
+Buffer version_evaluated(const std::string& model, const Buffer& scores_record);
 Buffer upload_receipt(const std::string& model, const ContributionNote& note, uint32_t contributions);
 
 }  // namespace fedhub::wire

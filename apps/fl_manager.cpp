@@ -63,7 +63,12 @@ const char* kCommands =
     "                                 what went into each version: contributions with their weight,\n"
     "                                 staleness and checks, refusals, the policy, digests\n"
     "  verify NAME --version V        replay the merge that made version V from the stored inputs and\n"
-    "                                 check it gives the stored weights bit for bit\n";
+    "                                 check it gives the stored weights bit for bit\n"
+    "  eval-set NAME (--data SPEC [--data-labels FILE] | --off)\n"
+    "                                 the hub evaluates every new version on SPEC (a path of the hub's\n"
+    "                                 machine) and scores its contributions (docs/crowd.md)\n"
+    "  leaderboard NAME               participants ranked by how much their contributions helped\n"
+    "  unflag NAME PARTICIPANT        admit a participant whose flagged contributions excluded it\n";
 
 const std::string kUsage =
     std::string(
@@ -135,6 +140,9 @@ int run_command(Session& s, std::vector<std::string> args) {
   if (command == "import") return cmd_import(s, args);
   if (command == "history") return cmd_history(s, args);
   if (command == "verify") return cmd_verify(s, args);
+  if (command == "eval-set") return cmd_eval_set(s, args);
+  if (command == "leaderboard") return cmd_leaderboard(s, args);
+  if (command == "unflag") return cmd_unflag(s, args);
   throw cli::UsageError("unknown command '" + command + "'");
 }
 

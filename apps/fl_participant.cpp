@@ -4,10 +4,12 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 #include <chrono>
+#include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
+#include <sstream>
 
 #include "apps/cli.hpp"
 #include "apps/completion.hpp"
@@ -16,6 +18,7 @@
 #include "apps/progress.hpp"
 #include "apps/reconnect.hpp"
 #include "client/hub_client.hpp"
+#include "client/json_views.hpp"
 #include "client/requests.hpp"
 #include "client/system_config.hpp"
 #include "messages/contribution.hpp"
@@ -39,6 +42,7 @@ const char* kUsage =
     "                                                      recipe; the result records its base version\n"
     "                                                      and sample count\n"
     "  upload --weights FILE [--model NAME]               send a training result\n"
+    "  standing --model NAME                              your rank and scores on the model's leaderboard\n"
     "  run --model NAME --data SPEC --rounds N [--seed N]  download, train, upload; wait for the next\n"
     "                                                      version (pushed by the hub) and repeat\n"
     "  evaluate --in FILE --data SPEC [--package FILE]     accuracy of a model package on local data; of a\n"
@@ -169,6 +173,40 @@ int cmd_upload(caf::actor_system& system, const Options& o) {
                                                         "', not '" + o.vm["model"].as<std::string>() + "'");
   auto client = connect(system, o.vm);
   print_receipt(upload(*client, c), o.json_output);
+  return cli::kOk;
+}
+
+// Where the participant's contributions stand on the model's leaderboard.
+int cmd_standing(caf::actor_system& system, const Options& o) {
+  const auto model = need(o.vm, "model", "standing");
+  auto client = connect(system, o.vm);
+  Buffer holder;
+  const auto* b = client->call_as<fb::Leaderboard>(requests::leaderboard(client->key(), model), holder);
+  const auto rows = json_views::leaderboard(*b);
+  if (o.json_output) {
+    std::cout << (rows.empty() ? json(nullptr) : rows[0]).dump() << "\n";
+    return cli::kOk;
+  }
+  if (rows.empty()) {
+    std::cout << "no contribution of yours to '" << model << "' has been merged yet\n";
+    return cli::kOk;
+  }
+  const auto& r = rows[0];
+  auto shown = [](const json& v, int digits) {
+    if (!v.is_number()) return std::string("-");
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(digits) << v.get<double>();
+    return s.str();
+  };
+  std::cout << "'" << r["participant"].get<std::string>() << "' on '" << model << "': rank " << r["rank"] << " of "
+            << b->participants() << "; " << r["contributions"] << " contribution(s) merged, " << r["samples"]
+            << " samples, mean weight " << shown(r["mean_weight_share"], 3) << ", mean staleness "
+            << shown(r["mean_staleness"], 1) << "\n  score " << shown(r["score"], 4) << " ("
+            << (b->score_kind()->str() == "leave_one_out" ? "mean leave-one-out change of evaluation loss"
+                                                           : "mean cosine similarity to the merged updates")
+            << "), mean cosine " << shown(r["mean_cosine"], 3)
+            << (r["flagged"].get<uint64_t>() > 0 ? ", flagged " + r["flagged"].dump() + " time(s)" : "")
+            << (r["excluded"] == true ? "; EXCLUDED: ask the model's manager" : "") << "\n";
   return cli::kOk;
 }
 
@@ -362,12 +400,13 @@ int participant_main(int argc, char** argv) {
   const auto command = vm["command"].as<std::string>();
   if (command == "train") return cmd_train(o);
   if (command == "evaluate") return cmd_evaluate(o);
-  if (command != "download" && command != "upload" && command != "run")
+  if (command != "download" && command != "upload" && command != "run" && command != "standing")
     throw cli::UsageError("unknown command '" + command + "'");
   SystemConfig cfg(2, cli::client_tls(vm));
   caf::actor_system system{cfg};
   if (command == "download") return cmd_download(system, o);
   if (command == "upload") return cmd_upload(system, o);
+  if (command == "standing") return cmd_standing(system, o);
   return cmd_run(system, o);
 }
 

@@ -1,5 +1,9 @@
 #include "client/json_views.hpp"
 
+#include <cmath>
+
+#include "messages/provenance.hpp"
+
 namespace fedhub::json_views {
 
 namespace {
@@ -76,6 +80,9 @@ json model_status(const fb::ModelStatus& st) {
                           {"aggregator", str(v->aggregator())},
                           {"rolled_back_from", v->rolled_back_from()}});
   out["versions"] = versions;
+  if (st.evaluation() && st.evaluation()->size() > 0) {
+    out["evaluation"] = scores({reinterpret_cast<const char*>(st.evaluation()->data()), st.evaluation()->size()});
+  }
   return out;
 }
 
@@ -151,7 +158,70 @@ json event(const fb::Event& e) {
     j["at_ms"] = e.at_ms();
     return j;
   }
+  if (const auto* v = e.body_as_VersionEvaluated()) {
+    json j = v->scores() ? scores({reinterpret_cast<const char*>(v->scores()->data()), v->scores()->size()})
+                         : json{{"version", v->version()}};
+    j["event"] = "evaluated";
+    j["model"] = v->model()->str();
+    j["at_ms"] = e.at_ms();
+    return j;
+  }
   return json{{"event", "unknown"}, {"at_ms", e.at_ms()}};
+}
+
+namespace {
+
+json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+}  // namespace
+
+json scores(std::span<const char> bytes, const std::vector<std::string>& labels) {
+  const Buffer record(bytes.begin(), bytes.end());  // aligned for the verifier
+  const auto s = read_scores(record);
+  json per_class = labels.size() == s.per_class_accuracy.size() ? json::object() : json::array();
+  for (size_t i = 0; i < s.per_class_accuracy.size(); ++i) {
+    if (per_class.is_object())
+      per_class[labels[i]] = number_or_null(s.per_class_accuracy[i]);
+    else
+      per_class.push_back(number_or_null(s.per_class_accuracy[i]));
+  }
+  json contributions = json::array();
+  for (const auto& c : s.contributions)
+    contributions.push_back({{"participant", c->participant},
+                             {"upload_id", c->upload_id},
+                             {"cosine", number_or_null(c->cosine)},
+                             {"loo_loss_change", number_or_null(c->loo_loss_change)},
+                             {"flagged", c->flagged}});
+  json j{{"version", s.version}, {"evaluated", s.evaluated}, {"eval_data", s.eval_data},
+         {"note", s.note},       {"contributions", contributions}, {"seconds", s.seconds},
+         {"scored_at_ms", s.scored_at_ms}};
+  if (s.evaluated) {
+    j["samples"] = s.samples;
+    j["loss"] = number_or_null(s.loss);
+    j["accuracy"] = number_or_null(s.accuracy);
+    j["per_class_accuracy"] = per_class;
+  }
+  return j;
+}
+
+json leaderboard(const fb::Leaderboard& b) {
+  json rows = json::array();
+  auto num = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
+  uint64_t rank = b.first_rank();
+  for (const auto* r : *b.rows())
+    rows.push_back({{"rank", rank++},
+                    {"participant", r->participant()->str()},
+                    {"contributions", r->contributions()},
+                    {"samples", r->samples()},
+                    {"mean_weight_share", r->mean_weight_share()},
+                    {"mean_staleness", r->mean_staleness()},
+                    {"mean_cosine", num(r->mean_cosine())},
+                    {"mean_loo_loss_change", num(r->mean_loo())},
+                    {"score", num(r->score())},
+                    {"flagged", r->flagged()},
+                    {"excluded", r->excluded()},
+                    {"last_version", r->last_version()}});
+  return rows;
 }
 
 }  // namespace fedhub::json_views

@@ -7,6 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <span>
+#include <string>
+#include <vector>
+
 #include "messages/event_generated.h"
 #include "messages/response_generated.h"
 
@@ -47,7 +51,20 @@ json policy(const fb::PolicyInfo& p);
 // dropped. event "contribution": participant, base_version, contributions.
 json version_published(const fb::VersionPublished& v);
 json contribution_accepted(const fb::ContributionAccepted& a);
-// Either of the two, with "model" and "event" added.
+// event "evaluated": the scores of a version (scores below).
+// Either of these, with "model" and "event" added.
 json event(const fb::Event& e);
+
+// A version's scores record (messages/schemas/scores.fbs, verified here):
+// version, evaluated, eval_data, samples, loss, accuracy, per_class_accuracy
+// {label: accuracy} (with the model's `labels`; else a list), note,
+// contributions [{participant, upload_id, cosine, loo_loss_change, flagged}],
+// seconds. NaN scores are null. Throws RequestError for a damaged record.
+json scores(std::span<const char> record, const std::vector<std::string>& labels = {});
+
+// A Leaderboard response's rows, best first: [{rank, participant,
+// contributions, samples, mean_weight_share, mean_staleness, mean_cosine,
+// mean_loo_loss_change, score, flagged, excluded, last_version}].
+json leaderboard(const fb::Leaderboard& board);
 
 }  // namespace fedhub::json_views

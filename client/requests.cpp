@@ -164,6 +164,12 @@ Buffer verify(const std::string& key, const std::string& model, uint64_t version
   });
 }
 
+Buffer leaderboard(const std::string& key, const std::string& model) {
+  return envelope(key, 0, [&](auto& fbb) {
+    return Body{fb::Request::GetLeaderboard, fb::CreateGetLeaderboard(fbb, fbb.CreateString(model)).Union()};
+  });
+}
+
 Buffer import_begin(const std::string& key, const fb::ModelSpecT& spec, const std::string& policy_json,
                     const std::vector<fb::VersionInfoT>& versions, const std::vector<uint64_t>& with_weights) {
   return envelope(key, versions.size() * 128, [&](auto& fbb) {

@@ -58,6 +58,8 @@ Buffer rollback(const std::string& key, const std::string& model, uint64_t to_ve
 Buffer history(const std::string& key, const std::string& model, uint64_t first = 0, int64_t last = -1);
 // Replays the merge that produced `version` and compares it with the stored one.
 Buffer verify(const std::string& key, const std::string& model, uint64_t version);
+// The model's leaderboard (a participant's key: its own row).
+Buffer leaderboard(const std::string& key, const std::string& model);
 // An import's first request: the spec (its name is the model's), the policy,
 // every version's info (oldest first) and the versions whose packages the
 // parts carry.

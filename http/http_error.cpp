@@ -12,6 +12,7 @@ unsigned status_of(ErrorCode code) {
     case ErrorCode::unauthorized:
       return 401;
     case ErrorCode::forbidden:
+    case ErrorCode::excluded:
       return 403;
     case ErrorCode::unknown_model:
     case ErrorCode::unknown_version:

@@ -736,7 +736,8 @@ StoreBatch model_erasure(const std::string& name) {
   std::string end = name;
   end.push_back('\1');
   for (Family f : {Family::versions, Family::version_info, Family::server_state, Family::contributions, Family::chunks,
-                   Family::filter, Family::pending, Family::uploads, Family::provenance, Family::replay_state})
+                   Family::filter, Family::pending, Family::uploads, Family::provenance, Family::replay_state,
+                   Family::scores})
     b.ops().push_back({StoreBatch::Kind::erase_range, f, begin, Buffer(end.begin(), end.end())});
   b.ops().push_back({StoreBatch::Kind::erase, Family::models, name, {}});
   return b;

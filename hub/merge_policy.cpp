@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <nlohmann/json.hpp>
+
+#include "datasets/source_spec.hpp"
 #include <stdexcept>
 
 namespace fedhub {
@@ -77,6 +79,49 @@ void apply_staleness(federation::StalenessPolicy& p, const json& j) {
   if (auto why = federation::check_policy(p); !why.empty()) bad(why);
 }
 
+std::string text(const json& v, const char* key) {
+  if (!v.is_string()) bad(std::string("'") + key + "' must be a string, got " + v.dump());
+  auto s = v.get<std::string>();
+  if (s.size() > 4096) bad(std::string("'") + key + "' is longer than 4096 characters");
+  return s;
+}
+
+void apply_evaluation(MergePolicy& p, const json& j) {
+  if (!j.is_object()) bad("'evaluation' must be an object");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it.key() == "data") {
+      p.eval_data = text(*it, "evaluation.data");
+      if (!p.eval_data.empty()) {
+        try {
+          datasets::parse_source_spec(p.eval_data);
+        } catch (const std::exception& e) {
+          bad(std::string("'evaluation.data': ") + e.what());
+        }
+      }
+    } else if (it.key() == "labels") {
+      p.eval_labels = text(*it, "evaluation.labels");
+    } else {
+      bad("unknown key 'evaluation." + it.key() + "' (data, labels)");
+    }
+  }
+}
+
+void apply_scoring(MergePolicy& p, const json& j) {
+  if (!j.is_object()) bad("'scoring' must be an object");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it.key() == "loo_max_contributions") {
+      p.loo_max_contributions = integer(*it, "scoring.loo_max_contributions");
+    } else if (it.key() == "flag_margin") {
+      p.flag_margin = number(*it, "scoring.flag_margin");
+    } else if (it.key() == "exclude_flagged") {
+      if (!it->is_boolean()) bad("'scoring.exclude_flagged' must be true or false");
+      p.exclude_flagged = it->get<bool>();
+    } else {
+      bad("unknown key 'scoring." + it.key() + "' (loo_max_contributions, flag_margin, exclude_flagged)");
+    }
+  }
+}
+
 void apply_patch(MergePolicy& p, const json& j) {
   if (!j.is_object()) bad("must be a JSON object");
   for (auto it = j.begin(); it != j.end(); ++it) {
@@ -116,12 +161,20 @@ void apply_patch(MergePolicy& p, const json& j) {
       p.retain_versions = integer(v, "retain_versions");
     } else if (k == "replay_versions") {
       p.replay_versions = integer(v, "replay_versions");
+    } else if (k == "evaluation") {
+      apply_evaluation(p, v);
+    } else if (k == "scoring") {
+      apply_scoring(p, v);
+    } else if (k == "excluded") {
+      if (!v.is_array() || v.size() > 10000) bad("'excluded' must be a list of at most 10000 key names");
+      p.excluded.clear();
+      for (const auto& name : v) p.excluded.insert(text(name, "excluded"));
     } else if (k == "max_abs_value") {
       p.max_abs_value = number(v, "max_abs_value");
     } else {
       bad("unknown key '" + k +
           "' (merge, k, alpha, staleness, aggregator, norm_bound, on_norm_exceeded, interval_seconds, "
-          "retain_versions, replay_versions, max_abs_value)");
+          "retain_versions, replay_versions, max_abs_value, evaluation, scoring, excluded)");
     }
   }
   if (p.k < 1 || p.k > kMaxCount) bad("'k' must be 1 to " + std::to_string(kMaxCount));
@@ -133,6 +186,9 @@ void apply_patch(MergePolicy& p, const json& j) {
     bad("'retain_versions' must be 1 to " + std::to_string(kMaxCount));
   if (p.replay_versions < 0 || p.replay_versions > kMaxCount)
     bad("'replay_versions' must be 0 to " + std::to_string(kMaxCount));
+  if (p.loo_max_contributions < 0 || p.loo_max_contributions > 1000)
+    bad("'scoring.loo_max_contributions' must be 0 to 1000");
+  if (!(p.flag_margin >= 0 && p.flag_margin <= 2)) bad("'scoring.flag_margin' must be 0 (off) to 2");
   if (p.staleness.max_staleness < -1 || p.staleness.max_staleness > kMaxCount)
     bad("'staleness.max_staleness' must be -1 (no bound) to " + std::to_string(kMaxCount));
   if (!(p.max_abs_value >= 0) || !std::isfinite(p.max_abs_value) || p.max_abs_value > kMaxAbsLimit)
@@ -153,7 +209,13 @@ std::string MergePolicy::to_json() const {
          {"interval_seconds", interval_seconds},
          {"retain_versions", retain_versions},
          {"replay_versions", replay_versions},
-         {"max_abs_value", max_abs_value}};
+         {"max_abs_value", max_abs_value},
+         {"evaluation", {{"data", eval_data}, {"labels", eval_labels}}},
+         {"scoring",
+          {{"loo_max_contributions", loo_max_contributions},
+           {"flag_margin", flag_margin},
+           {"exclude_flagged", exclude_flagged}}},
+         {"excluded", excluded}};
   return j.dump();
 }
 

@@ -31,11 +31,17 @@
 // max_abs_value: every uploaded value must satisfy |v| <= max_abs_value, or
 //   the upload is refused with magnitude_exceeded before it is acknowledged
 //   (0 = no bound; default 1e6), so that no contribution can overflow a merge.
+// evaluation: {"data": SPEC, "labels": FILE}: every new version is
+//   evaluated on this source of the hub's machine, off the request path.
+// scoring: {"loo_max_contributions": 10, "flag_margin": 0,
+//   "exclude_flagged": false}: contribution scores and flags (docs/crowd.md).
+// excluded: participants refused with `excluded` (fl-manager unflag lifts).
 // Integers are range-checked: k and retain_versions 1..1e6, replay_versions 0..1e6, max_staleness
 // -1 (no bound)..1e6; interval_seconds 0..1e7.
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 
 #include "federation/aggregator.hpp"
@@ -56,6 +62,20 @@ struct MergePolicy {
   double interval_seconds = 0;
   int64_t retain_versions = 5;
   int64_t replay_versions = 5;
+  // Hub-side evaluation (docs/crowd.md): a data source on the hub's machine
+  // (datasets/dataset.hpp SPEC; "" = none) and the class names of
+  // index-labelled sources.
+  std::string eval_data;
+  std::string eval_labels;
+  // Contribution scores: leave-one-out evaluations for merges of 2 to this
+  // many contributions (0 = none); flag a contribution whose cosine
+  // similarity to the merged update is more than flag_margin below the
+  // median of its merge (0 = off); exclude flagged participants.
+  int64_t loo_max_contributions = 10;
+  double flag_margin = 0;
+  bool exclude_flagged = false;
+  // Participants whose uploads are refused with `excluded`.
+  std::set<std::string> excluded;
   double max_abs_value = 1e6;
 
   // The oldest base version accepted when the model is at `current`.

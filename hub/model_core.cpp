@@ -109,6 +109,10 @@ const UploadSession& ModelCore::begin_upload(const UploadRequest& rq, const std:
                                              uint64_t upload_id, uint64_t now_ms, std::optional<uint64_t>* replaced) {
   const auto& name = def_.name;
   if (archived_) refuse_archived(name, "uploading");
+  if (policy_.excluded.count(participant))
+    throw RequestError(ErrorCode::excluded, "the contributions of '" + participant + "' to '" + name +
+                                                "' are excluded (they were flagged, docs/crowd.md): a manager lifts "
+                                                "it with fl-manager unflag " + name + " " + participant);
   if (rolling_back_)
     throw RequestError(ErrorCode::busy, "a rollback of '" + name + "' is under way: try again in a moment");
   if (rq.model != name)

@@ -1,5 +1,6 @@
 #include "hub/provenance_queries.hpp"
 
+#include "hub/leaderboard.hpp"
 #include "hub/replay.hpp"
 #include "hub/store_records.hpp"
 #include "messages/errors.hpp"
@@ -35,7 +36,48 @@ Buffer history_response(const Store& store, const std::string& model, uint64_t f
       e->record.assign(record.begin(), record.end());
       out.entries.push_back(std::move(e));
     }
+    for (auto& [version, record] : store.scores_range(model, first, to)) {
+      auto e = std::make_unique<fb::ProvenanceEntryT>();
+      e->record.assign(record.begin(), record.end());
+      out.scores.push_back(std::move(e));
+    }
   }
+  return responses::make(std::move(out));
+}
+
+Buffer leaderboard_response(const Store& store, const std::string& model, const std::string& participant) {
+  auto record = store.model(model);
+  if (!record) throw RequestError(ErrorCode::unknown_model, "there is no model named '" + model + "'");
+  const auto policy = stored::read_model_record(*record).second;
+  const auto board =
+      compute_leaderboard(store, model, std::vector<std::string>(policy.excluded.begin(), policy.excluded.end()));
+  fb::LeaderboardT out;
+  out.model = model;
+  out.score_kind = board.score_kind;
+  out.participants = board.rows.size();
+  out.first_rank = 1;
+  for (size_t i = 0; i < board.rows.size(); ++i) {
+    const auto& r = board.rows[i];
+    if (!participant.empty() && r.participant != participant) continue;
+    if (!participant.empty()) out.first_rank = i + 1;
+    auto row = std::make_unique<fb::LeaderboardRowT>();
+    row->participant = r.participant;
+    row->contributions = r.contributions;
+    row->samples = r.samples;
+    row->mean_weight_share = r.mean_weight_share;
+    row->mean_staleness = r.mean_staleness;
+    row->scored = r.scored;
+    row->mean_cosine = r.mean_cosine;
+    row->loo_scored = r.loo_scored;
+    row->mean_loo = r.mean_loo;
+    row->score = r.score;
+    row->flagged = r.flagged;
+    row->excluded = r.excluded;
+    row->last_version = r.last_version;
+    out.rows.push_back(std::move(row));
+  }
+  if (!participant.empty() && out.rows.empty())
+    out.first_rank = 0;  // it has contributed nothing merged yet
   return responses::make(std::move(out));
 }
 

@@ -20,6 +20,10 @@ inline constexpr uint64_t kHistoryPageVersions = 1000;
 // RequestError(unknown_model).
 Buffer history_response(const Store& store, const std::string& model, uint64_t first, int64_t last);
 
+// The Leaderboard response of `model` (hub/leaderboard.hpp): every row,
+// or only `participant`'s when it is not empty.
+Buffer leaderboard_response(const Store& store, const std::string& model, const std::string& participant);
+
 // The VerifyReport response of a replay of `version` (hub/replay.hpp).
 // Throws RequestError(unknown_model, unknown_version).
 Buffer verify_response(const Store& store, const std::string& model, uint64_t version);

@@ -41,66 +41,6 @@ std::string hex_of(const std::vector<uint8_t>& digest) {
   return to_hex(d);
 }
 
-struct Missing {
-  std::string what;
-};
-
-class Replay {
- public:
-  Replay(const Store& store, const ModelDefinition& def, ReplayReport& report)
-      : store_(store), def_(def), report_(report) {}
-
-  // The stored weights of `version` (cached), or Missing naming why.
-  std::span<const float> weights(uint64_t version, const std::string& role) {
-    auto it = images_.find(version);
-    if (it == images_.end()) {
-      SharedImage image;
-      try {
-        image = stored::read_version_image(store_, def_, version);
-      } catch (const RequestError& e) {
-        throw std::runtime_error("the stored weights of version " + std::to_string(version) + " (" + role +
-                                 ") are damaged: " + e.what());
-      }
-      if (!image)
-        throw Missing{"the weights of version " + std::to_string(version) + " (" + role +
-                      ") are not stored any more (the policy's retain_versions keeps the newest)"};
-      it = images_.emplace(version, std::move(image)).first;
-    }
-    return it->second->weights.span();
-  }
-
-  // A member's delta from its stored chunks, as the merge computed it.
-  AlignedFloats delta_of(const fb::ProvenanceMemberT& m) {
-    const auto base = weights(m.base_version, "the base of " + m.participant + "'s contribution");
-    AlignedFloats delta(def_.parameters);
-    auto out = delta.span();
-    const std::string who = "'" + m.participant + "' (upload " + std::to_string(m.upload_id) + ")";
-    StoredDeltaScan scan;
-    try {
-      scan = scan_stored_delta(store_, def_.name, m.upload_id, base, who, [&](size_t first, std::span<const float> d) {
-        std::copy(d.begin(), d.end(), out.begin() + static_cast<std::ptrdiff_t>(first));
-      });
-    } catch (const RequestError& e) {
-      report_.tampered.push_back(who + ": " + e.what());
-      return delta;
-    }
-    if (scan.bytes == 0) throw Missing{"the stored weights of " + who + " are not kept any more"};
-    if (scan.bytes != def_.data_bytes())
-      report_.tampered.push_back(who + ": " + std::to_string(scan.bytes) + " of its " +
-                                 std::to_string(def_.data_bytes()) + " bytes are stored");
-    else if (scan.data_hash != m.data_hash)
-      report_.tampered.push_back(who + ": its stored weights are not those accepted at upload (hash differs)");
-    if (m.clipped) federation::scale(delta.span(), m.clip_scale);
-    return delta;
-  }
-
- private:
-  const Store& store_;
-  const ModelDefinition& def_;
-  ReplayReport& report_;
-  std::map<uint64_t, SharedImage> images_;
-};
-
 // Restores OpenMP's thread count on exit (the merger's own: one).
 class AllThreads {
  public:
@@ -110,38 +50,6 @@ class AllThreads {
  private:
   int before_;
 };
-
-AlignedFloats replay_merge(Replay& r, const Store& store, const ModelDefinition& def, const fb::ProvenanceT& p) {
-  const auto x = r.weights(p.base_version, "the version merged onto");
-  const auto state_record = store.replay_state(def.name, p.version);
-  if (!state_record)
-    throw Missing{"the server state the merge started from is not kept any more (replay_versions)"};
-  if (hex_of(p.state_before_sha256) != to_hex(sha256(*state_record)))
-    throw std::runtime_error("the stored server state the merge started from is not the one recorded (SHA-256 differs)");
-  const auto policy = MergePolicy::from_json(p.policy);
-  if (p.aggregator == "fedasync") {
-    if (p.members.size() != 1) throw std::runtime_error("an async merge records " + std::to_string(p.members.size()) + " contributions");
-    const auto& m = *p.members[0];
-    auto delta = r.delta_of(m);
-    auto next = AlignedFloats::copy_of(x);
-    federation::fedasync_mix(next.span(), r.weights(m.base_version, "a contribution's base"), delta.span(),
-                             policy.alpha * m.factor);
-    return next;
-  }
-  const auto config = federation::AggregatorConfig::from_json(p.aggregator_config);
-  auto state = read_server_state(*state_record, config);
-  auto aggregator = federation::make_aggregator(config, static_cast<int64_t>(def.parameters), state);
-  for (const auto& m : p.members) {
-    auto delta = r.delta_of(*m);
-    aggregator->add(delta.span(), static_cast<double>(m->num_samples), m->factor);
-  }
-  if (p.noise_seed != 0) aggregator->set_noise_seed(p.noise_seed);
-  AllThreads threads;
-  if (auto acc = aggregator->apply_into_accumulator(x, state)) return std::move(*acc);
-  AlignedFloats next(def.parameters);
-  aggregator->apply_to(x, next.span(), state);
-  return next;
-}
 
 void compare(ReplayReport& report, const ModelDefinition& def, std::span<const float> replayed,
              std::span<const float> stored, bool arrival) {
@@ -167,6 +75,94 @@ void compare(ReplayReport& report, const ModelDefinition& def, std::span<const f
 
 }  // namespace
 
+MergeInputs::MergeInputs(const Store& store, const ModelDefinition& def) : store_(store), def_(def) {}
+
+std::span<const float> MergeInputs::weights(uint64_t version, const std::string& role) {
+  auto it = images_.find(version);
+  if (it == images_.end()) {
+    SharedImage image;
+    try {
+      image = stored::read_version_image(store_, def_, version);
+    } catch (const RequestError& e) {
+      throw std::runtime_error("the stored weights of version " + std::to_string(version) + " (" + role +
+                               ") are damaged: " + e.what());
+    }
+    if (!image)
+      throw InputMissing("the weights of version " + std::to_string(version) + " (" + role +
+                         ") are not stored any more (the policy's retain_versions keeps the newest)");
+    it = images_.emplace(version, std::move(image)).first;
+  }
+  return it->second->weights.span();
+}
+
+AlignedFloats MergeInputs::delta_of(const fb::ProvenanceMemberT& m, std::vector<std::string>* tampered) {
+  const auto base = weights(m.base_version, "the base of " + m.participant + "'s contribution");
+  AlignedFloats delta(def_.parameters);
+  auto out = delta.span();
+  const std::string who = "'" + m.participant + "' (upload " + std::to_string(m.upload_id) + ")";
+  auto report = [&](const std::string& why) {
+    if (tampered) tampered->push_back(who + ": " + why);
+  };
+  StoredDeltaScan scan;
+  try {
+    scan = scan_stored_delta(store_, def_.name, m.upload_id, base, who, [&](size_t first, std::span<const float> d) {
+      std::copy(d.begin(), d.end(), out.begin() + static_cast<std::ptrdiff_t>(first));
+    });
+  } catch (const RequestError& e) {
+    report(e.what());
+    return delta;
+  }
+  if (scan.bytes == 0) throw InputMissing("the stored weights of " + who + " are not kept any more");
+  if (scan.bytes != def_.data_bytes())
+    report(std::to_string(scan.bytes) + " of its " + std::to_string(def_.data_bytes()) + " bytes are stored");
+  else if (scan.data_hash != m.data_hash)
+    report("its stored weights are not those accepted at upload (hash differs)");
+  if (m.clipped) federation::scale(delta.span(), m.clip_scale);
+  return delta;
+}
+
+AlignedFloats rerun_merge(MergeInputs& inputs, const Store& store, const ModelDefinition& def,
+                          const fb::ProvenanceT& p, std::vector<std::string>* tampered, int64_t without) {
+  if (p.rolled_back_from >= 0)
+    return AlignedFloats::copy_of(
+        inputs.weights(static_cast<uint64_t>(p.rolled_back_from), "the version the rollback restored"));
+  if (!p.replayable)
+    throw InputMissing(
+        "its inputs are not kept any more: the hub keeps the merged contributions of the newest "
+        "replay_versions versions (fl-manager policy --replay-versions)");
+  const auto x = inputs.weights(p.base_version, "the version merged onto");
+  const auto state_record = store.replay_state(def.name, p.version);
+  if (!state_record) throw InputMissing("the server state the merge started from is not kept any more (replay_versions)");
+  if (hex_of(p.state_before_sha256) != to_hex(sha256(*state_record)))
+    throw std::runtime_error("the stored server state the merge started from is not the one recorded (SHA-256 differs)");
+  const auto policy = MergePolicy::from_json(p.policy);
+  if (p.aggregator == "fedasync") {
+    if (p.members.size() != 1 || without == 0)
+      throw std::invalid_argument("an async merge mixes exactly one contribution");
+    const auto& m = *p.members[0];
+    auto delta = inputs.delta_of(m, tampered);
+    auto next = AlignedFloats::copy_of(x);
+    federation::fedasync_mix(next.span(), inputs.weights(m.base_version, "a contribution's base"), delta.span(),
+                             policy.alpha * m.factor);
+    return next;
+  }
+  const auto config = federation::AggregatorConfig::from_json(p.aggregator_config);
+  auto state = read_server_state(*state_record, config);
+  auto aggregator = federation::make_aggregator(config, static_cast<int64_t>(def.parameters), state);
+  for (size_t i = 0; i < p.members.size(); ++i) {
+    if (static_cast<int64_t>(i) == without) continue;
+    const auto& m = *p.members[i];
+    auto delta = inputs.delta_of(m, tampered);
+    aggregator->add(delta.span(), static_cast<double>(m.num_samples), m.factor);
+  }
+  if (p.noise_seed != 0) aggregator->set_noise_seed(p.noise_seed);
+  AllThreads threads;
+  if (auto acc = aggregator->apply_into_accumulator(x, state)) return std::move(*acc);
+  AlignedFloats next(def.parameters);
+  aggregator->apply_to(x, next.span(), state);
+  return next;
+}
+
 ReplayReport replay_version(const Store& store, const ModelDefinition& def, uint64_t version) {
   ReplayReport report;
   report.version = version;
@@ -185,19 +181,11 @@ ReplayReport replay_version(const Store& store, const ModelDefinition& def, uint
   report.summation = p.summation;
   report.members = static_cast<uint32_t>(p.members.size());
   report.recorded_sha256 = hex_of(p.weights_sha256);
-  Replay r(store, def, report);
+  MergeInputs inputs(store, def);
   try {
-    const auto stored = r.weights(version, "the version verified");
+    const auto stored = inputs.weights(version, "the version verified");
     report.stored_sha256 = to_hex(sha256({reinterpret_cast<const char*>(stored.data()), stored.size_bytes()}));
-    if (p.rolled_back_from < 0 && !p.replayable)
-      throw Missing{"its inputs are not kept any more: the hub keeps the merged contributions of the newest "
-                    "replay_versions versions (fl-manager policy --replay-versions)"};
-    AlignedFloats replayed;
-    if (p.rolled_back_from >= 0)
-      replayed = AlignedFloats::copy_of(
-          r.weights(static_cast<uint64_t>(p.rolled_back_from), "the version the rollback restored"));
-    else
-      replayed = replay_merge(r, store, def, p);
+    const auto replayed = rerun_merge(inputs, store, def, p, &report.tampered);
     report.replayed_sha256 = to_hex(sha256(replayed.as_bytes()));
     report.outcome = ReplayReport::Outcome::identical;
     compare(report, def, replayed.span(), stored, p.summation == "arrival");
@@ -212,9 +200,9 @@ ReplayReport replay_version(const Store& store, const ModelDefinition& def, uint
       for (const auto& t : report.tampered) who += (who.empty() ? "" : "; ") + t;
       report.reason = "stored contributions were changed: " + who + (report.reason.empty() ? "" : "; " + report.reason);
     }
-  } catch (const Missing& m) {
+  } catch (const InputMissing& m) {
     report.outcome = ReplayReport::Outcome::not_replayable;
-    report.reason = m.what;
+    report.reason = m.what();
   } catch (const std::exception& e) {
     report.outcome = ReplayReport::Outcome::differs;
     report.reason = e.what();

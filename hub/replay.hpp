@@ -20,10 +20,14 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "hub/model_core.hpp"
+#include "messages/provenance_generated.h"
 #include "persistence/store.hpp"
 
 namespace fedhub {
@@ -58,6 +62,45 @@ struct ReplayReport {
 };
 
 const char* to_string(ReplayReport::Outcome outcome);
+
+// An input of a merge that is not stored any more (pruned by the policy's
+// retain_versions or replay_versions): what() names it.
+class InputMissing : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The stored inputs of a model's merges, read on demand (weights of
+// versions are cached). Not thread-safe.
+class MergeInputs {
+ public:
+  MergeInputs(const Store& store, const ModelDefinition& definition);
+  // The stored weights of `version` (`role` names it in errors). Throws
+  // InputMissing when pruned, std::runtime_error when damaged.
+  std::span<const float> weights(uint64_t version, const std::string& role);
+  // A member's delta against its base from its stored chunks, clipped as it
+  // was merged. When the chunks are not the data accepted at upload (hash,
+  // size, values), `tampered` gets a sentence naming the member. Throws
+  // InputMissing when its chunks are gone.
+  AlignedFloats delta_of(const fb::ProvenanceMemberT& member, std::vector<std::string>* tampered);
+
+ private:
+  const Store& store_;
+  const ModelDefinition& def_;
+  std::map<uint64_t, SharedImage> images_;
+};
+
+// The weights the merge recorded in `provenance` gives from the stored
+// inputs, with the same arithmetic (its aggregator from the recorded
+// configuration and start state, the members added in the recorded order,
+// the recorded DP noise seed); without member `without` (an index into
+// provenance.members) when >= 0 (leave-one-out). A rollback gives the
+// weights it restored. Throws InputMissing, std::runtime_error (a stored
+// state that is not the recorded one), std::invalid_argument (an
+// aggregator that cannot merge what is left, e.g. Krum with too few).
+AlignedFloats rerun_merge(MergeInputs& inputs, const Store& store, const ModelDefinition& definition,
+                          const fb::ProvenanceT& provenance, std::vector<std::string>* tampered,
+                          int64_t without = -1);
 
 // Replays version `version` of `definition` (its name is the model's).
 // Throws RequestError(unknown_version) when the model has no such version,

@@ -20,6 +20,7 @@ Buffer make(T body) {
 
 Buffer version_published(fb::VersionPublishedT body) { return make(std::move(body)); }
 Buffer contribution_accepted(fb::ContributionAcceptedT body) { return make(std::move(body)); }
+Buffer version_evaluated(fb::VersionEvaluatedT body) { return make(std::move(body)); }
 
 const fb::Event* verify(std::span<const char> data) {
   std::string why;

@@ -23,4 +23,36 @@ fb::ProvenanceT read_provenance(std::span<const char> record) {
   return out;
 }
 
+Buffer scores_record(const fb::VersionScoresT& scores) {
+  flatbuffers::FlatBufferBuilder fbb(512 + 64 * scores.contributions.size() + 16 * scores.per_class_accuracy.size());
+  fbb.Finish(fb::CreateVersionScores(fbb, &scores), fb::VersionScoresIdentifier());
+  return to_buffer(fbb);
+}
+
+fb::VersionScoresT read_scores(std::span<const char> record) {
+  std::string why;
+  const auto* p = verify_root<fb::VersionScores>(record, fb::VersionScoresIdentifier(), &why);
+  if (!p) throw RequestError(ErrorCode::internal, "a stored scores record is damaged: " + why);
+  fb::VersionScoresT out;
+  // 8-byte vector elements are copied out (messages/buffer.hpp, copy_scalars).
+  out.version = p->version();
+  out.evaluated = p->evaluated();
+  if (p->eval_data()) out.eval_data = p->eval_data()->str();
+  out.samples = p->samples();
+  out.loss = p->loss();
+  out.accuracy = p->accuracy();
+  out.per_class_accuracy = copy_scalars(p->per_class_accuracy());
+  out.per_class_count = copy_scalars(p->per_class_count());
+  if (p->note()) out.note = p->note()->str();
+  if (p->contributions())
+    for (const auto* c : *p->contributions()) {
+      auto s = std::make_unique<fb::ContributionScoreT>();
+      c->UnPackTo(s.get());
+      out.contributions.push_back(std::move(s));
+    }
+  out.scored_at_ms = p->scored_at_ms();
+  out.seconds = p->seconds();
+  return out;
+}
+
 }  // namespace fedhub

@@ -6,6 +6,7 @@
 
 #include "messages/buffer.hpp"
 #include "messages/provenance_generated.h"
+#include "messages/scores_generated.h"
 
 namespace fedhub {
 
@@ -14,5 +15,9 @@ Buffer provenance_record(const fb::ProvenanceT& provenance);
 // none) and unpacks it. Throws RequestError(internal) naming what is
 // damaged.
 fb::ProvenanceT read_provenance(std::span<const char> record);
+
+// The scores record of a version (schemas/scores.fbs), verified the same way.
+Buffer scores_record(const fb::VersionScoresT& scores);
+fb::VersionScoresT read_scores(std::span<const char> record);
 
 }  // namespace fedhub

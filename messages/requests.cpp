@@ -110,6 +110,8 @@ std::string model_of(const fb::RequestEnvelope& r) {
       return r.request_as_ListHistory()->model()->str();
     case fb::Request::VerifyVersion:
       return r.request_as_VerifyVersion()->model()->str();
+    case fb::Request::GetLeaderboard:
+      return r.request_as_GetLeaderboard()->model()->str();
     case fb::Request::ImportBegin:
       return r.request_as_ImportBegin()->spec()->name()->str();
     case fb::Request::ImportPart:

@@ -34,7 +34,7 @@ constexpr size_t kFamilyCount = static_cast<size_t>(Family::meta) + 1;
 // The RocksDB names of the families, in the order of enum Family.
 constexpr std::array<const char*, kFamilyCount> kFamilyNames = {
     "models", "versions", "version_info", "server_state", "contributions", "chunks",
-    "filter", "pending",  "uploads",      "keys",         "provenance", "replay_state", "meta"};
+    "filter", "pending",  "uploads",      "keys",         "provenance", "replay_state", "scores", "meta"};
 
 // Families whose values are weights (large, written once, deleted whole):
 // they go to blob files so that compaction moves only their small keys.
@@ -332,21 +332,16 @@ class RocksStore final : public Store {
 
   std::vector<std::pair<uint64_t, Buffer>> provenances(const std::string& name, uint64_t first,
                                                        uint64_t last) const override {
-    std::vector<std::pair<uint64_t, Buffer>> out;
-    if (first > last) return out;
-    const auto prefix = keys::name_prefix(name);
-    try {
-      for_each(
-          Family::provenance, prefix, nullptr,
-          [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
-            const uint64_t v = keys::read_be(view(key), prefix.size(), 8);
-            if (v > last) throw StopWalk{};
-            out.emplace_back(v, copy_of(value));
-          },
-          keys::numbered(name, first));
-    } catch (const StopWalk&) {
-    }
-    return out;
+    return numbered_range(Family::provenance, name, first, last);
+  }
+
+  std::optional<Buffer> scores(const std::string& name, uint64_t version) const override {
+    return get(Family::scores, keys::numbered(name, version));
+  }
+
+  std::vector<std::pair<uint64_t, Buffer>> scores_range(const std::string& name, uint64_t first,
+                                                        uint64_t last) const override {
+    return numbered_range(Family::scores, name, first, last);
   }
 
   std::optional<Buffer> replay_state(const std::string& name, uint64_t version) const override {
@@ -691,6 +686,26 @@ class RocksStore final : public Store {
   }
 
   struct StopWalk {};
+
+  // (n, value) of the keys name 0x00 be64(n) with first <= n <= last.
+  std::vector<std::pair<uint64_t, Buffer>> numbered_range(Family f, const std::string& name, uint64_t first,
+                                                          uint64_t last) const {
+    std::vector<std::pair<uint64_t, Buffer>> out;
+    if (first > last) return out;
+    const auto prefix = keys::name_prefix(name);
+    try {
+      for_each(
+          f, prefix, nullptr,
+          [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
+            const uint64_t v = keys::read_be(view(key), prefix.size(), 8);
+            if (v > last) throw StopWalk{};
+            out.emplace_back(v, copy_of(value));
+          },
+          keys::numbered(name, first));
+    } catch (const StopWalk&) {
+    }
+    return out;
+  }
 
   // The values of the keys prefix be32(piece), pieces 0, 1, ... joined (each
   // kPieceBytes but the last), or nothing when there is none.

@@ -24,6 +24,8 @@
 //                                                      merge of `version` started from, in pieces
 //                                                      (kept with the merged contributions' chunks
 //                                                      for the policy's replay_versions newest)
+//   scores        name 0x00 be64(version)           -> VersionScores: its hub-side evaluation and
+//                                                      its contributions' scores (docs/crowd.md)
 //   meta          "schema"                          -> "2" (a directory of schema "1", the layout
 //                                                      before pieces and chunks, is refused)
 //
@@ -84,6 +86,7 @@ enum class Family : uint8_t {
   keys,
   provenance,
   replay_state,
+  scores,
   meta
 };
 
@@ -139,6 +142,7 @@ class StoreBatch {
   // The server state record a merge started from (pieces of kPieceBytes).
   void put_replay_state(const std::string& name, uint64_t version, std::span<const char> state);
   void erase_replay_state(const std::string& name, uint64_t version);
+  void put_scores(const std::string& name, uint64_t version, std::span<const char> record);
   // Removes a merged contribution's record and pending entry but keeps its
   // chunks (the inputs of a replay); erase_chunks() drops them later.
   void retire_merged(const std::string& name, uint64_t base, const std::string& participant, uint64_t pending_seq);
@@ -272,6 +276,10 @@ class Store {
   // (version, record), ascending.
   virtual std::vector<std::pair<uint64_t, Buffer>> provenances(const std::string& name, uint64_t first,
                                                                uint64_t last) const = 0;
+  // ---- scores: as provenance (one record per scored version)
+  virtual std::optional<Buffer> scores(const std::string& name, uint64_t version) const = 0;
+  virtual std::vector<std::pair<uint64_t, Buffer>> scores_range(const std::string& name, uint64_t first,
+                                                                uint64_t last) const = 0;
   // The server state a merge started from (pieces joined), or nothing when
   // it is not kept. Throws StoreError when a piece is missing or short.
   virtual std::optional<Buffer> replay_state(const std::string& name, uint64_t version) const = 0;

@@ -132,6 +132,10 @@ void StoreBatch::erase_replay_state(const std::string& name, uint64_t version) {
   add(Kind::erase_range, Family::replay_state, std::move(begin), as_bytes(end));
 }
 
+void StoreBatch::put_scores(const std::string& name, uint64_t version, std::span<const char> record) {
+  add(Kind::put, Family::scores, keys::numbered(name, version), record);
+}
+
 void StoreBatch::retire_merged(const std::string& name, uint64_t base, const std::string& participant,
                                uint64_t pending_seq) {
   add(Kind::erase, Family::contributions, contribution_key(name, base, participant), {});

@@ -110,6 +110,18 @@ int cmd_status(Session& s, const Args& args) {
       for (const auto* x : *c->metrics()) std::cout << "  " << x->name()->str() << "=" << x->value();
     std::cout << "\n";
   }
+  if (st->evaluation() && st->evaluation()->size() > 0) {
+    const auto e =
+        json_views::scores({reinterpret_cast<const char*>(st->evaluation()->data()), st->evaluation()->size()});
+    std::cout << "evaluation of version " << e["version"] << ": ";
+    if (e["evaluated"] == true)
+      std::cout << "accuracy " << e["accuracy"] << ", loss " << e["loss"] << " on " << e["samples"] << " samples of "
+                << e["eval_data"].get<std::string>();
+    else
+      std::cout << "not evaluated";
+    if (!e["note"].get<std::string>().empty()) std::cout << " (" << e["note"].get<std::string>() << ")";
+    std::cout << "\n";
+  }
   if (st->versions()) {
     std::cout << "versions:\n";
     for (const auto* v : *st->versions()) {

@@ -76,7 +76,11 @@ int cmd_unarchive(Session& s, const Args& args);
 int cmd_rollback(Session& s, const Args& args);
 int cmd_export(Session& s, const Args& args);
 int cmd_import(Session& s, const Args& args);
-int cmd_history(Session& s, const Args& args);  // provenance_commands.cpp
+int cmd_history(Session& s, const Args& args);  // crowd_commands.cpp
 int cmd_verify(Session& s, const Args& args);
+int cmd_eval_set(Session& s, const Args& args);
+int cmd_leaderboard(Session& s, const Args& args);
+int cmd_unflag(Session& s, const Args& args);
+void print_leaderboard(const fb::Leaderboard& board);
 
 }  // namespace fedhub::manager
