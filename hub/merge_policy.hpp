@@ -68,9 +68,9 @@ struct MergePolicy {
   std::string eval_data;
   std::string eval_labels;
   // Contribution scores: leave-one-out evaluations for merges of 2 to this
-  // many contributions (0 = none); flag a contribution whose cosine
-  // similarity to the merged update is more than flag_margin below the
-  // median of its merge (0 = off); exclude flagged participants.
+  // many contributions (0 = none); flag a contribution whose score is below
+  // median - flag_margin * |median| of its merge (hub/version_scores.hpp;
+  // 0 = off); exclude flagged participants.
   int64_t loo_max_contributions = 10;
   double flag_margin = 0;
   bool exclude_flagged = false;

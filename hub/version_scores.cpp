@@ -36,15 +36,21 @@ double cosine(std::span<const float> a, std::span<const float> b) {
 }  // namespace
 
 void flag_contributions(fb::VersionScoresT& scores, double flag_margin) {
-  std::vector<double> c;
-  for (const auto& s : scores.contributions)
-    if (std::isfinite(s->cosine)) c.push_back(s->cosine);
   for (auto& s : scores.contributions) s->flagged = false;
-  if (flag_margin <= 0 || c.size() < 3) return;
-  std::sort(c.begin(), c.end());
-  const double median = c.size() % 2 ? c[c.size() / 2] : (c[c.size() / 2 - 1] + c[c.size() / 2]) / 2;
+  if (flag_margin <= 0 || scores.contributions.size() < 3) return;
+  // The leave-one-out scores when every contribution has one, else cosines.
+  bool loo = true;
+  for (const auto& s : scores.contributions) loo &= std::isfinite(s->loo_loss_change);
+  auto score = [&](const fb::ContributionScoreT& s) { return loo ? s.loo_loss_change : s.cosine; };
+  std::vector<double> v;
+  for (const auto& s : scores.contributions)
+    if (std::isfinite(score(*s))) v.push_back(score(*s));
+  if (v.size() < 3) return;
+  std::sort(v.begin(), v.end());
+  const double median = v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  const double threshold = median - flag_margin * std::fabs(median);
   for (auto& s : scores.contributions)
-    if (std::isfinite(s->cosine) && s->cosine < median - flag_margin) s->flagged = true;
+    if (std::isfinite(score(*s)) && score(*s) < threshold) s->flagged = true;
 }
 
 VersionScorer::VersionScorer(const Store& store, ModelDefinition definition)

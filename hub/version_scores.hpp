@@ -8,8 +8,10 @@
 //     source and 2 to loo_max_contributions contributions, the
 //     leave-one-out change of evaluation loss: the merge is re-run from the
 //     stored inputs without it (hub/replay.hpp) and evaluated;
-//   - flags: contributions whose cosine is more than flag_margin below the
-//     median of their merge (3 or more contributions).
+//   - flags (3 or more contributions): a contribution whose score is below
+//     median - flag_margin * |median| of its merge's scores, the scores being
+//     the leave-one-out changes when every contribution has one, else the
+//     cosines (so flag_margin is a fraction of the median, without units).
 // Costs: one evaluation per version, and K more merges and evaluations for
 // a leave-one-out of K contributions.
 #pragma once
@@ -47,8 +49,8 @@ class VersionScorer {
   std::optional<datasets::Dataset> data_;
 };
 
-// The median cosine of a merge's contributions and the flags under
-// flag_margin (pure; NaN cosines are never flagged and do not count).
+// Sets the flags of a merge's contributions under flag_margin (see above;
+// pure; NaN scores are never flagged and do not count).
 void flag_contributions(fb::VersionScoresT& scores, double flag_margin);
 
 }  // namespace fedhub

@@ -163,7 +163,8 @@ int cmd_history(Session& s, const Args& args) {
     if (h->scores())
       for (const auto* e : *h->scores()) {
         auto j = json_views::scores({reinterpret_cast<const char*>(e->record()->data()), e->record()->size()});
-        scores[j["version"].get<uint64_t>()] = std::move(j);
+        const auto version = j["version"].get<uint64_t>();
+        scores[version] = std::move(j);
       }
     uint64_t next = first;
     for (const auto* e : *h->entries()) {

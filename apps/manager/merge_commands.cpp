@@ -217,6 +217,9 @@ int cmd_policy(Session& s, const Args& args) {
       "max-abs-value", po::value<double>(), "refuse uploads holding a value beyond +-V (0: no bound)")(
       "retain-versions", po::value<int64_t>(), "versions whose weights are kept")(
       "replay-versions", po::value<int64_t>(), "newest versions whose merge inputs are kept for verify (0: none)")(
+      "loo-max", po::value<int64_t>(), "leave-one-out scores for merges of up to N contributions (0: none)")(
+      "flag-margin", po::value<double>(), "flag contributions scored below median - M |median| of their merge (0: off)")(
+      "exclude-flagged", po::value<std::string>(), "refuse flagged participants' uploads: on | off")(
       "dp", po::value<std::string>(), "central differential privacy: on | off")(
       "dp-clip", po::value<double>(), "DP clip norm C")("dp-noise", po::value<double>(), "DP noise multiplier z")(
       "dp-adaptive", po::value<std::string>(), "adaptive clipping: on | off");
@@ -249,6 +252,11 @@ int cmd_policy(Session& s, const Args& args) {
   put("retain-versions", patch, "retain_versions");
   put("replay-versions", patch, "replay_versions");
   put("max-abs-value", patch, "max_abs_value");
+  json scoring = json::object();
+  put("loo-max", scoring, "loo_max_contributions");
+  put("flag-margin", scoring, "flag_margin");
+  if (vm.count("exclude-flagged")) scoring["exclude_flagged"] = on_off("exclude-flagged");
+  if (!scoring.empty()) patch["scoring"] = scoring;
   json staleness = json::object();
   put("staleness", staleness, "kind");
   put("max-staleness", staleness, "max_staleness");
@@ -299,6 +307,15 @@ int cmd_policy(Session& s, const Args& args) {
     std::cout << "none";
   std::cout << "\n  keeps:       the weights of the last " << policy["retain_versions"]
             << " versions at least, the merge inputs of the last " << policy["replay_versions"] << " (verify)\n";
+  const auto& sc = policy["scoring"];
+  std::cout << "  evaluation:  "
+            << (policy["evaluation"]["data"].get<std::string>().empty() ? std::string("none (fl-manager eval-set)")
+                                                                        : policy["evaluation"]["data"].get<std::string>())
+            << "\n  scoring:     leave-one-out up to " << sc["loo_max_contributions"] << " contributions, flags "
+            << (sc["flag_margin"].get<double>() > 0 ? "below median - " + sc["flag_margin"].dump() + " |median|"
+                                                    : std::string("off"))
+            << (sc["exclude_flagged"] == true ? ", flagged participants excluded" : "") << "\n";
+  if (!policy["excluded"].empty()) std::cout << "  excluded:    " << policy["excluded"].dump() << "\n";
   return cli::kOk;
 }
 

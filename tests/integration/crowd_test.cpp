@@ -10,12 +10,15 @@
 // read with a watchdog, process ends are awaited with wait_at_most.
 #include <signal.h>
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <cstring>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
 
 #include "persistence/store.hpp"
 #include "process.hpp"
@@ -55,8 +58,10 @@ struct RunningHub {
     return run_bounded(argv, 90);
   }
   RunResult ok(std::vector<std::string> args) const {
+    std::string args_text;
+    for (const auto& a : args) args_text += a + " ";
     auto r = manager(std::move(args));
-    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, "fl-manager failed: " << r.err << r.out);
+    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, "fl-manager " << args_text << " failed: " << r.err << r.out);
     return r;
   }
   std::string key(const std::string& name) const {
@@ -182,5 +187,141 @@ BOOST_AUTO_TEST_CASE(history_lists_what_went_in_and_verify_replays_merges) {
   BOOST_TEST(has(bad.out, "FAILED"), bad.out);
   BOOST_TEST(has(bad.out, "'ben'"), bad.out);
   BOOST_TEST(hub.manager({"verify", "fm", "--version", "1"}).exit_code == 0);
+  hub.stop();
+}
+
+namespace {
+
+// Fashion-MNIST's test images with their labels shuffled (IDX files of the
+// test's own): a participant that trains on them sends noise.
+std::string shuffled_labels_source(const TempDir& dir) {
+  const std::string prefix = dir / "shuffled";
+  auto images = run_bounded({"/bin/sh", "-c", "gzip -dc " + kFashion + "-images-idx3-ubyte.gz > " + prefix +
+                                                  "-images-idx3-ubyte"});
+  BOOST_REQUIRE(images.exit_code == 0);
+  auto labels = run_bounded({"/bin/sh", "-c", "gzip -dc " + kFashion + "-labels-idx1-ubyte.gz"});
+  BOOST_REQUIRE(labels.exit_code == 0 && labels.out.size() == 8 + 10000);
+  std::string bytes = labels.out;
+  std::mt19937 rng(11);
+  std::shuffle(bytes.begin() + 8, bytes.end(), rng);
+  std::ofstream(prefix + "-labels-idx1-ubyte", std::ios::binary) << bytes;
+  return "idx:" + prefix;
+}
+
+uint64_t now_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// The model's status once its newest evaluation is of `version` (polled with
+// a deadline: the scorer works on its own thread).
+json evaluation_of(const RunningHub& hub, uint64_t version, bool evaluated = true) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  for (;;) {
+    auto st = json::parse(hub.ok({"--json", "status", "fm"}).out);
+    if (st.contains("evaluation") && st["evaluation"]["version"] == version &&
+        st["evaluation"]["evaluated"] == evaluated)
+      return st["evaluation"];
+    BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline,
+                          "version " << version << " was not scored within 120 s: " << st.dump());
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(hub_side_evaluation_scores_contributions_and_flags_noise) {
+  RunningHub hub;
+  hub.start();
+  {
+    std::ofstream(hub.dir / "recipe.json")
+        << R"({"optimizer":{"name":"adam","learning_rate":0.002},"batch_size":32,"steps":40,"samples_per_round":1280})";
+  }
+  hub.ok({"create", "fm", "--arch", kSrc + "/config/fmnist-mlp.arch.json", "--labels",
+          kSrc + "/config/fashion-mnist-labels.txt", "--recipe", hub.dir / "recipe.json"});
+  hub.ok({"policy", "fm", "--flag-margin", "0.4"});
+  const auto ann = hub.key("ann"), ben = hub.key("ben"), mal = hub.key("mal");
+  const auto noise = shuffled_labels_source(hub.dir);
+  auto round = [&](uint64_t base, const std::string& seed) {
+    BOOST_REQUIRE(hub.contribute(ann, "0,1,2,3,4,5,6,7,8,9", seed + "1").exit_code == 0);
+    BOOST_REQUIRE(hub.contribute(ben, "0,1,2,3,4,5,6,7,8,9", seed + "2").exit_code == 0);
+    // mal trains on shuffled labels
+    const std::string pkg = hub.dir / "mal.pkg", result = hub.dir / "mal.fhc";
+    BOOST_REQUIRE(run_bounded({kBin + "/fl-participant", "download", "--hub", hub.address, "--key", mal, "--model",
+                               "fm", "--out", pkg})
+                      .exit_code == 0);
+    BOOST_REQUIRE(run_bounded({kBin + "/fl-participant", "train", "--in", pkg, "--data", noise, "--data-labels",
+                               kSrc + "/config/fashion-mnist-labels.txt", "--out", result, "--seed", seed, "--quiet"},
+                              120)
+                      .exit_code == 0);
+    BOOST_REQUIRE(hub.upload(mal, result).exit_code == 0);
+    // From version 3 on, flagged participants are excluded.
+    if (base == 2) hub.ok({"policy", "fm", "--exclude-flagged", "on"});
+    hub.ok({"merge", "fm", "--base", std::to_string(base)});
+  };
+  round(0, "1");  // version 1: scored by cosine only (no evaluation source yet)
+  auto v1 = evaluation_of(hub, 1, false);
+  BOOST_REQUIRE(v1["contributions"].size() == 3u);
+  BOOST_TEST(v1["contributions"][2]["flagged"] == true, v1.dump());  // flagged, not excluded yet
+  BOOST_TEST(v1["contributions"][0]["flagged"] == false, v1.dump());
+
+  // An upload while the hub evaluates: eval-set scores the current version
+  // (60,000 images, and a leave-one-out merge and evaluation per
+  // contribution), and the upload is answered before that ends.
+  const std::string pkg = hub.dir / "ann2.pkg", result = hub.dir / "ann2.fhc";
+  BOOST_REQUIRE(run_bounded({kBin + "/fl-participant", "download", "--hub", hub.address, "--key", ann, "--model", "fm",
+                             "--out", pkg})
+                    .exit_code == 0);
+  BOOST_REQUIRE(run_bounded({kBin + "/fl-participant", "train", "--in", pkg, "--data", "idx:" + kFashion, "--out",
+                             result, "--seed", "21", "--quiet"},
+                            120)
+                    .exit_code == 0);
+  const std::string train_set = "idx:/usr/share/datasets/fashion-mnist/train";
+  hub.ok({"eval-set", "fm", "--data", train_set});
+  BOOST_REQUIRE(hub.upload(ann, result).exit_code == 0);
+  const uint64_t answered = now_ms();
+  auto e1 = evaluation_of(hub, 1);
+  BOOST_TEST(e1["evaluated"] == true);
+  BOOST_TEST(e1["samples"] == 60000);
+  BOOST_TEST(e1["scored_at_ms"].get<uint64_t>() > answered, "the evaluation ended before the upload was answered ("
+                                                                << e1.dump() << ", answered at " << answered << ")");
+  BOOST_TEST(e1["accuracy"].get<double>() > 0.3);
+  BOOST_REQUIRE(e1["per_class_accuracy"].size() == 10u);
+
+  // Version 2 with ann's upload above; version 3: leave-one-out ranks mal last.
+  BOOST_REQUIRE(hub.contribute(ben, "0,1,2,3,4,5,6,7,8,9", "22").exit_code == 0);
+  hub.ok({"merge", "fm", "--base", "1"});
+  evaluation_of(hub, 2);
+  round(2, "3");
+  auto v3 = evaluation_of(hub, 3);
+  BOOST_TEST(v3["evaluated"] == true);
+  for (const auto& c : v3["contributions"]) {
+    BOOST_TEST(c["loo_loss_change"].is_number(), c.dump());
+    BOOST_TEST(c["cosine"].is_number(), c.dump());
+  }
+  auto board = json::parse(hub.ok({"--json", "leaderboard", "fm"}).out);
+  BOOST_REQUIRE(board.size() == 3u);
+  BOOST_TEST(board[2]["participant"] == "mal", board.dump());
+  BOOST_TEST(board[0]["score"].get<double>() > board[2]["score"].get<double>());
+  BOOST_TEST(board[0]["contributions"].get<int>() >= 2);
+  // mal's noise is flagged, and the policy excludes it.
+  auto h = history(hub);
+  bool flagged = false;
+  for (const auto& c : h[2]["scores"]["contributions"]) flagged |= c["participant"] == "mal" && c["flagged"] == true;
+  BOOST_TEST(flagged, h[2]["scores"].dump());
+  const auto refused = hub.upload(mal, hub.dir / "mal.fhc");
+  BOOST_TEST(refused.exit_code == 1);
+  BOOST_TEST(has(refused.err, "excluded"), refused.err);
+  BOOST_TEST(board[2]["excluded"] == true);
+  // A participant sees its own row only.
+  auto own = run_bounded({kBin + "/fl-participant", "standing", "--hub", hub.address, "--key", mal, "--model", "fm",
+                          "--json"});
+  BOOST_REQUIRE(own.exit_code == 0);
+  auto row = json::parse(own.out);
+  BOOST_TEST(row["participant"] == "mal");
+  BOOST_TEST(row["rank"] == 3);
+  hub.ok({"unflag", "fm", "mal"});
+  BOOST_TEST(!has(hub.ok({"--json", "policy", "fm"}).out, "\"mal\""));
   hub.stop();
 }
