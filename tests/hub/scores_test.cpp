@@ -18,11 +18,11 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 fb::VersionScoresT scores_of(const std::vector<std::pair<double, double>>& cosine_loo) {
   fb::VersionScoresT s;
-  int i = 0;
+  const char* names[] = {"p0", "p1", "p2", "p3", "p4", "p5"};
+  size_t i = 0;
   for (auto [c, l] : cosine_loo) {
     auto x = std::make_unique<fb::ContributionScoreT>();
-    x->participant = "p";
-    x->participant += std::to_string(i++);
+    x->participant = names[i++ % 6];
     x->cosine = c;
     x->loo_loss_change = l;
     s.contributions.push_back(std::move(x));
