@@ -159,6 +159,13 @@ int cmd_watch(Session& s, const Args& args) {
             const auto e = report(v->version());
             if (!s.json_output) print_version_line(*v, e);
             if (target && v->version() >= *target) return;
+          } else if (const auto* ev_scores = ev->body_as_VersionEvaluated()) {
+            if (s.json_output)
+              std::cout << json_views::event(*ev).dump() << std::endl;
+            else if (ev_scores->evaluated())
+              std::cout << "version " << ev_scores->version() << " evaluated by the hub: accuracy "
+                        << ev_scores->accuracy() << ", loss " << ev_scores->loss() << " (" << ev_scores->samples()
+                        << " samples)" << std::endl;
           }
         }
       });
