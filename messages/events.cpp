@@ -27,6 +27,8 @@ const fb::Event* verify(std::span<const char> data) {
   const auto* e = verify_root<fb::Event>(data, fb::EventIdentifier(), &why);
   if (!e) throw RequestError(ErrorCode::bad_request, "event: " + why);
   if (e->body_type() == fb::EventBody::NONE) throw RequestError(ErrorCode::bad_request, "event: unknown event type");
+  if (const auto* v = e->body_as_VersionEvaluated(); v && !scalars_aligned(v->per_class_accuracy()))
+    throw RequestError(ErrorCode::bad_request, "event: misaligned per-class accuracies");
   return e;
 }
 

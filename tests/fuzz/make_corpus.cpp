@@ -18,6 +18,7 @@
 #include "messages/contribution.hpp"
 #include "messages/events.hpp"
 #include "messages/model_package.hpp"
+#include "messages/provenance.hpp"
 #include "messages/responses.hpp"
 
 using namespace fedhub;
@@ -167,6 +168,35 @@ void messages() {
   ca.participant = "org-1";
   ca.num_samples = 100;
   put("response", "event-accepted", events::contribution_accepted(ca));
+  fb::VersionEvaluatedT ve;
+  ve.model = "tiny";
+  ve.version = 4;
+  ve.evaluated = true;
+  ve.accuracy = 0.8;
+  ve.per_class_accuracy = {0.7, 0.9, 0.8};
+  put("response", "event-evaluated", events::version_evaluated(ve));
+
+  fb::ProvenanceT pv;
+  pv.version = 4;
+  pv.base_version = 3;
+  pv.aggregator = "fedavg";
+  pv.weights_sha256.assign(32, 7);
+  auto member = std::make_unique<fb::ProvenanceMemberT>();
+  member->participant = "org-1";
+  member->num_samples = 100;
+  member->weight_share = 1;
+  pv.members.push_back(std::move(member));
+  put("provenance", "provenance", provenance_record(pv));
+  fb::VersionScoresT sc;
+  sc.version = 4;
+  sc.evaluated = true;
+  sc.per_class_accuracy = {0.5, 0.75};
+  sc.per_class_count = {10, 12};
+  auto score = std::make_unique<fb::ContributionScoreT>();
+  score->participant = "org-1";
+  score->cosine = 0.9;
+  sc.contributions.push_back(std::move(score));
+  put("provenance", "scores", scores_record(sc));
 
   // A download in chunks of `step` bytes: [u32 length][DownloadChunk response]...
   for (uint64_t step : {uint64_t{64}, uint64_t{200}, uint64_t{100000}}) {
