@@ -171,7 +171,9 @@ caf::result<Buffer> provenance(self_ptr self, Buffer& request, bool verify, cons
   const auto name = requests::model_of(*flatbuffers::GetRoot<fb::RequestEnvelope>(request.data()));
   if (st.deleting.count(name)) throw RequestError(ErrorCode::unknown_model, "model '" + name + "' is being deleted");
   if (!st.models.count(name)) throw RequestError(ErrorCode::unknown_model, "there is no model named '" + name + "'");
-  if (verify && st.verifying) throw RequestError(ErrorCode::busy, "a verify or a participant's leaderboard is being computed; try again in a moment");
+  if (verify && st.verifying)
+    throw RequestError(ErrorCode::busy,
+                       "a verify or a participant's leaderboard is being computed; try again in a moment");
   if (verify) st.verifying = true;
   auto worker = self->spawn<caf::detached>(provenance_worker, st.store, std::move(request), participant);
   auto rp = self->make_response_promise();

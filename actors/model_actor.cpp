@@ -9,8 +9,8 @@
 #include "actors/actor_errors.hpp"
 #include "actors/atoms.hpp"
 #include "actors/merger_actor.hpp"
-#include "actors/scorer_actor.hpp"
 #include "actors/message_types.hpp"
+#include "actors/scorer_actor.hpp"
 #include "actors/wire.hpp"
 #include "datasets/source_spec.hpp"
 #include "hub/store_records.hpp"
@@ -418,8 +418,7 @@ void want_score(self_ptr self, uint64_t version) {
   self->send(st.scorer, score_atom::value, version, core(self).policy().to_json());
 }
 
-void store_policy(self_ptr self, MergePolicy next, std::function<void()> done,
-                  std::function<void(caf::error&)> failed);
+void store_policy(self_ptr self, MergePolicy next, std::function<void()> done, std::function<void(caf::error&)> failed);
 
 // A version's scores: stored (the journal), shown by status, sent to the
 // subscribers; flagged participants are excluded when the policy says so.
@@ -453,8 +452,8 @@ void scored(self_ptr self, Buffer& record) {
         MergePolicy next = policy;
         for (const auto& c : scores.contributions)
           if (c->flagged && next.excluded.insert(c->participant).second)
-            log(st, "excluded '" + c->participant + "': its contribution to version " +
-                        std::to_string(scores.version) + " was flagged");
+            log(st, "excluded '" + c->participant + "': its contribution to version " + std::to_string(scores.version) +
+                        " was flagged");
         if (next.excluded == policy.excluded) return;
         store_policy(
             self, std::move(next), [] {},
@@ -564,8 +563,7 @@ void store_policy(self_ptr self, MergePolicy next, std::function<void()> done,
 
 // An evaluation source must name a path of the hub's machine.
 void check_evaluation_source(const MergePolicy& before, const MergePolicy& next) {
-  if (next.eval_data.empty() || (next.eval_data == before.eval_data && next.eval_labels == before.eval_labels))
-    return;
+  if (next.eval_data.empty() || (next.eval_data == before.eval_data && next.eval_labels == before.eval_labels)) return;
   const auto spec = datasets::parse_source_spec(next.eval_data);
   std::error_code ec;
   if (!std::filesystem::exists(spec.path, ec) && !std::filesystem::exists(spec.path + "-images-idx3-ubyte", ec) &&
@@ -890,7 +888,7 @@ caf::behavior unavailable(self_ptr self) {
 void start_scorer(self_ptr self, ModelDefinition definition) {
   auto& st = self->state;
   st.scorer = self->spawn<caf::detached + caf::monitored>(scorer_actor, st.store, std::move(definition),
-                                                           caf::actor_cast<caf::actor>(self));
+                                                          caf::actor_cast<caf::actor>(self));
   const uint64_t current = core(self).current_version();
   try {
     if (auto record = st.store->scores(st.model_name, current)) {

@@ -51,9 +51,9 @@ struct model_state {
   caf::actor merger;
   std::shared_ptr<Store> store;
   caf::actor scorer;
-  bool scoring = false;                 // a version is being scored
-  std::optional<uint64_t> score_next;   // the newest version waiting to be scored
-  Buffer latest_scores;                 // the newest scores record (status)
+  bool scoring = false;                // a version is being scored
+  std::optional<uint64_t> score_next;  // the newest version waiting to be scored
+  Buffer latest_scores;                // the newest scores record (status)
   caf::actor journal;
   std::vector<caf::actor> readers;
   size_t next_reader = 0;

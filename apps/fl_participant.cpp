@@ -203,7 +203,7 @@ int cmd_standing(caf::actor_system& system, const Options& o) {
             << " samples, mean weight " << shown(r["mean_weight_share"], 3) << ", mean staleness "
             << shown(r["mean_staleness"], 1) << "\n  score " << shown(r["score"], 4) << " ("
             << (b->score_kind()->str() == "leave_one_out" ? "mean leave-one-out change of evaluation loss"
-                                                           : "mean cosine similarity to the merged updates")
+                                                          : "mean cosine similarity to the merged updates")
             << "), mean cosine " << shown(r["mean_cosine"], 3)
             << (r["flagged"].get<uint64_t>() > 0 ? ", flagged " + r["flagged"].dump() + " time(s)" : "")
             << (r["excluded"] == true ? "; EXCLUDED: ask the model's manager" : "") << "\n";

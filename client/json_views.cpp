@@ -192,9 +192,9 @@ json scores(std::span<const char> bytes, const std::vector<std::string>& labels)
                              {"cosine", number_or_null(c->cosine)},
                              {"loo_loss_change", number_or_null(c->loo_loss_change)},
                              {"flagged", c->flagged}});
-  json j{{"version", s.version}, {"evaluated", s.evaluated}, {"eval_data", s.eval_data},
-         {"note", s.note},       {"contributions", contributions}, {"seconds", s.seconds},
-         {"scored_at_ms", s.scored_at_ms}};
+  json j{
+      {"version", s.version},           {"evaluated", s.evaluated}, {"eval_data", s.eval_data},      {"note", s.note},
+      {"contributions", contributions}, {"seconds", s.seconds},     {"scored_at_ms", s.scored_at_ms}};
   if (s.evaluated) {
     j["samples"] = s.samples;
     j["loss"] = number_or_null(s.loss);

@@ -20,7 +20,8 @@ struct Sums {
 
 }  // namespace
 
-Leaderboard compute_leaderboard(const Store& store, const std::string& model, const std::vector<std::string>& excluded) {
+Leaderboard compute_leaderboard(const Store& store, const std::string& model,
+                                const std::vector<std::string>& excluded) {
   std::map<std::string, Sums> by;
   for (const auto& [version, record] : store.provenances(model, 0, UINT64_MAX)) {
     const auto p = read_provenance(record);

@@ -36,8 +36,8 @@ struct MergeEngine::Held {
   DataHasher hasher;
   double delta_squared = 0;
   bool clipped = false;
-  float clip_scale = 1;      // the factor a clipped delta carries
-  bool norm_known = false;   // delta_squared (and the clip decision) are known
+  float clip_scale = 1;     // the factor a clipped delta carries
+  bool norm_known = false;  // delta_squared (and the clip decision) are known
   std::optional<ContributionNote> note;
 };
 
@@ -523,7 +523,8 @@ MergeOutcome MergeEngine::merge(const MergeOrder& order) {
       pm->received_at_ms = m.received_at_ms;
       prov->members.push_back(std::move(pm));
     }
-    for (const auto& r : order.refused) prov->refused.push_back(std::make_unique<fb::ProvenanceRefusalT>(refusal_of(r)));
+    for (const auto& r : order.refused)
+      prov->refused.push_back(std::make_unique<fb::ProvenanceRefusalT>(refusal_of(r)));
     prov->refused_total = order.refused_total;
 
     // 4. The new version's image.
@@ -735,9 +736,9 @@ StoreBatch model_erasure(const std::string& name) {
   begin.push_back('\0');
   std::string end = name;
   end.push_back('\1');
-  for (Family f : {Family::versions, Family::version_info, Family::server_state, Family::contributions, Family::chunks,
-                   Family::filter, Family::pending, Family::uploads, Family::provenance, Family::replay_state,
-                   Family::scores})
+  for (Family f :
+       {Family::versions, Family::version_info, Family::server_state, Family::contributions, Family::chunks,
+        Family::filter, Family::pending, Family::uploads, Family::provenance, Family::replay_state, Family::scores})
     b.ops().push_back({StoreBatch::Kind::erase_range, f, begin, Buffer(end.begin(), end.end())});
   b.ops().push_back({StoreBatch::Kind::erase, Family::models, name, {}});
   return b;

@@ -132,7 +132,7 @@ class MergeEngine {
   std::map<uint64_t, SharedImage> bases_;  // older versions' images, by version
   federation::ServerState state_;
   std::unique_ptr<federation::Aggregator> aggregator_;
-  std::vector<uint64_t> front_order_;  // upload ids in the order they entered aggregator_
+  std::vector<uint64_t> front_order_;               // upload ids in the order they entered aggregator_
   std::map<uint64_t, std::unique_ptr<Held>> held_;  // by upload id
   std::vector<float> scratch_;                      // one part's delta
   int64_t peak_held_bytes_ = 0;

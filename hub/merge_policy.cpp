@@ -2,9 +2,9 @@
 
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "datasets/source_spec.hpp"
-#include <stdexcept>
 
 namespace fedhub {
 

@@ -112,7 +112,8 @@ const UploadSession& ModelCore::begin_upload(const UploadRequest& rq, const std:
   if (policy_.excluded.count(participant))
     throw RequestError(ErrorCode::excluded, "the contributions of '" + participant + "' to '" + name +
                                                 "' are excluded (they were flagged, docs/crowd.md): a manager lifts "
-                                                "it with fl-manager unflag " + name + " " + participant);
+                                                "it with fl-manager unflag " +
+                                                name + " " + participant);
   if (rolling_back_)
     throw RequestError(ErrorCode::busy, "a rollback of '" + name + "' is under way: try again in a moment");
   if (rq.model != name)
@@ -439,8 +440,8 @@ void ModelCore::merge_done(MergeOutcome outcome) {
     if (s.state != UploadSession::State::committing) s.factor = factor_for(s.note.base_version);
 }
 
-void ModelCore::note_refusal(const std::string& participant, uint64_t base, ErrorCode code,
-                             const std::string& message, uint64_t now) {
+void ModelCore::note_refusal(const std::string& participant, uint64_t base, ErrorCode code, const std::string& message,
+                             uint64_t now) {
   ++refused_total_;
   if (refused_.size() - refused_in_merge_ >= kMaxRefusalNotes) return;  // beyond those of a running merge
   refused_.push_back({participant, base, error_name(code), message.substr(0, 512), now});

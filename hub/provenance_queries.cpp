@@ -76,8 +76,7 @@ Buffer leaderboard_response(const Store& store, const std::string& model, const 
     row->last_version = r.last_version;
     out.rows.push_back(std::move(row));
   }
-  if (!participant.empty() && out.rows.empty())
-    out.first_rank = 0;  // it has contributed nothing merged yet
+  if (!participant.empty() && out.rows.empty()) out.first_rank = 0;  // it has contributed nothing merged yet
   return responses::make(std::move(out));
 }
 

@@ -121,8 +121,8 @@ AlignedFloats MergeInputs::delta_of(const fb::ProvenanceMemberT& m, std::vector<
   return delta;
 }
 
-AlignedFloats rerun_merge(MergeInputs& inputs, const Store& store, const ModelDefinition& def,
-                          const fb::ProvenanceT& p, std::vector<std::string>* tampered, int64_t without) {
+AlignedFloats rerun_merge(MergeInputs& inputs, const Store& store, const ModelDefinition& def, const fb::ProvenanceT& p,
+                          std::vector<std::string>* tampered, int64_t without) {
   if (p.rolled_back_from >= 0)
     return AlignedFloats::copy_of(
         inputs.weights(static_cast<uint64_t>(p.rolled_back_from), "the version the rollback restored"));
@@ -132,9 +132,11 @@ AlignedFloats rerun_merge(MergeInputs& inputs, const Store& store, const ModelDe
         "replay_versions versions (fl-manager policy --replay-versions)");
   const auto x = inputs.weights(p.base_version, "the version merged onto");
   const auto state_record = store.replay_state(def.name, p.version);
-  if (!state_record) throw InputMissing("the server state the merge started from is not kept any more (replay_versions)");
+  if (!state_record)
+    throw InputMissing("the server state the merge started from is not kept any more (replay_versions)");
   if (hex_of(p.state_before_sha256) != to_hex(sha256(*state_record)))
-    throw std::runtime_error("the stored server state the merge started from is not the one recorded (SHA-256 differs)");
+    throw std::runtime_error(
+        "the stored server state the merge started from is not the one recorded (SHA-256 differs)");
   const auto policy = MergePolicy::from_json(p.policy);
   if (p.aggregator == "fedasync") {
     if (p.members.size() != 1 || without == 0)
@@ -168,12 +170,13 @@ ReplayReport replay_version(const Store& store, const ModelDefinition& def, uint
   report.version = version;
   const auto latest = store.latest_version(def.name);
   if (!latest || version > *latest)
-    throw RequestError(ErrorCode::unknown_version, "model '" + def.name + "' has no version " + std::to_string(version));
+    throw RequestError(ErrorCode::unknown_version,
+                       "model '" + def.name + "' has no version " + std::to_string(version));
   const auto record = store.provenance(def.name, version);
   if (!record) {
-    report.reason = version == 0 ? "version 0 holds the initial weights: it is not a merge"
-                                 : "version " + std::to_string(version) +
-                                       " was made by a hub that did not record provenance";
+    report.reason = version == 0
+                        ? "version 0 holds the initial weights: it is not a merge"
+                        : "version " + std::to_string(version) + " was made by a hub that did not record provenance";
     return report;
   }
   const auto p = read_provenance(*record);

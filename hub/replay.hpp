@@ -99,8 +99,7 @@ class MergeInputs {
 // state that is not the recorded one), std::invalid_argument (an
 // aggregator that cannot merge what is left, e.g. Krum with too few).
 AlignedFloats rerun_merge(MergeInputs& inputs, const Store& store, const ModelDefinition& definition,
-                          const fb::ProvenanceT& provenance, std::vector<std::string>* tampered,
-                          int64_t without = -1);
+                          const fb::ProvenanceT& provenance, std::vector<std::string>* tampered, int64_t without = -1);
 
 // Replays version `version` of `definition` (its name is the model's).
 // Throws RequestError(unknown_version) when the model has no such version,

@@ -27,8 +27,7 @@ StoredDeltaScan scan_stored_delta(const Store& store, const std::string& model, 
     delta.resize(n);
     std::memcpy(values.data(), bytes.data(), bytes.size());
     const auto check = federation::check_part(values, base.subspan(first, n), 0, delta);
-    if (!check.ok())
-      throw RequestError(ErrorCode::internal, "a stored chunk of " + who + " holds a non-finite value");
+    if (!check.ok()) throw RequestError(ErrorCode::internal, "a stored chunk of " + who + " holds a non-finite value");
     out.delta_squared += check.delta_squared;
     visit(first, delta);
   });

@@ -7,8 +7,8 @@
 
 #include "hub/replay.hpp"
 #include "messages/errors.hpp"
-#include "messages/provenance.hpp"
 #include "messages/model_spec_generated.h"
+#include "messages/provenance.hpp"
 #include "model/flat.hpp"
 #include "training/trainer.hpp"
 
@@ -111,8 +111,8 @@ fb::VersionScoresT VersionScorer::score(uint64_t version, const MergePolicy& pol
         const auto base = inputs.weights(p.base_version, "the version merged onto");
         AlignedFloats update(def_.parameters);
         for (size_t i = 0; i < def_.parameters; ++i) update.span()[i] = weights[i] - base[i];
-        const bool loo = data && p.members.size() >= 2 &&
-                         static_cast<int64_t>(p.members.size()) <= policy.loo_max_contributions;
+        const bool loo =
+            data && p.members.size() >= 2 && static_cast<int64_t>(p.members.size()) <= policy.loo_max_contributions;
         if (data && p.members.size() >= 2 && !loo)
           notes.push_back("no leave-one-out: " + std::to_string(p.members.size()) +
                           " contributions, more than scoring.loo_max_contributions");

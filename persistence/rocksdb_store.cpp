@@ -33,8 +33,8 @@ constexpr size_t kFamilyCount = static_cast<size_t>(Family::meta) + 1;
 
 // The RocksDB names of the families, in the order of enum Family.
 constexpr std::array<const char*, kFamilyCount> kFamilyNames = {
-    "models", "versions", "version_info", "server_state", "contributions", "chunks",
-    "filter", "pending",  "uploads",      "keys",         "provenance", "replay_state", "scores", "meta"};
+    "models",  "versions", "version_info", "server_state", "contributions", "chunks", "filter",
+    "pending", "uploads",  "keys",         "provenance",   "replay_state",  "scores", "meta"};
 
 // Families whose values are weights (large, written once, deleted whole):
 // they go to blob files so that compaction moves only their small keys.

@@ -122,8 +122,7 @@ void StoreBatch::put_replay_state(const std::string& name, uint64_t version, std
   check_piece_count(n, "a server state");
   erase_replay_state(name, version);
   for (uint64_t i = 0; i < n; ++i)
-    add(Kind::put, Family::replay_state, keys::piece_key(name, version, static_cast<uint32_t>(i)),
-        piece_of(state, i));
+    add(Kind::put, Family::replay_state, keys::piece_key(name, version, static_cast<uint32_t>(i)), piece_of(state, i));
 }
 
 void StoreBatch::erase_replay_state(const std::string& name, uint64_t version) {

@@ -18,7 +18,6 @@ std::string generate_api_key();
 
 KeyHash hash_api_key(const std::string& key);
 
-
 // Key (and participant) names: 1-64 characters of [A-Za-z0-9._@-].
 // Returns an empty string when valid, else the reason.
 std::string check_key_name(const std::string& name);

@@ -4,9 +4,9 @@
 // and unflag.
 #include <cmath>
 #include <cstring>
-#include <map>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "apps/cli.hpp"
@@ -107,7 +107,7 @@ void print_provenance(const fb::ProvenanceT& p, const json* scores) {
   if (p.rolled_back_from < 0)
     std::cout << "  replay         "
               << (p.replayable ? (p.summation == "ordered" ? "inputs kept (bit for bit)"
-                                                            : "inputs kept (parts folded on arrival: within rounding)")
+                                                           : "inputs kept (parts folded on arrival: within rounding)")
                                : "inputs pruned")
               << "\n";
   if (scores && (*scores)["evaluated"] == true)
@@ -119,15 +119,16 @@ void print_provenance(const fb::ProvenanceT& p, const json* scores) {
   if (!p.members.empty()) {
     std::cout << "  " << std::left << std::setw(20) << "participant" << std::right << std::setw(6) << "base"
               << std::setw(7) << "stale" << std::setw(10) << "samples" << std::setw(8) << "factor" << std::setw(8)
-              << "share" << std::setw(11) << "norm" << std::setw(8) << "cosine" << std::setw(10) << "loo" << "  check\n";
+              << "share" << std::setw(11) << "norm" << std::setw(8) << "cosine" << std::setw(10) << "loo"
+              << "  check\n";
     for (const auto& m : p.members) {
       std::ostringstream norm;
       norm << std::setprecision(4) << m->update_norm;
       const auto* sc = score_of(scores, m->upload_id);
-      std::cout << "  " << std::left << std::setw(20) << m->participant << std::right << std::setw(6)
-                << m->base_version << std::setw(7) << m->staleness << std::setw(10) << m->num_samples << std::setw(8)
-                << fixed(m->factor) << std::setw(8) << fixed(m->weight_share) << std::setw(11) << norm.str()
-                << std::setw(8) << (sc ? fixed(number(*sc, "cosine")) : "-") << std::setw(10)
+      std::cout << "  " << std::left << std::setw(20) << m->participant << std::right << std::setw(6) << m->base_version
+                << std::setw(7) << m->staleness << std::setw(10) << m->num_samples << std::setw(8) << fixed(m->factor)
+                << std::setw(8) << fixed(m->weight_share) << std::setw(11) << norm.str() << std::setw(8)
+                << (sc ? fixed(number(*sc, "cosine")) : "-") << std::setw(10)
                 << (sc ? fixed(number(*sc, "loo_loss_change"), 4) : "-") << "  " << m->validation
                 << (sc && (*sc)["flagged"] == true ? ", FLAGGED" : "") << "\n";
     }
@@ -135,7 +136,7 @@ void print_provenance(const fb::ProvenanceT& p, const json* scores) {
   if (p.refused_total > 0) {
     std::cout << "  refused " << p.refused_total << " upload" << (p.refused_total == 1 ? "" : "s")
               << (p.refused_total > p.refused.size() ? " (the first " + std::to_string(p.refused.size()) + " shown)"
-                                                      : "")
+                                                     : "")
               << ":\n";
     for (const auto& r : p.refused)
       std::cout << "    " << r->participant << " onto version " << r->base_version << ": " << r->error << " ("
@@ -233,8 +234,8 @@ int cmd_verify(Session& s, const Args& args) {
   } else {
     std::cout << "version " << r.version << " of '" << r.model << "' FAILED verification: " << r.reason << "\n";
     if (r.differing > 0)
-      std::cout << "  " << r.differing << " weights differ, the first at " << r.first_differing
-                << ", the largest by " << r.max_abs_difference << "\n";
+      std::cout << "  " << r.differing << " weights differ, the first at " << r.first_differing << ", the largest by "
+                << r.max_abs_difference << "\n";
     std::cout << "  stored sha256   " << r.stored_sha256 << "\n  recorded sha256 " << r.recorded_sha256
               << "\n  replayed sha256 " << r.replayed_sha256 << "\n";
   }
@@ -307,10 +308,11 @@ void print_leaderboard(const fb::Leaderboard& b) {
             << (b.score_kind()->str() == "leave_one_out" ? "the mean leave-one-out change of evaluation loss"
                                                          : "the mean cosine similarity to the merged updates")
             << "\n";
-  std::cout << std::right << std::setw(5) << "rank" << "  " << std::left << std::setw(20) << "participant"
-            << std::right << std::setw(6) << "merged" << std::setw(10) << "samples" << std::setw(8) << "weight"
-            << std::setw(7) << "stale" << std::setw(8) << "cosine" << std::setw(10) << "loo" << std::setw(10)
-            << "score" << "\n";
+  std::cout << std::right << std::setw(5) << "rank"
+            << "  " << std::left << std::setw(20) << "participant" << std::right << std::setw(6) << "merged"
+            << std::setw(10) << "samples" << std::setw(8) << "weight" << std::setw(7) << "stale" << std::setw(8)
+            << "cosine" << std::setw(10) << "loo" << std::setw(10) << "score"
+            << "\n";
   uint64_t rank = b.first_rank();
   for (const auto* r : *b.rows()) {
     std::cout << std::right << std::setw(5) << rank++ << "  " << std::left << std::setw(20) << r->participant()->str()

@@ -225,7 +225,8 @@ int cmd_policy(Session& s, const Args& args) {
       "retain-versions", po::value<int64_t>(), "versions whose weights are kept")(
       "replay-versions", po::value<int64_t>(), "newest versions whose merge inputs are kept for verify (0: none)")(
       "loo-max", po::value<int64_t>(), "leave-one-out scores for merges of up to N contributions (0: none)")(
-      "flag-margin", po::value<double>(), "flag contributions scored below median - M |median| of their merge (0: off)")(
+      "flag-margin", po::value<double>(),
+      "flag contributions scored below median - M |median| of their merge (0: off)")(
       "exclude-flagged", po::value<std::string>(), "refuse flagged participants' uploads: on | off")(
       "dp", po::value<std::string>(), "central differential privacy: on | off")(
       "dp-clip", po::value<double>(), "DP clip norm C")("dp-noise", po::value<double>(), "DP noise multiplier z")(
@@ -316,8 +317,9 @@ int cmd_policy(Session& s, const Args& args) {
             << " versions at least, the merge inputs of the last " << policy["replay_versions"] << " (verify)\n";
   const auto& sc = policy["scoring"];
   std::cout << "  evaluation:  "
-            << (policy["evaluation"]["data"].get<std::string>().empty() ? std::string("none (fl-manager eval-set)")
-                                                                        : policy["evaluation"]["data"].get<std::string>())
+            << (policy["evaluation"]["data"].get<std::string>().empty()
+                    ? std::string("none (fl-manager eval-set)")
+                    : policy["evaluation"]["data"].get<std::string>())
             << "\n  scoring:     leave-one-out up to " << sc["loo_max_contributions"] << " contributions, flags "
             << (sc["flag_margin"].get<double>() > 0 ? "below median - " + sc["flag_margin"].dump() + " |median|"
                                                     : std::string("off"))

@@ -3,6 +3,8 @@
 // from the stored inputs, bit for bit, for FedAvg, FedAdam, median, Krum,
 // DP and async merges; a tampered stored contribution, pruned inputs and a
 // restart in between are each reported or handled.
+#include "messages/provenance.hpp"
+
 #include <boost/test/unit_test.hpp>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -16,7 +18,6 @@
 #include "hub/store_records.hpp"
 #include "hub_support.hpp"
 #include "messages/checksum.hpp"
-#include "messages/provenance.hpp"
 #include "messages/requests.hpp"
 #include "security/digest.hpp"
 

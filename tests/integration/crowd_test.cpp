@@ -52,8 +52,8 @@ struct RunningHub {
     BOOST_TEST(process->wait_at_most(std::chrono::seconds(30)) == 0);
   }
   RunResult manager(std::vector<std::string> args) const {
-    std::vector<std::string> argv{kBin + "/fl-manager", "--hub", address, "--key-file", data + "/manager.key",
-                                  "--timeout", "60"};
+    std::vector<std::string> argv{kBin + "/fl-manager",  "--hub",     address, "--key-file",
+                                  data + "/manager.key", "--timeout", "60"};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_bounded(argv, 90);
   }
@@ -72,8 +72,8 @@ struct RunningHub {
   // uploads as `key`; returns the upload's exit status and output.
   RunResult contribute(const std::string& key, const std::string& classes, const std::string& seed) const {
     const std::string pkg = dir / ("in-" + seed + ".pkg"), result = dir / ("out-" + seed + ".fhc");
-    auto r = run_bounded({kBin + "/fl-participant", "download", "--hub", address, "--key", key, "--model", "fm",
-                          "--out", pkg});
+    auto r = run_bounded(
+        {kBin + "/fl-participant", "download", "--hub", address, "--key", key, "--model", "fm", "--out", pkg});
     BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     r = run_bounded({kBin + "/fl-participant", "train", "--in", pkg, "--data", "idx:" + kFashion + ":" + classes,
                      "--out", result, "--seed", seed, "--quiet"},
@@ -196,8 +196,8 @@ namespace {
 // test's own): a participant that trains on them sends noise.
 std::string shuffled_labels_source(const TempDir& dir) {
   const std::string prefix = dir / "shuffled";
-  auto images = run_bounded({"/bin/sh", "-c", "gzip -dc " + kFashion + "-images-idx3-ubyte.gz > " + prefix +
-                                                  "-images-idx3-ubyte"});
+  auto images = run_bounded(
+      {"/bin/sh", "-c", "gzip -dc " + kFashion + "-images-idx3-ubyte.gz > " + prefix + "-images-idx3-ubyte"});
   BOOST_REQUIRE(images.exit_code == 0);
   auto labels = run_bounded({"/bin/sh", "-c", "gzip -dc " + kFashion + "-labels-idx1-ubyte.gz"});
   BOOST_REQUIRE(labels.exit_code == 0 && labels.out.size() == 8 + 10000);
@@ -209,9 +209,9 @@ std::string shuffled_labels_source(const TempDir& dir) {
 }
 
 uint64_t now_ms() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
 }
 
 // The model's status once its newest evaluation is of `version` (polled with
@@ -315,8 +315,8 @@ BOOST_AUTO_TEST_CASE(hub_side_evaluation_scores_contributions_and_flags_noise) {
   BOOST_TEST(has(refused.err, "excluded"), refused.err);
   BOOST_TEST(board[2]["excluded"] == true);
   // A participant sees its own row only.
-  auto own = run_bounded({kBin + "/fl-participant", "standing", "--hub", hub.address, "--key", mal, "--model", "fm",
-                          "--json"});
+  auto own = run_bounded(
+      {kBin + "/fl-participant", "standing", "--hub", hub.address, "--key", mal, "--model", "fm", "--json"});
   BOOST_REQUIRE(own.exit_code == 0);
   auto row = json::parse(own.out);
   BOOST_TEST(row["participant"] == "mal");
