@@ -68,18 +68,23 @@ struct RunningHub {
     auto out = ok({"keys", "add", name, "--role", "participant"}).out;
     return out.substr(0, out.find('\n'));
   }
-  // Downloads the current version, trains one round on `classes` and
-  // uploads as `key`; returns the upload's exit status and output.
-  RunResult contribute(const std::string& key, const std::string& classes, const std::string& seed) const {
+  // Downloads the current version as `key` and trains one round on the
+  // source `data`; returns the result file (out-SEED.fhc).
+  std::string train(const std::string& key, const std::string& data, const std::string& seed) const {
     const std::string pkg = dir / ("in-" + seed + ".pkg"), result = dir / ("out-" + seed + ".fhc");
     auto r = run_bounded(
         {kBin + "/fl-participant", "download", "--hub", address, "--key", key, "--model", "fm", "--out", pkg});
     BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    r = run_bounded({kBin + "/fl-participant", "train", "--in", pkg, "--data", "idx:" + kFashion + ":" + classes,
-                     "--out", result, "--seed", seed, "--quiet"},
+    r = run_bounded({kBin + "/fl-participant", "train", "--in", pkg, "--data", data, "--data-labels",
+                     kSrc + "/config/fashion-mnist-labels.txt", "--out", result, "--seed", seed, "--quiet"},
                     120);
     BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    return upload(key, result);
+    return result;
+  }
+  // The same on Fashion-MNIST's `classes`, uploaded; returns the upload's
+  // exit status and output.
+  RunResult contribute(const std::string& key, const std::string& classes, const std::string& seed) const {
+    return upload(key, train(key, "idx:" + kFashion + ":" + classes, seed));
   }
   RunResult upload(const std::string& key, const std::string& result) const {
     return run_bounded({kBin + "/fl-participant", "upload", "--hub", address, "--key", key, "--weights", result});
@@ -247,14 +252,7 @@ BOOST_AUTO_TEST_CASE(hub_side_evaluation_scores_contributions_and_flags_noise) {
     BOOST_REQUIRE(hub.contribute(ann, "0,1,2,3,4,5,6,7,8,9", seed + "1").exit_code == 0);
     BOOST_REQUIRE(hub.contribute(ben, "0,1,2,3,4,5,6,7,8,9", seed + "2").exit_code == 0);
     // mal trains on shuffled labels
-    const std::string pkg = hub.dir / "mal.pkg", result = hub.dir / "mal.fhc";
-    BOOST_REQUIRE(run_bounded({kBin + "/fl-participant", "download", "--hub", hub.address, "--key", mal, "--model",
-                               "fm", "--out", pkg})
-                      .exit_code == 0);
-    BOOST_REQUIRE(run_bounded({kBin + "/fl-participant", "train", "--in", pkg, "--data", noise, "--data-labels",
-                               kSrc + "/config/fashion-mnist-labels.txt", "--out", result, "--seed", seed, "--quiet"},
-                              120)
-                      .exit_code == 0);
+    const auto result = hub.train(mal, noise, seed + "3");
     BOOST_REQUIRE(hub.upload(mal, result).exit_code == 0);
     // From version 3 on, flagged participants are excluded.
     if (base == 2) hub.ok({"policy", "fm", "--exclude-flagged", "on"});
@@ -269,14 +267,7 @@ BOOST_AUTO_TEST_CASE(hub_side_evaluation_scores_contributions_and_flags_noise) {
   // An upload while the hub evaluates: eval-set scores the current version
   // (60,000 images, and a leave-one-out merge and evaluation per
   // contribution), and the upload is answered before that ends.
-  const std::string pkg = hub.dir / "ann2.pkg", result = hub.dir / "ann2.fhc";
-  BOOST_REQUIRE(run_bounded({kBin + "/fl-participant", "download", "--hub", hub.address, "--key", ann, "--model", "fm",
-                             "--out", pkg})
-                    .exit_code == 0);
-  BOOST_REQUIRE(run_bounded({kBin + "/fl-participant", "train", "--in", pkg, "--data", "idx:" + kFashion, "--out",
-                             result, "--seed", "21", "--quiet"},
-                            120)
-                    .exit_code == 0);
+  const auto result = hub.train(ann, "idx:" + kFashion, "21");
   const std::string train_set = "idx:/usr/share/datasets/fashion-mnist/train";
   hub.ok({"eval-set", "fm", "--data", train_set});
   BOOST_REQUIRE(hub.upload(ann, result).exit_code == 0);
@@ -310,7 +301,7 @@ BOOST_AUTO_TEST_CASE(hub_side_evaluation_scores_contributions_and_flags_noise) {
   bool flagged = false;
   for (const auto& c : h[2]["scores"]["contributions"]) flagged |= c["participant"] == "mal" && c["flagged"] == true;
   BOOST_TEST(flagged, h[2]["scores"].dump());
-  const auto refused = hub.upload(mal, hub.dir / "mal.fhc");
+  const auto refused = hub.upload(mal, hub.dir / "out-33.fhc");
   BOOST_TEST(refused.exit_code == 1);
   BOOST_TEST(has(refused.err, "excluded"), refused.err);
   BOOST_TEST(board[2]["excluded"] == true);
