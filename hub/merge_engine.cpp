@@ -753,7 +753,12 @@ void MergeEngine::prune_replay_inputs(StoreBatch& batch, uint64_t newest) {
   for (uint64_t v = newest - keep; v >= 1; --v) {
     const auto record = store_.provenance(def_.name, v);
     if (!record) break;
-    auto p = read_provenance(*record);
+    fb::ProvenanceT p;
+    try {
+      p = read_provenance(*record);
+    } catch (const RequestError&) {
+      break;  // a damaged record: its inputs stay (verify reports it); merges go on
+    }
     if (p.rolled_back_from < 0) {
       if (!p.replayable) break;
       for (const auto& m : p.members) batch.erase_chunks(def_.name, m->upload_id);

@@ -12,7 +12,7 @@
 namespace fedhub {
 
 // The most provenance records one VersionHistory answer holds.
-inline constexpr uint64_t kHistoryPageVersions = 1000;
+inline constexpr uint64_t kHistoryPageVersions = 200;
 
 // The VersionHistory response of versions first..last (last < 0: the current
 // one) of `model`: their provenance records, oldest first, at most
