@@ -1,4 +1,5 @@
 // Commands about models: create, list, status, download, evaluate.
+#include <cmath>
 #include <iomanip>
 #include <iostream>
 
@@ -115,8 +116,10 @@ int cmd_status(Session& s, const Args& args) {
         json_views::scores({reinterpret_cast<const char*>(st->evaluation()->data()), st->evaluation()->size()});
     std::cout << "evaluation of version " << e["version"] << ": ";
     if (e["evaluated"] == true)
-      std::cout << "accuracy " << e["accuracy"] << ", loss " << e["loss"] << " on " << e["samples"] << " samples of "
-                << e["eval_data"].get<std::string>();
+      std::cout << std::fixed << std::setprecision(4) << "accuracy "
+                << (e["accuracy"].is_number() ? e["accuracy"].get<double>() : NAN) << ", loss "
+                << (e["loss"].is_number() ? e["loss"].get<double>() : NAN) << std::defaultfloat << " on "
+                << e["samples"] << " samples of " << e["eval_data"].get<std::string>();
     else
       std::cout << "not evaluated";
     if (!e["note"].get<std::string>().empty()) std::cout << " (" << e["note"].get<std::string>() << ")";
