@@ -26,8 +26,9 @@ namespace {
 // run_command below.
 const char* kCommands =
     "  create NAME --arch FILE --labels FILE --recipe FILE [--seed N]\n"
-    "         [--min-contributions N] [--aggregator fedavg|mean]\n"
-    "                                 create a model; version 0 is initialised from the architecture\n"
+    "         [--min-contributions N] [--aggregator fedavg|mean] [--weights FILE [--layout keras|torch]]\n"
+    "                                 create a model; version 0 is initialised from the architecture,\n"
+    "                                 or read from FILE (fedhub package or result, safetensors, .npz)\n"
     "  list                           models and their training status\n"
     "  status NAME [--version V]      current version, contributions for a version and from whom\n"
     "  merge NAME --base V            merge the contributions for version V into version V+1\n"

@@ -8,6 +8,7 @@
 #include "apps/manager/session.hpp"
 #include "client/json_views.hpp"
 #include "client/requests.hpp"
+#include "formats/weights_file.hpp"
 #include "messages/errors.hpp"
 #include "messages/files.hpp"
 #include "model/labels.hpp"
@@ -23,7 +24,11 @@ int cmd_create(Session& s, const Args& args) {
       "recipe", po::value<std::string>(), "recipe JSON file")("seed", po::value<uint64_t>()->default_value(1),
                                                               "seed of the initial weights")(
       "min-contributions", po::value<int64_t>()->default_value(1), "contributions a merge needs (1-1000000)")(
-      "aggregator", po::value<std::string>()->default_value("fedavg"), "fedavg (by samples) or mean (the paper's)");
+      "aggregator", po::value<std::string>()->default_value("fedavg"), "fedavg (by samples) or mean (the paper's)")(
+      "weights", po::value<std::string>(),
+      "version 0's weights from a file: a fedhub package or result, safetensors or .npz (by tensor name)")(
+      "layout", po::value<std::string>()->default_value("keras"),
+      "how --weights stores kernels: keras ([in,out], HWIO) or torch ([out,in], OIHW; state_dict names)");
   po::positional_options_description pos;
   pos.add("name", 1);
   auto vm = parse(args, o, &pos);
@@ -41,12 +46,27 @@ int cmd_create(Session& s, const Args& args) {
     throw RequestError(ErrorCode::invalid_model, "model '" + spec.name + "': " + why);
   spec.architecture_json = parsed.architecture.to_json();
   spec.recipe_json = parsed.recipe.to_json();
-  // The hub initialises version 0 (Glorot-uniform from the seed), so that
-  // no model-sized message is sent.
+  // Without --weights the hub initialises version 0 (Glorot-uniform from
+  // the seed), so that no model-sized message is sent.
+  std::vector<float> initial;
+  if (vm.count("weights")) {
+    const auto path = vm["weights"].as<std::string>();
+    formats::KernelLayout layout;
+    try {
+      layout = formats::parse_kernel_layout(vm["layout"].as<std::string>());
+    } catch (const std::invalid_argument& e) {
+      throw cli::UsageError(std::string("--layout: ") + e.what());
+    }
+    const Buffer bytes = read_file(path);
+    const auto weights = formats::read_weights_file(bytes, path, parsed.architecture.parameters(), layout);
+    for (const auto& t : weights) initial.insert(initial.end(), t.values.begin(), t.values.end());
+  } else if (!vm["layout"].defaulted()) {
+    throw cli::UsageError("--layout says how --weights stores kernels: give --weights FILE too");
+  }
   json policy{{"merge", "manual"}, {"aggregator", {{"name", vm["aggregator"].as<std::string>()}}}};
   Buffer holder;
   const auto* r = s.connect().call_as<fb::CreateReceipt>(
-      requests::create_model(s.key, spec, {}, vm["seed"].as<uint64_t>(), policy.dump()), holder);
+      requests::create_model(s.key, spec, initial, vm["seed"].as<uint64_t>(), policy.dump()), holder);
   if (s.json_output)
     std::cout << json{{"model", r->summary()->name()->str()},
                       {"version", r->summary()->current_version()},
@@ -55,7 +75,8 @@ int cmd_create(Session& s, const Args& args) {
               << "\n";
   else
     std::cout << "created model '" << r->summary()->name()->str() << "' (" << r->summary()->parameters()
-              << " parameters, " << r->summary()->labels() << " labels) at version 0\n";
+              << " parameters, " << r->summary()->labels() << " labels) at version 0"
+              << (initial.empty() ? "" : ", its weights from " + vm["weights"].as<std::string>()) << "\n";
   return cli::kOk;
 }
 

@@ -15,6 +15,9 @@
 #include <vector>
 
 #include "client/requests.hpp"
+#include "formats/npz.hpp"
+#include "formats/safetensors.hpp"
+#include "formats/weights_matching.hpp"
 #include "messages/contribution.hpp"
 #include "messages/events.hpp"
 #include "messages/model_package.hpp"
@@ -197,6 +200,11 @@ void messages() {
   score->cosine = 0.9;
   sc.contributions.push_back(std::move(score));
   put("provenance", "scores", scores_record(sc));
+
+  const std::vector<Tensor> small{{"dense/kernel", {3, 2}, {1, 2, 3, 4, 5, 6}}, {"dense/bias", {2}, {0.5f, -1}}};
+  put("weights_file", "safetensors", formats::write_safetensors(small, {{"format", "pt"}}));
+  put("weights_file", "npz", formats::write_npz(small));
+  put("weights_file", "torch-npz", formats::write_npz(formats::export_weights(small, formats::KernelLayout::torch)));
 
   // A download in chunks of `step` bytes: [u32 length][DownloadChunk response]...
   for (uint64_t step : {uint64_t{64}, uint64_t{200}, uint64_t{100000}}) {

@@ -1,0 +1,55 @@
+#include "formats/weights_file.hpp"
+
+#include <cstring>
+#include <stdexcept>
+
+#include "formats/npz.hpp"
+#include "formats/safetensors.hpp"
+#include "messages/contribution.hpp"
+#include "messages/errors.hpp"
+#include "messages/framed.hpp"
+#include "messages/model_package.hpp"
+#include "messages/tensors.hpp"
+
+namespace fedhub::formats {
+
+std::string weights_file_kind(std::span<const char> bytes) {
+  if (bytes.size() >= 4 && std::memcmp(bytes.data(), "PK\x03\x04", 4) == 0) return "npz";
+  try {
+    const auto id = buffer_identifier(read_frame_prefix(bytes).header);
+    if (id == fb::ContributionIdentifier()) return "result";
+    return "package";
+  } catch (const RequestError&) {
+    return "safetensors";
+  }
+}
+
+Weights read_weights_file(std::span<const char> bytes, const std::string& path, std::span<const TensorSpec> layout,
+                          KernelLayout kind) {
+  const auto what = weights_file_kind(bytes);
+  try {
+    std::vector<Tensor> tensors;
+    if (what == "npz") {
+      tensors = read_npz(bytes);
+    } else if (what == "safetensors") {
+      tensors = read_safetensors(bytes);
+    } else {
+      if (kind != KernelLayout::keras)
+        throw std::runtime_error("a fedhub " + what +
+                                 " holds weights in fedhub's own layout: leave out --layout torch");
+      if (what == "result") {
+        const auto view = read_contribution(bytes);
+        tensors = weights_from_data(layout_of(view.header->tensors()), view.data);
+      } else {
+        tensors = read_model_package(bytes).weights;
+      }
+    }
+    return match_weights(std::move(tensors), layout, kind);
+  } catch (const RequestError& e) {
+    throw std::runtime_error(path + " (" + what + "): " + e.what());
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(path + " (" + what + "): " + e.what());
+  }
+}
+
+}  // namespace fedhub::formats

@@ -1,0 +1,24 @@
+// Initial weights for a new model from a file (fl-manager create
+// --weights): a fedhub model package or training result, a safetensors
+// file or a NumPy .npz, told apart by their first bytes, matched to the
+// architecture by name and shape (formats/weights_matching.hpp).
+#pragma once
+
+#include <span>
+#include <string>
+
+#include "formats/weights_matching.hpp"
+#include "messages/buffer.hpp"
+
+namespace fedhub::formats {
+
+// "package", "result", "npz" or "safetensors": what the bytes are.
+std::string weights_file_kind(std::span<const char> bytes);
+
+// The weights of `layout` from the file's bytes (`path` names it in errors).
+// fedhub files carry our names and layout: `kind` must be keras for them.
+// Throws std::runtime_error or RequestError naming what is wrong.
+Weights read_weights_file(std::span<const char> bytes, const std::string& path, std::span<const TensorSpec> layout,
+                          KernelLayout kind);
+
+}  // namespace fedhub::formats

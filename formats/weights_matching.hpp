@@ -1,0 +1,36 @@
+// Weights from outside files matched to a model's architecture (fl-manager
+// create --weights): by tensor name and shape, never by position.
+//
+// Names are the architecture's ("dense_1/kernel", "conv2d/bias"). With the
+// torch layout the names of a PyTorch state_dict are accepted too
+// ("dense_1.weight" for dense_1/kernel, "dense_1.bias"), and kernels are
+// read in PyTorch's layout: a dense weight is [out, in] (transposed to our
+// [in, out]) and a convolution's is [out, in, kh, kw] (OIHW, transposed to
+// our [kh, kw, in, out]). The keras layout is ours: Keras stores kernels as
+// [in, out] and [kh, kw, in, out].
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "model/tensor.hpp"
+
+namespace fedhub::formats {
+
+enum class KernelLayout { keras, torch };
+
+// "keras" or "torch"; std::invalid_argument otherwise.
+KernelLayout parse_kernel_layout(const std::string& name);
+
+// The weights of `layout`, in its order, from `file`'s tensors. Throws
+// std::runtime_error listing every tensor of the architecture that is
+// missing or has another shape, and every tensor of the file that the
+// architecture does not have.
+Weights match_weights(std::vector<Tensor> file, std::span<const TensorSpec> layout, KernelLayout kind);
+
+// The inverse for exports: our weights as `kind` lays them out and names
+// them (torch: state_dict names and layouts).
+std::vector<Tensor> export_weights(const Weights& weights, KernelLayout kind);
+
+}  // namespace fedhub::formats
