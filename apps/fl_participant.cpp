@@ -21,6 +21,7 @@
 #include "client/json_views.hpp"
 #include "client/requests.hpp"
 #include "client/system_config.hpp"
+#include "formats/weights_file.hpp"
 #include "messages/contribution.hpp"
 #include "messages/events.hpp"
 #include "messages/files.hpp"
@@ -37,7 +38,8 @@ const char* kUsage =
     "Usage: fl-participant <command> [options]\n"
     "\n"
     "Commands:\n"
-    "  download --model NAME [--version V] --out FILE     save a model package\n"
+    "  download --model NAME [--version V] --out FILE     save a model package (--format safetensors|npz\n"
+    "           [--format F] [--layout keras|torch]         [--layout torch]: its weights for other tools)\n"
     "  train --in FILE --data SPEC --out FILE [--seed N]   train one round offline with the model's\n"
     "                                                      recipe; the result records its base version\n"
     "                                                      and sample count\n"
@@ -136,9 +138,22 @@ int cmd_download(caf::actor_system& system, const Options& o) {
   const auto out = need(o.vm, "out", "download");
   const auto model = need(o.vm, "model", "download");
   const int64_t version = cli::version_or_current(o.vm);  // a usage error below -1
+  const auto format = o.vm["format"].as<std::string>();
+  if (format != "package" && format != "safetensors" && format != "npz")
+    throw cli::UsageError("--format is package, safetensors or npz, not '" + format + "'");
+  formats::KernelLayout layout;
+  try {
+    layout = formats::parse_kernel_layout(o.vm["layout"].as<std::string>());
+  } catch (const std::invalid_argument& e) {
+    throw cli::UsageError(std::string("--layout: ") + e.what());
+  }
   auto client = connect(system, o.vm);
   Buffer raw = client->download_package(model, version);
   auto m = read_model_package(raw);
+  if (format != "package")
+    raw = formats::write_weights_file(
+        m.weights, format, layout,
+        {{"model", m.spec.name}, {"version", std::to_string(m.version)}, {"layout", o.vm["layout"].as<std::string>()}});
   write_file_atomic(out, raw);
   if (o.json_output)
     std::cout << json{{"model", m.spec.name}, {"version", m.version}, {"file", out}}.dump() << "\n";
@@ -376,7 +391,10 @@ int participant_main(int argc, char** argv) {
                                                              "results to contribute (run)")(
       "reconnect", po::value<double>()->default_value(300),
       "run: seconds to keep reconnecting to a lost hub (0: give up at once)")(
-      "seed", po::value<uint64_t>(), "training seed (default: the recipe's, else random)");
+      "seed", po::value<uint64_t>(), "training seed (default: the recipe's, else random)")(
+      "format", po::value<std::string>()->default_value("package"), "download: package | safetensors | npz")(
+      "layout", po::value<std::string>()->default_value("keras"),
+      "download --format safetensors|npz: keras or torch (a state_dict's names and layouts)");
   cli::add_hub_options(opts);
   // The command is the first word, not an option: parsed, never shown.
   po::options_description hidden;

@@ -52,4 +52,11 @@ Weights read_weights_file(std::span<const char> bytes, const std::string& path, 
   }
 }
 
+Buffer write_weights_file(const Weights& weights, const std::string& format, KernelLayout kind,
+                          const std::map<std::string, std::string>& metadata) {
+  if (format == "safetensors") return write_safetensors(export_weights(weights, kind), metadata);
+  if (format == "npz") return write_npz(export_weights(weights, kind));
+  throw std::invalid_argument("a weights file is safetensors or npz, not '" + format + "'");
+}
+
 }  // namespace fedhub::formats

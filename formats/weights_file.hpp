@@ -4,6 +4,7 @@
 // architecture by name and shape (formats/weights_matching.hpp).
 #pragma once
 
+#include <map>
 #include <span>
 #include <string>
 
@@ -20,5 +21,11 @@ std::string weights_file_kind(std::span<const char> bytes);
 // Throws std::runtime_error or RequestError naming what is wrong.
 Weights read_weights_file(std::span<const char> bytes, const std::string& path, std::span<const TensorSpec> layout,
                           KernelLayout kind);
+
+// Our weights as a file other tools read (fl-manager and fl-participant
+// download --format): "safetensors" (with `metadata`) or "npz", named and
+// laid out as `kind` says. std::invalid_argument for another format.
+Buffer write_weights_file(const Weights& weights, const std::string& format, KernelLayout kind,
+                          const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace fedhub::formats

@@ -166,13 +166,30 @@ int cmd_status(Session& s, const Args& args) {
 int cmd_download(Session& s, const Args& args) {
   po::options_description o("download");
   o.add_options()("name", po::value<std::string>())("version", po::value<int64_t>()->default_value(-1))(
-      "out", po::value<std::string>());
+      "out", po::value<std::string>())("format", po::value<std::string>()->default_value("package"),
+                                       "package | safetensors | npz")(
+      "layout", po::value<std::string>()->default_value("keras"), "safetensors, npz: keras or torch (state_dict)");
   po::positional_options_description pos;
   pos.add("name", 1);
   auto vm = parse(args, o, &pos);
   const auto out = need(vm, "out", "download");
+  const auto format = vm["format"].as<std::string>();
+  if (format != "package" && format != "safetensors" && format != "npz")
+    throw cli::UsageError("--format is package, safetensors or npz, not '" + format + "'");
+  if (format == "package" && !vm["layout"].defaulted())
+    throw cli::UsageError("--layout applies to --format safetensors or npz; a package has fedhub's layout");
+  formats::KernelLayout layout;
+  try {
+    layout = formats::parse_kernel_layout(vm["layout"].as<std::string>());
+  } catch (const std::invalid_argument& e) {
+    throw cli::UsageError(std::string("--layout: ") + e.what());
+  }
   Buffer raw;
   auto m = fetch(s, need(vm, "name", "download"), cli::version_or_current(vm), &raw);
+  if (format != "package")
+    raw = formats::write_weights_file(
+        m.weights, format, layout,
+        {{"model", m.spec.name}, {"version", std::to_string(m.version)}, {"layout", vm["layout"].as<std::string>()}});
   write_file_atomic(out, raw);
   if (s.json_output)
     std::cout << json{{"model", m.spec.name}, {"version", m.version}, {"file", out}, {"bytes", raw.size()}}.dump()

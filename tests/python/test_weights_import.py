@@ -1,9 +1,11 @@
-"""`fl-manager create --weights` with weights from PyTorch (issue 13, item 1): a ``torch.nn`` MLP
+"""`fl-manager create --weights` with weights from PyTorch (issue 13, items 1 and 4): a ``torch.nn`` MLP
 built here, its ``state_dict`` saved by numpy (.npz) and as safetensors (written here: torch 1.13
 has no safetensors writer) in PyTorch's layout, imported with ``--layout torch``; the hub's version 0
 gives PyTorch's own logits on the same Fashion-MNIST images (within 1e-4) and the same accuracy. A
 fedhub package is accepted as initial weights too, and a file that does not fit is refused naming
-each tensor."""
+each tensor. The other way: a merged version downloaded ``--format safetensors --layout torch`` (and
+npz) loads into the same ``torch.nn`` module with ``load_state_dict`` (a small safetensors reader
+here) and gives the hub's accuracy."""
 
 import json
 import os
@@ -43,6 +45,22 @@ def write_safetensors(path: str, tensors: dict):
     text = json.dumps(header).encode()
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(text)) + text + data)
+
+
+def read_safetensors(path: str) -> dict:
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack_from("<Q", raw)
+    header = json.loads(raw[8:8 + n])
+    data = raw[8 + n:]
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        assert t["dtype"] == "F32", t
+        begin, end = t["data_offsets"]
+        out[name] = torch.from_numpy(np.frombuffer(data[begin:end], "<f4").reshape(t["shape"]).copy())
+    return out, header.get("__metadata__", {})
 
 
 class WeightsImportTest(unittest.TestCase):
@@ -119,6 +137,39 @@ class WeightsImportTest(unittest.TestCase):
         self.assertIn("'dense.weight' is [784,64], the architecture needs [64,784]", r.stderr)
         listed = json.loads(self.hub.manager("--json", "list").stdout)
         self.assertNotIn("broken", [m["name"] for m in listed])
+
+    def test_a_merged_version_exported_for_torch(self):
+        path = self.hub.path("mlp3.npz")
+        np.savez(path, **self.state)
+        self.hub.create("trained", MLP, FMNIST_LABELS, {"steps": 30, "samples_per_round": 960}, "--weights", path,
+                        "--layout", "torch")
+        v0 = self.download("trained")
+        result = self.hub.path("trained.result")
+        self.hub.participant("train", "--in", v0, "--data", f"idx:{FASHION}/t10k", "--out", result, "--seed", "4",
+                             "--quiet")
+        self.hub.participant("upload", "--hub", self.hub.caf, "--key", self.key, "--weights", result, "--quiet")
+        self.hub.manager("merge", "trained", "--base", "0")
+        hub_eval = json.loads(self.hub.manager("--json", "evaluate", "trained", "--data", f"idx:{FASHION}/t10k").stdout)
+        st = self.hub.path("trained.safetensors")
+        self.hub.manager("download", "trained", "--out", st, "--format", "safetensors", "--layout", "torch")
+        tensors, meta = read_safetensors(st)
+        self.assertEqual(meta, {"model": "trained", "version": "1", "layout": "torch"})
+        net = Mlp().eval()
+        net.load_state_dict(tensors)  # strict: every name and shape of the module
+        package = self.download("trained")
+        pixels, labels, logits = reference_logits(package, f"idx:{FASHION}/t10k", None, package + ".logits2")
+        x = torch.from_numpy(pixels.reshape(len(labels), 1, 28, 28).astype(np.float32) / 255.0)
+        with torch.no_grad():
+            accuracy = float((net(x).numpy().argmax(1) == labels).mean())
+        self.assertEqual(accuracy, hub_eval["accuracy"])
+        self.assertGreater(accuracy, 0.5)
+        # The npz export from fl-participant, in Keras's layout: fedhub's own names and shapes.
+        npz = self.hub.path("trained.npz")
+        self.hub.participant("download", "--hub", self.hub.caf, "--key", self.key, "--model", "trained", "--out", npz,
+                             "--format", "npz", "--quiet")
+        arrays = np.load(npz)
+        self.assertEqual(arrays["dense/kernel"].shape, (784, 64))
+        np.testing.assert_array_equal(arrays["dense/kernel"].T, tensors["dense.weight"].numpy())
 
 
 if __name__ == "__main__":
