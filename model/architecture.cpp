@@ -5,6 +5,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "model/keras_architecture.hpp"
+
 namespace fedhub {
 
 using nlohmann::json;
@@ -109,6 +111,7 @@ int64_t conv_out(int64_t in, int64_t k, int64_t stride, Padding pad) {
 }  // namespace
 
 Architecture parse_architecture(const std::string& text) {
+  if (is_keras_model_json(text)) return parse_architecture(keras_to_architecture_json(text));
   json doc;
   try {
     doc = json::parse(text);
