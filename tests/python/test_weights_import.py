@@ -93,7 +93,15 @@ class WeightsImportTest(unittest.TestCase):
         diff = float(np.abs(mine - logits).max())
         self.assertLess(diff, 1e-4, f"max abs difference of logits {diff}")
         self.assertGreater(float(np.abs(logits).max()), 1e-2)
-        self.assertEqual(float((mine.argmax(1) == labels).mean()), float((logits.argmax(1) == labels).mean()))
+        self.assert_same_accuracy(mine, logits, labels)
+
+    def assert_same_accuracy(self, mine, logits, labels):
+        """Equal accuracy but for samples whose two best logits are within the logits' tolerance (a tie
+        either side may break differently)."""
+        top2 = np.sort(logits, axis=1)[:, -2:]
+        ties = int((top2[:, 1] - top2[:, 0] < 2e-4).sum())
+        differ = abs(int((mine.argmax(1) == labels).sum()) - int((logits.argmax(1) == labels).sum()))
+        self.assertLessEqual(differ, ties, f"{differ} more or fewer correct, {ties} near-ties")
 
     def test_an_npz_of_a_state_dict_in_torch_layout(self):
         path = self.hub.path("mlp.npz")
@@ -160,9 +168,12 @@ class WeightsImportTest(unittest.TestCase):
         pixels, labels, logits = reference_logits(package, f"idx:{FASHION}/t10k", None, package + ".logits2")
         x = torch.from_numpy(pixels.reshape(len(labels), 1, 28, 28).astype(np.float32) / 255.0)
         with torch.no_grad():
-            accuracy = float((net(x).numpy().argmax(1) == labels).mean())
-        self.assertEqual(accuracy, hub_eval["accuracy"])
-        self.assertGreater(accuracy, 0.5)
+            mine = net(x).numpy()
+        diff = float(np.abs(mine - logits).max())
+        self.assertLess(diff, 1e-4, f"max abs difference of logits {diff}")
+        self.assert_same_accuracy(mine, logits, labels)
+        self.assertAlmostEqual(float((logits.argmax(1) == labels).mean()), hub_eval["accuracy"], places=9)
+        self.assertGreater(hub_eval["accuracy"], 0.5)
         # The npz export from fl-participant, in Keras's layout: fedhub's own names and shapes.
         npz = self.hub.path("trained.npz")
         self.hub.participant("download", "--hub", self.hub.caf, "--key", self.key, "--model", "trained", "--out", npz,
