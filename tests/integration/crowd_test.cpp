@@ -86,6 +86,14 @@ struct RunningHub {
   RunResult contribute(const std::string& key, const std::string& classes, const std::string& seed) const {
     return upload(key, train(key, "idx:" + kFashion + ":" + classes, seed));
   }
+  // Model "fm": config/fmnist-mlp.arch.json, Adam for `steps` steps a round.
+  void create_mlp(int steps) const {
+    std::ofstream(dir / "recipe.json")
+        << R"({"optimizer":{"name":"adam","learning_rate":0.002},"batch_size":32,"steps":)" << steps
+        << R"(,"samples_per_round":)" << steps * 32 << "}";
+    ok({"create", "fm", "--arch", kSrc + "/config/fmnist-mlp.arch.json", "--labels",
+        kSrc + "/config/fashion-mnist-labels.txt", "--recipe", dir / "recipe.json"});
+  }
   RunResult upload(const std::string& key, const std::string& result) const {
     return run_bounded({kBin + "/fl-participant", "upload", "--hub", address, "--key", key, "--weights", result});
   }
@@ -98,12 +106,7 @@ json history(const RunningHub& hub) { return json::parse(hub.ok({"--json", "hist
 BOOST_AUTO_TEST_CASE(history_lists_what_went_in_and_verify_replays_merges) {
   RunningHub hub;
   hub.start();
-  {
-    std::ofstream(hub.dir / "recipe.json")
-        << R"({"optimizer":{"name":"adam","learning_rate":0.002},"batch_size":32,"steps":30,"samples_per_round":960})";
-  }
-  hub.ok({"create", "fm", "--arch", kSrc + "/config/fmnist-mlp.arch.json", "--labels",
-          kSrc + "/config/fashion-mnist-labels.txt", "--recipe", hub.dir / "recipe.json"});
+  hub.create_mlp(30);
   const auto ann = hub.key("ann"), ben = hub.key("ben"), cat = hub.key("cat");
 
   // Version 1: FedAvg of three participants.
@@ -239,12 +242,7 @@ json evaluation_of(const RunningHub& hub, uint64_t version, bool evaluated = tru
 BOOST_AUTO_TEST_CASE(hub_side_evaluation_scores_contributions_and_flags_noise) {
   RunningHub hub;
   hub.start();
-  {
-    std::ofstream(hub.dir / "recipe.json")
-        << R"({"optimizer":{"name":"adam","learning_rate":0.002},"batch_size":32,"steps":40,"samples_per_round":1280})";
-  }
-  hub.ok({"create", "fm", "--arch", kSrc + "/config/fmnist-mlp.arch.json", "--labels",
-          kSrc + "/config/fashion-mnist-labels.txt", "--recipe", hub.dir / "recipe.json"});
+  hub.create_mlp(40);
   hub.ok({"policy", "fm", "--flag-margin", "0.4"});
   const auto ann = hub.key("ann"), ben = hub.key("ben"), mal = hub.key("mal");
   const auto noise = shuffled_labels_source(hub.dir);
