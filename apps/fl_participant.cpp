@@ -27,6 +27,7 @@
 #include "messages/files.hpp"
 #include "messages/framed.hpp"
 #include "messages/tensors.hpp"
+#include "model/trainable_slice.hpp"
 
 using namespace fedhub;
 namespace po = boost::program_options;
@@ -105,7 +106,8 @@ Buffer train(const LoadedModel& m, const datasets::Dataset& data, uint64_t seed,
                     {"num_samples", result.samples},
                     {"loss", result.loss},
                     {"accuracy", result.accuracy}};
-  return build_contribution(meta, result.weights);
+  // Only the trainable tensors leave (all of them unless layers are frozen).
+  return build_contribution(meta, TrainableSlice(m.spec.architecture).select(result.weights));
 }
 
 std::unique_ptr<HubClient> connect(caf::actor_system& system, const po::variables_map& vm) {
@@ -248,10 +250,12 @@ LoadedModel contribution_as_model(std::span<const char> bytes, const std::string
   if (model != m.spec.name)
     throw RequestError(ErrorCode::bad_contribution,
                        in + " is a result for model '" + model + "', the package holds '" + m.spec.name + "'");
-  check_tensor_infos(view.header->tensors(), m.spec.architecture.parameters());
-  m.weights = weights_from_data(layout_of(view.header->tensors()), view.data);
-  if (auto why = check_weights(m.weights, m.spec.architecture.parameters()); !why.empty())
+  const TrainableSlice trainable(m.spec.architecture);  // a result holds the trainable tensors
+  check_tensor_infos(view.header->tensors(), trainable.layout());
+  auto trained = weights_from_data(layout_of(view.header->tensors()), view.data);
+  if (auto why = check_weights(trained, trainable.layout()); !why.empty())
     throw RequestError(ErrorCode::bad_contribution, in + ": " + why);
+  m.weights = trainable.overlay(std::move(m.weights), trained);  // over the package's frozen tensors
   m.version = view.header->base_version();
   return m;
 }

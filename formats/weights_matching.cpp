@@ -143,4 +143,27 @@ std::vector<Tensor> export_weights(const Weights& weights, KernelLayout kind) {
   return out;
 }
 
+Tensor reorder_flattened_inputs(const Tensor& t, int64_t c, int64_t h, int64_t w, bool to_hwc) {
+  if (t.shape.size() != 2 || c <= 0 || h <= 0 || w <= 0 || t.shape[1] != c * h * w ||
+      t.values.size() != static_cast<size_t>(t.shape[0] * t.shape[1]))
+    throw std::invalid_argument("'" + t.name + "' " + shape_text(t.shape) + " is not a dense weight [out, " +
+                                std::to_string(c) + "*" + std::to_string(h) + "*" + std::to_string(w) + "]");
+  Tensor out = t;
+  const int64_t in = t.shape[1];
+  for (int64_t o = 0; o < t.shape[0]; ++o) {
+    const float* src = t.values.data() + o * in;
+    float* dst = out.values.data() + o * in;
+    for (int64_t ci = 0; ci < c; ++ci)
+      for (int64_t hi = 0; hi < h; ++hi)
+        for (int64_t wi = 0; wi < w; ++wi) {
+          const int64_t chw = (ci * h + hi) * w + wi, hwc = (hi * w + wi) * c + ci;
+          if (to_hwc)
+            dst[hwc] = src[chw];
+          else
+            dst[chw] = src[hwc];
+        }
+  }
+  return out;
+}
+
 }  // namespace fedhub::formats

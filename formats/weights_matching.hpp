@@ -33,4 +33,11 @@ Weights match_weights(std::vector<Tensor> file, std::span<const TensorSpec> layo
 // them (torch: state_dict names and layouts).
 std::vector<Tensor> export_weights(const Weights& weights, KernelLayout kind);
 
+// The input rows of a dense kernel that follows a flatten of an image:
+// PyTorch and ONNX flatten [c, h, w] (NCHW), fedhub and Keras [h, w, c].
+// `t` is a PyTorch-layout dense weight [out, c*h*w]; returns it with its
+// columns reordered from (c, h, w) to (h, w, c) (`to_hwc`) or back. Throws
+// std::invalid_argument when the shape does not fit c, h and w.
+Tensor reorder_flattened_inputs(const Tensor& t, int64_t c, int64_t h, int64_t w, bool to_hwc);
+
 }  // namespace fedhub::formats

@@ -45,7 +45,7 @@ namespace {
 
 std::unique_ptr<federation::Aggregator> make_for(const MergePolicy& p, const ModelDefinition& d,
                                                  const federation::ServerState& state) {
-  return federation::make_aggregator(p.aggregator, static_cast<int64_t>(d.parameters), state);
+  return federation::make_aggregator(p.aggregator, static_cast<int64_t>(d.contribution_parameters()), state);
 }
 
 bool folds(const MergePolicy& p, const federation::Aggregator& a) {
@@ -124,10 +124,20 @@ std::span<const float> MergeEngine::base_weights(uint64_t version) {
   return it->second->weights.span();
 }
 
+std::span<const float> MergeEngine::base_trainable(uint64_t version) {
+  const auto full = base_weights(version);
+  if (def_.trainable.whole()) return full;
+  auto it = trainable_bases_.find(version);
+  if (it == trainable_bases_.end()) it = trainable_bases_.emplace(version, def_.trainable.gather(full)).first;
+  return it->second.span();
+}
+
 void MergeEngine::keep_bases() {
   const uint64_t oldest = policy_.oldest_accepted_base(current_->version);
   for (auto it = bases_.begin(); it != bases_.end();)
     it = it->first < oldest || it->first >= current_->version ? bases_.erase(it) : std::next(it);
+  for (auto it = trainable_bases_.begin(); it != trainable_bases_.end();)
+    it = it->first < oldest || it->first > current_->version ? trainable_bases_.erase(it) : std::next(it);
 }
 
 void MergeEngine::begin(const UploadSession& s) {
@@ -164,24 +174,24 @@ void MergeEngine::part(uint64_t id, uint64_t offset, std::span<const char> bytes
       std::memcpy(aligned.data(), bytes.data(), bytes.size());
       values = aligned;
     }
-    const auto base = base_weights(h.base).subspan(first, n);
+    const auto base = base_trainable(h.base).subspan(first, n);
     std::span<float> delta;
     if (h.mode == UploadMode::fold) {
       scratch_.resize(n);
       delta = scratch_;
     } else {
-      if (!h.delta) h.delta.emplace(def_.parameters);
+      if (!h.delta) h.delta.emplace(def_.contribution_parameters());
       delta = h.delta->span().subspan(first, n);
     }
     const auto check = federation::check_part(values, base, policy_.max_abs_value, delta);
     if (check.first_non_finite >= 0)
       throw RequestError(ErrorCode::non_finite,
-                         where(def_.layout, first + static_cast<uint64_t>(check.first_non_finite)) + " holds " +
-                             std::to_string(values[static_cast<size_t>(check.first_non_finite)]));
+                         where(def_.contribution_layout(), first + static_cast<uint64_t>(check.first_non_finite)) +
+                             " holds " + std::to_string(values[static_cast<size_t>(check.first_non_finite)]));
     if (check.first_over_bound >= 0)
       throw RequestError(ErrorCode::magnitude_exceeded,
-                         where(def_.layout, first + static_cast<uint64_t>(check.first_over_bound)) + " holds " +
-                             std::to_string(values[static_cast<size_t>(check.first_over_bound)]) +
+                         where(def_.contribution_layout(), first + static_cast<uint64_t>(check.first_over_bound)) +
+                             " holds " + std::to_string(values[static_cast<size_t>(check.first_over_bound)]) +
                              ", beyond the model's bound " + std::to_string(policy_.max_abs_value) +
                              " on absolute values (max_abs_value in fl-manager policy)");
     StoreBatch b;
@@ -267,7 +277,7 @@ void MergeEngine::enter_front(Held& h, const ContributionNote& note) {
 }
 
 void MergeEngine::fold_from_store(const ContributionNote& note, double coef, bool unfold) {
-  scan_stored_delta(store_, def_.name, note.upload_id, base_weights(note.base_version), "'" + note.participant + "'",
+  scan_stored_delta(store_, def_.name, note.upload_id, base_trainable(note.base_version), "'" + note.participant + "'",
                     [&](size_t first, std::span<const float> delta) {
                       if (unfold)
                         aggregator_->unfold_part(static_cast<int64_t>(first), delta, coef);
@@ -277,16 +287,16 @@ void MergeEngine::fold_from_store(const ContributionNote& note, double coef, boo
 }
 
 AlignedFloats MergeEngine::load_delta(Held& h, const ContributionNote& note) {
-  AlignedFloats delta(def_.parameters);
+  AlignedFloats delta(def_.contribution_parameters());
   auto out = delta.span();
   const auto scan = scan_stored_delta(
-      store_, def_.name, note.upload_id, base_weights(note.base_version), "'" + note.participant + "'",
+      store_, def_.name, note.upload_id, base_trainable(note.base_version), "'" + note.participant + "'",
       [&](size_t first, std::span<const float> d) { std::copy(d.begin(), d.end(), out.begin() + first); });
-  if (scan.bytes != def_.data_bytes())
+  if (scan.bytes != def_.contribution_bytes())
     throw RequestError(ErrorCode::internal, "the stored contribution of '" + note.participant + "' to version " +
                                                 std::to_string(note.base_version) + " of '" + def_.name + "' has " +
                                                 std::to_string(scan.bytes) + " of its " +
-                                                std::to_string(def_.data_bytes()) + " bytes");
+                                                std::to_string(def_.contribution_bytes()) + " bytes");
   if (h.data_hash == 0) h.data_hash = scan.data_hash;
   if (!h.norm_known) {
     // A contribution recovered from the store: the norm bound decides as it
@@ -415,7 +425,7 @@ MergeOutcome MergeEngine::merge(const MergeOrder& order) {
         auto h = std::make_unique<Held>();
         h->base = m.base_version;
         h->num_samples = m.num_samples;
-        h->data_bytes = def_.data_bytes();
+        h->data_bytes = def_.contribution_bytes();
         h->factor = m.factor;
         h->note = m;
         // Added whole, in member order (one delta in memory at a time for
@@ -443,7 +453,7 @@ MergeOutcome MergeEngine::merge(const MergeOrder& order) {
     // 3. The new weights, from the state the round started with (kept for
     // a replay).
     const Buffer state_before = server_state_record(policy_.aggregator, state_);
-    const auto x = current_->weights.span();
+    const auto x = base_trainable(base);  // the merge is in the trainable space (all of it unless frozen)
     AlignedFloats next;
     MergeOutcome out;
     std::string aggregator_name = aggregator_->name();
@@ -454,14 +464,14 @@ MergeOutcome MergeEngine::merge(const MergeOrder& order) {
       if (!h.delta) h.delta = load_delta(h, m);
       const double alpha_t = policy_.alpha * m.factor;
       next = AlignedFloats::copy_of(x);
-      federation::fedasync_mix(next.span(), base_weights(m.base_version), h.delta->span(), alpha_t);
+      federation::fedasync_mix(next.span(), base_trainable(m.base_version), h.delta->span(), alpha_t);
       aggregator_name = "fedasync";
       out.merged.push_back({m.participant, m.base_version, m.staleness(), m.num_samples, alpha_t, h.clipped});
     } else {
       if (auto acc = aggregator_->apply_into_accumulator(x, state_)) {
         next = std::move(*acc);
       } else {
-        next = AlignedFloats(def_.parameters);
+        next = AlignedFloats(def_.contribution_parameters());
         aggregator_->apply_to(x, next.span(), state_);
       }
       for (const auto& m : order.members)
@@ -473,9 +483,10 @@ MergeOutcome MergeEngine::merge(const MergeOrder& order) {
       for (const auto& m : order.members) who += (who.empty() ? "" : ", ") + m.participant;
       throw RequestError(ErrorCode::internal, "merging version " + std::to_string(base) + " of '" + def_.name +
                                                   "' gives a non-finite value at " +
-                                                  where(def_.layout, static_cast<uint64_t>(bad)) +
+                                                  where(def_.contribution_layout(), static_cast<uint64_t>(bad)) +
                                                   "; nothing was stored (contributions: " + who + ")");
     }
+    if (!def_.trainable.whole()) next = def_.trainable.expand(current_->weights.span(), next.span());  // frozen: kept
 
     // The provenance: the members in the order they were added.
     auto prov = std::make_unique<fb::ProvenanceT>();
@@ -774,6 +785,7 @@ void MergeEngine::erase_model() {
   store_.commit(model_erasure(def_.name), true);
   held_.clear();
   bases_.clear();
+  trainable_bases_.clear();
 }
 
 // ---------------------------------------------------------------- state

@@ -111,6 +111,9 @@ class MergeEngine {
   struct Held;
   Held& held(uint64_t upload_id);
   std::span<const float> base_weights(uint64_t version);
+  // The trainable values of a base (its whole weights unless layers are
+  // frozen): what deltas, aggregators and the merge work on.
+  std::span<const float> base_trainable(uint64_t version);
   void keep_bases();
   void fold_from_store(const ContributionNote& note, double coef, bool unfold);
   // The delta of an accepted contribution from its stored chunks, clipped as
@@ -129,7 +132,8 @@ class MergeEngine {
   ModelDefinition def_;
   MergePolicy policy_;
   SharedImage current_;
-  std::map<uint64_t, SharedImage> bases_;  // older versions' images, by version
+  std::map<uint64_t, SharedImage> bases_;              // older versions' images, by version
+  std::map<uint64_t, AlignedFloats> trainable_bases_;  // gathered trainable values, by version (frozen layers only)
   federation::ServerState state_;
   std::unique_ptr<federation::Aggregator> aggregator_;
   std::vector<uint64_t> front_order_;               // upload ids in the order they entered aggregator_

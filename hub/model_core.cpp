@@ -8,6 +8,13 @@
 
 namespace fedhub {
 
+void set_layout(ModelDefinition& d, const Architecture& a) {
+  d.layout = a.parameters();
+  d.parameters = 0;
+  for (const auto& t : d.layout) d.parameters += static_cast<uint64_t>(element_count(t.shape));
+  d.trainable = TrainableSlice(a);
+}
+
 UploadMode upload_mode(const MergePolicy& p, uint64_t data_bytes, uint64_t fold_threshold_bytes) {
   const bool foldable = p.merge != MergeMode::async && federation::is_mean_based(p.aggregator.name) &&
                         !p.aggregator.dp.enabled && p.norm_bound == 0;
@@ -155,11 +162,12 @@ const UploadSession& ModelCore::begin_upload(const UploadRequest& rq, const std:
                                                         " training samples; the hub accepts at most " +
                                                         std::to_string(limits_.max_samples));
   if (auto why = check_metrics(rq.metrics); !why.empty()) throw RequestError(ErrorCode::bad_contribution, why);
-  if (rq.data_bytes != def_.data_bytes())
-    throw RequestError(ErrorCode::bad_shape, "the contribution holds " + std::to_string(rq.data_bytes) +
-                                                 " bytes of weights; model '" + name + "' has " +
-                                                 std::to_string(def_.parameters) + " parameters (" +
-                                                 std::to_string(def_.data_bytes()) + " bytes)");
+  if (rq.data_bytes != def_.contribution_bytes())
+    throw RequestError(ErrorCode::bad_shape,
+                       "the contribution holds " + std::to_string(rq.data_bytes) + " bytes of weights; model '" + name +
+                           "' trains " + std::to_string(def_.contribution_parameters()) +
+                           (def_.trainable.whole() ? "" : " of its " + std::to_string(def_.parameters)) +
+                           " parameters (" + std::to_string(def_.contribution_bytes()) + " bytes)");
   if (!old && sessions_.size() >= limits_.max_sessions)
     throw RequestError(ErrorCode::busy, "model '" + name + "' has " + std::to_string(sessions_.size()) +
                                             " uploads in progress, the most it takes: try again when one ends");

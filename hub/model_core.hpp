@@ -42,22 +42,34 @@
 #include "hub/merge_policy.hpp"
 #include "hub/version_image.hpp"
 #include "messages/errors.hpp"
+#include "model/architecture.hpp"
 #include "model/tensor.hpp"
+#include "model/trainable_slice.hpp"
 
 namespace fedhub {
 
 // What never changes after a model's creation.
 struct ModelDefinition {
   std::string name;
-  Buffer spec;  // the ModelSpec as a FlatBuffer (messages/), for package headers
-  std::vector<TensorSpec> layout;
+  Buffer spec;                     // the ModelSpec as a FlatBuffer (messages/), for package headers
+  std::vector<TensorSpec> layout;  // a version's tensors: every parameter
   uint64_t parameters = 0;
+  // A contribution's tensors: the trainable ones (all of layout unless
+  // layers are frozen). Uploads, deltas, aggregators and server state are
+  // in this space; a merge expands its result over the base's frozen values.
+  TrainableSlice trainable;
   uint32_t labels = 0;
   uint32_t min_contributions = 1;
   uint64_t created_at_ms = 0;
 
-  uint64_t data_bytes() const { return parameters * sizeof(float); }
+  uint64_t data_bytes() const { return parameters * sizeof(float); }  // a version's data section
+  uint64_t contribution_bytes() const { return trainable.bytes(); }   // a contribution's
+  uint64_t contribution_parameters() const { return trainable.parameters(); }
+  const std::vector<TensorSpec>& contribution_layout() const { return trainable.layout(); }
 };
+
+// Sets layout, parameters and trainable from the architecture.
+void set_layout(ModelDefinition& definition, const Architecture& architecture);
 
 // One accepted contribution without its weights: the filter state, the
 // status listing and a pending round member.

@@ -32,8 +32,7 @@ LoadedModelState create_model(Store& store, const fb::CreateModel& request, cons
   }
   if (store.model(def.name))
     throw RequestError(ErrorCode::model_exists, "a model named '" + def.name + "' exists already");
-  def.layout = parsed.architecture.parameters();
-  for (const auto& t : def.layout) def.parameters += static_cast<uint64_t>(element_count(t.shape));
+  set_layout(def, parsed.architecture);
   def.labels = static_cast<uint32_t>(parsed.labels.size());
   def.min_contributions = spec.min_contributions;
   def.created_at_ms = now_ms();

@@ -33,8 +33,7 @@ ModelImport::ModelImport(Store& store, const fb::ImportBegin& begin, uint64_t ma
   } catch (const std::exception& e) {
     throw RequestError(ErrorCode::invalid_model, e.what());
   }
-  def_.layout = parsed.architecture.parameters();
-  for (const auto& t : def_.layout) def_.parameters += static_cast<uint64_t>(element_count(t.shape));
+  set_layout(def_, parsed.architecture);
   def_.labels = static_cast<uint32_t>(parsed.labels.size());
   def_.min_contributions = spec_.min_contributions;
   def_.created_at_ms = now_ms();

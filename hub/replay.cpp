@@ -95,9 +95,17 @@ std::span<const float> MergeInputs::weights(uint64_t version, const std::string&
   return it->second->weights.span();
 }
 
+std::span<const float> MergeInputs::trainable(uint64_t version, const std::string& role) {
+  const auto full = weights(version, role);
+  if (def_.trainable.whole()) return full;
+  auto it = trainable_.find(version);
+  if (it == trainable_.end()) it = trainable_.emplace(version, def_.trainable.gather(full)).first;
+  return it->second.span();
+}
+
 AlignedFloats MergeInputs::delta_of(const fb::ProvenanceMemberT& m, std::vector<std::string>* tampered) {
-  const auto base = weights(m.base_version, "the base of " + m.participant + "'s contribution");
-  AlignedFloats delta(def_.parameters);
+  const auto base = trainable(m.base_version, "the base of " + m.participant + "'s contribution");
+  AlignedFloats delta(def_.contribution_parameters());
   auto out = delta.span();
   const std::string who = "'" + m.participant + "' (upload " + std::to_string(m.upload_id) + ")";
   auto report = [&](const std::string& why) {
@@ -113,16 +121,19 @@ AlignedFloats MergeInputs::delta_of(const fb::ProvenanceMemberT& m, std::vector<
     return delta;
   }
   if (scan.bytes == 0) throw InputMissing("the stored weights of " + who + " are not kept any more");
-  if (scan.bytes != def_.data_bytes())
-    report(std::to_string(scan.bytes) + " of its " + std::to_string(def_.data_bytes()) + " bytes are stored");
+  if (scan.bytes != def_.contribution_bytes())
+    report(std::to_string(scan.bytes) + " of its " + std::to_string(def_.contribution_bytes()) + " bytes are stored");
   else if (scan.data_hash != m.data_hash)
     report("its stored weights are not those accepted at upload (hash differs)");
   if (m.clipped) federation::scale(delta.span(), m.clip_scale);
   return delta;
 }
 
-AlignedFloats rerun_merge(MergeInputs& inputs, const Store& store, const ModelDefinition& def, const fb::ProvenanceT& p,
-                          std::vector<std::string>* tampered, int64_t without) {
+namespace {
+
+// The merge in the trainable space (all of the weights unless layers are frozen).
+AlignedFloats rerun_trainable(MergeInputs& inputs, const Store& store, const ModelDefinition& def,
+                              const fb::ProvenanceT& p, std::vector<std::string>* tampered, int64_t without) {
   if (p.rolled_back_from >= 0)
     return AlignedFloats::copy_of(
         inputs.weights(static_cast<uint64_t>(p.rolled_back_from), "the version the rollback restored"));
@@ -130,7 +141,7 @@ AlignedFloats rerun_merge(MergeInputs& inputs, const Store& store, const ModelDe
     throw InputMissing(
         "its inputs are not kept any more: the hub keeps the merged contributions of the newest "
         "replay_versions versions (fl-manager policy --replay-versions)");
-  const auto x = inputs.weights(p.base_version, "the version merged onto");
+  const auto x = inputs.trainable(p.base_version, "the version merged onto");
   const auto state_record = store.replay_state(def.name, p.version);
   if (!state_record)
     throw InputMissing("the server state the merge started from is not kept any more (replay_versions)");
@@ -144,13 +155,13 @@ AlignedFloats rerun_merge(MergeInputs& inputs, const Store& store, const ModelDe
     const auto& m = *p.members[0];
     auto delta = inputs.delta_of(m, tampered);
     auto next = AlignedFloats::copy_of(x);
-    federation::fedasync_mix(next.span(), inputs.weights(m.base_version, "a contribution's base"), delta.span(),
+    federation::fedasync_mix(next.span(), inputs.trainable(m.base_version, "a contribution's base"), delta.span(),
                              policy.alpha * m.factor);
     return next;
   }
   const auto config = federation::AggregatorConfig::from_json(p.aggregator_config);
   auto state = read_server_state(*state_record, config);
-  auto aggregator = federation::make_aggregator(config, static_cast<int64_t>(def.parameters), state);
+  auto aggregator = federation::make_aggregator(config, static_cast<int64_t>(def.contribution_parameters()), state);
   for (size_t i = 0; i < p.members.size(); ++i) {
     if (static_cast<int64_t>(i) == without) continue;
     const auto& m = *p.members[i];
@@ -160,9 +171,21 @@ AlignedFloats rerun_merge(MergeInputs& inputs, const Store& store, const ModelDe
   if (p.noise_seed != 0) aggregator->set_noise_seed(p.noise_seed);
   AllThreads threads;
   if (auto acc = aggregator->apply_into_accumulator(x, state)) return std::move(*acc);
-  AlignedFloats next(def.parameters);
+  AlignedFloats next(def.contribution_parameters());
   aggregator->apply_to(x, next.span(), state);
   return next;
+}
+
+}  // namespace
+
+AlignedFloats rerun_merge(MergeInputs& inputs, const Store& store, const ModelDefinition& def, const fb::ProvenanceT& p,
+                          std::vector<std::string>* tampered, int64_t without) {
+  if (p.rolled_back_from >= 0)
+    return AlignedFloats::copy_of(
+        inputs.weights(static_cast<uint64_t>(p.rolled_back_from), "the version the rollback restored"));
+  auto next = rerun_trainable(inputs, store, def, p, tampered, without);
+  if (def.trainable.whole()) return next;
+  return def.trainable.expand(inputs.weights(p.base_version, "the version merged onto"), next.span());  // frozen: kept
 }
 
 ReplayReport replay_version(const Store& store, const ModelDefinition& def, uint64_t version) {

@@ -78,6 +78,8 @@ class MergeInputs {
   // The stored weights of `version` (`role` names it in errors). Throws
   // InputMissing when pruned, std::runtime_error when damaged.
   std::span<const float> weights(uint64_t version, const std::string& role);
+  // Its trainable values (the weights unless layers are frozen).
+  std::span<const float> trainable(uint64_t version, const std::string& role);
   // A member's delta against its base from its stored chunks, clipped as it
   // was merged. When the chunks are not the data accepted at upload (hash,
   // size, values), `tampered` gets a sentence naming the member. Throws
@@ -88,6 +90,7 @@ class MergeInputs {
   const Store& store_;
   const ModelDefinition& def_;
   std::map<uint64_t, SharedImage> images_;
+  std::map<uint64_t, AlignedFloats> trainable_;
 };
 
 // The weights the merge recorded in `provenance` gives from the stored

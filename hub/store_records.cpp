@@ -31,9 +31,7 @@ std::pair<ModelDefinition, MergePolicy> read_model_record(std::span<const char> 
   r->spec()->UnPackTo(&spec);
   const auto parsed = parse_model_spec(*r->spec());
   d.name = parsed.name;
-  d.layout = parsed.architecture.parameters();
-  d.parameters = 0;
-  for (const auto& t : d.layout) d.parameters += static_cast<uint64_t>(element_count(t.shape));
+  set_layout(d, parsed.architecture);
   d.labels = static_cast<uint32_t>(parsed.labels.size());
   d.min_contributions = spec.min_contributions;
   d.created_at_ms = r->created_at_ms();

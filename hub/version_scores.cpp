@@ -108,9 +108,11 @@ fb::VersionScoresT VersionScorer::score(uint64_t version, const MergePolicy& pol
       const auto p = read_provenance(*record);
       if (p.rolled_back_from < 0 && !p.members.empty()) {
         // The merged update, and each member's delta as merged.
-        const auto base = inputs.weights(p.base_version, "the version merged onto");
-        AlignedFloats update(def_.parameters);
-        for (size_t i = 0; i < def_.parameters; ++i) update.span()[i] = weights[i] - base[i];
+        // (in the trainable space, where the deltas are: frozen values do not change)
+        const auto base = inputs.trainable(p.base_version, "the version merged onto");
+        const auto merged = inputs.trainable(version, "the version scored");
+        AlignedFloats update(base.size());
+        for (size_t i = 0; i < base.size(); ++i) update.span()[i] = merged[i] - base[i];
         const bool loo =
             data && p.members.size() >= 2 && static_cast<int64_t>(p.members.size()) <= policy.loo_max_contributions;
         if (data && p.members.size() >= 2 && !loo)

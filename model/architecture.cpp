@@ -146,7 +146,7 @@ Architecture parse_architecture(const std::string& text) {
       shape = {element_count(shape)};
     } else if (type == "dense") {
       l.type = LayerType::dense;
-      check_fields(j, {"type", "name", "units", "activation", "use_bias"}, where);
+      check_fields(j, {"type", "name", "units", "activation", "use_bias", "trainable"}, where);
       if (!j.contains("units")) fail(where, "needs \"units\"");
       l.units = positive_int(j["units"], where, "units");
       if (j.contains("activation")) l.activation = parse_activation(j["activation"], where);
@@ -167,8 +167,9 @@ Architecture parse_architecture(const std::string& text) {
       l.input_shape = shape;
     } else if (type == "conv2d") {
       l.type = LayerType::conv2d;
-      check_fields(j, {"type", "name", "filters", "kernel_size", "strides", "padding", "activation", "use_bias"},
-                   where);
+      check_fields(
+          j, {"type", "name", "filters", "kernel_size", "strides", "padding", "activation", "use_bias", "trainable"},
+          where);
       if (!j.contains("filters") || !j.contains("kernel_size")) fail(where, "needs \"filters\" and \"kernel_size\"");
       l.filters = positive_int(j["filters"], where, "filters");
       std::tie(l.kernel_h, l.kernel_w) = pair_arg(j["kernel_size"], where, "kernel_size");
@@ -208,6 +209,10 @@ Architecture parse_architecture(const std::string& text) {
     } else {
       fail(where, "unknown layer type (use flatten, dense, relu, conv2d, maxpool2d or dropout)");
     }
+    if (j.contains("trainable")) {
+      if (!j["trainable"].is_boolean()) fail(where, "\"trainable\" must be true or false");
+      l.trainable = j["trainable"].get<bool>();
+    }
     if (l.activation == Activation::softmax && i + 1 != layers.size())
       fail(where, "softmax is only allowed on the last layer");
     if (j.contains("name")) {
@@ -238,6 +243,7 @@ std::string Architecture::to_json() const {
         j["units"] = l.units;
         j["activation"] = to_string(l.activation);
         j["use_bias"] = l.use_bias;
+        if (!l.trainable) j["trainable"] = false;
         break;
       case LayerType::conv2d:
         j["filters"] = l.filters;
@@ -246,6 +252,7 @@ std::string Architecture::to_json() const {
         j["padding"] = to_string(l.padding);
         j["activation"] = to_string(l.activation);
         j["use_bias"] = l.use_bias;
+        if (!l.trainable) j["trainable"] = false;
         break;
       case LayerType::maxpool2d:
         j["pool_size"] = {l.pool_h, l.pool_w};

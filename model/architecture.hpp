@@ -7,6 +7,7 @@
 //              {"type":"dense","units":10}]}
 //
 // Layers: flatten, dense, relu, conv2d, maxpool2d, dropout (docs/models.md).
+// A dense or conv2d layer with "trainable": false is frozen.
 // Images are NHWC: "input" is [height, width, channels]; a flat input is [d].
 // The last layer's outputs are logits for softmax cross-entropy.
 #pragma once
@@ -37,6 +38,10 @@ struct Layer {
   // outputs are logits of the softmax in the loss.
   Activation activation = Activation::linear;
   bool use_bias = true;
+  // dense, conv2d: false freezes the layer (Keras' field): its parameters
+  // keep the weights of the model's creation; participants neither train nor
+  // upload them (model/trainable_slice.hpp). The recipe's "freeze" sets it too.
+  bool trainable = true;
 
   // conv2d ("kernel_size" and "strides" may be a number or [h, w])
   int64_t filters = 0;
@@ -67,7 +72,8 @@ struct Architecture {
   std::vector<TensorSpec> parameters() const;
   // Number of outputs (logits) of the last layer.
   int64_t output_size() const;
-  // Canonical JSON with every default written out.
+  // Canonical JSON with every default written out ("trainable" only where
+  // it is false).
   std::string to_json() const;
 };
 

@@ -99,8 +99,6 @@ static std::string convert(const std::string& text) {
     const auto& c = layer["config"];
     const std::string name = c.contains("name") && c["name"].is_string() ? c["name"].get<std::string>() : "";
     const std::string where = "layer '" + name + "' (" + kind + ")";
-    if (c.contains("trainable") && c["trainable"] == false)
-      fail(where, "is frozen (trainable: false), which fedhub does not train yet");
     for (const char* key : {"batch_input_shape", "batch_shape"})
       if (c.contains(key) && !c[key].is_null()) input = input_of(c[key], where);
     json l;
@@ -149,6 +147,9 @@ static std::string convert(const std::string& text) {
            "Activation)");
     }
     if (!name.empty()) l["name"] = name;
+    // Frozen: kept for the layers with weights (on the others it means nothing).
+    if ((kind == "Conv2D" || kind == "Dense") && c.contains("trainable") && c["trainable"] == false)
+      l["trainable"] = false;
     layers.push_back(std::move(l));
   }
   if (input.is_null()) fail("model", "no input shape (an InputLayer or the first layer's batch_input_shape)");

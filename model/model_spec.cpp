@@ -1,5 +1,6 @@
 #include "model/model_spec.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <stdexcept>
 
@@ -23,6 +24,23 @@ ModelSpec make_model_spec(const std::string& name, const std::string& architectu
     throw std::invalid_argument("the architecture has " + std::to_string(spec.architecture.output_size()) +
                                 " outputs but the label list has " + std::to_string(labels.size()) +
                                 " labels: the last layer needs one unit per label");
+  for (const auto& name : spec.recipe.freeze) {
+    auto it = std::find_if(spec.architecture.layers.begin(), spec.architecture.layers.end(),
+                           [&](const Layer& l) { return l.name == name; });
+    if (it == spec.architecture.layers.end() || it->parameters().empty()) {
+      std::string with;
+      for (const auto& l : spec.architecture.layers)
+        if (!l.parameters().empty()) with += (with.empty() ? "'" : ", '") + l.name + "'";
+      throw std::invalid_argument(
+          "recipe: 'freeze' names layer '" + name + "', which " +
+          (it == spec.architecture.layers.end() ? "the architecture does not have" : "has no parameters") +
+          " (layers with parameters: " + with + ")");
+    }
+    it->trainable = false;
+  }
+  bool any = false;
+  for (const auto& l : spec.architecture.layers) any = any || (l.trainable && !l.parameters().empty());
+  if (!any) throw std::invalid_argument("every layer with parameters is frozen: there is nothing to train");
   return spec;
 }
 

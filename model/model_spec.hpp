@@ -22,7 +22,9 @@ struct ModelSpec {
 std::string check_model_name(const std::string& name);
 
 // Parses the three documents and checks that they fit together (the last
-// layer has one output per label). Throws std::invalid_argument.
+// layer has one output per label; the recipe's "freeze" names layers with
+// parameters, which it marks trainable: false; at least one layer with
+// parameters stays trainable). Throws std::invalid_argument.
 ModelSpec make_model_spec(const std::string& name, const std::string& architecture_json,
                           const std::vector<std::string>& labels, const std::string& recipe_json);
 

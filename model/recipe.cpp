@@ -46,7 +46,7 @@ Recipe parse_recipe(const std::string& text) {
     fail(std::string("not valid JSON: ") + e.what());
   }
   if (!doc.is_object()) fail("must be a JSON object");
-  check_fields(doc, {"optimizer", "batch_size", "steps", "samples_per_round", "seed", "loss"}, "document");
+  check_fields(doc, {"optimizer", "batch_size", "steps", "samples_per_round", "seed", "loss", "freeze"}, "document");
   Recipe r;
   if (doc.contains("loss") && doc["loss"] != "softmax_cross_entropy" && doc["loss"] != "categorical_crossentropy" &&
       doc["loss"] != "sparse_categorical_crossentropy")
@@ -92,6 +92,16 @@ Recipe parse_recipe(const std::string& text) {
     if (!doc["seed"].is_number_unsigned()) fail("'seed' must be a non-negative integer");
     r.seed = doc["seed"].get<uint64_t>();
   }
+  if (doc.contains("freeze")) {
+    const auto& f = doc["freeze"];
+    if (!f.is_array()) fail("'freeze' must be a list of layer names");
+    std::set<std::string> seen;
+    for (const auto& n : f) {
+      if (!n.is_string() || n.get<std::string>().empty()) fail("'freeze' holds " + n.dump() + ", not a layer name");
+      if (!seen.insert(n.get<std::string>()).second) fail("'freeze' names layer '" + n.get<std::string>() + "' twice");
+      r.freeze.push_back(n.get<std::string>());
+    }
+  }
   return r;
 }
 
@@ -111,6 +121,7 @@ std::string Recipe::to_json() const {
            {"steps", steps},
            {"samples_per_round", samples_per_round},
            {"seed", seed}};
+  if (!freeze.empty()) doc["freeze"] = freeze;
   return doc.dump();
 }
 

@@ -1,7 +1,8 @@
 // The training recipe: how a participant trains one round, in JSON, e.g.
 //
 //   {"optimizer":{"name":"adam","learning_rate":0.001},
-//    "batch_size":32,"steps":200,"samples_per_round":6400}
+//    "batch_size":32,"steps":200,"samples_per_round":6400,
+//    "freeze":["conv2d","conv2d_1"]}
 //
 // Optimizers: "adam" (Keras defaults lr 1e-3, beta1 0.9, beta2 0.999,
 // epsilon 1e-7) and "sgd" (momentum, nesterov); both take "weight_decay".
@@ -10,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace fedhub {
 
@@ -30,8 +32,11 @@ struct Recipe {
   int64_t steps = 200;               // optimizer steps per round
   int64_t samples_per_round = 6400;  // fresh random sample drawn every round (0 = all data)
   uint64_t seed = 0;                 // 0: a participant picks its own seed per round
+  // Layers (by name) whose parameters are not trained: make_model_spec marks
+  // them "trainable": false in the architecture (model/trainable_slice.hpp).
+  std::vector<std::string> freeze;
 
-  // Canonical JSON with every default written out.
+  // Canonical JSON with every default written out ("freeze" when not empty).
   std::string to_json() const;
 };
 

@@ -14,6 +14,7 @@
 #include "messages/errors.hpp"
 #include "messages/events.hpp"
 #include "model/model_spec.hpp"
+#include "model/trainable_slice.hpp"
 #include "sim/evaluation.hpp"
 #include "sim/target.hpp"
 #include "training/threads.hpp"
@@ -231,6 +232,7 @@ void Simulation::start(const std::vector<Member*>& members) {
   for (auto& t : others) t.join();
   for (const auto& e : errors)
     if (e) std::rethrow_exception(e);
+  const TrainableSlice trainable(packages.front().spec.architecture);
   for (size_t i = 0; i < n; ++i) {
     auto& m = *members[i];
     auto& out = outputs[i];
@@ -241,7 +243,7 @@ void Simulation::start(const std::vector<Member*>& members) {
     meta.participant = m.spec.name;
     meta.num_samples = out.num_samples;
     meta.metrics = out.metrics;
-    m.result = build_contribution(meta, out.weights);
+    m.result = build_contribution(meta, trainable.select(out.weights));  // frozen tensors stay home
     for (const auto& [name, value] : out.metrics)
       if (name == "loss") m.loss_by_base[package.version] = value;
     m.base = package.version;

@@ -22,7 +22,7 @@ Network<T>::Network(const Architecture& arch) {
   output_size_ = layers_.back()->output_size();
   first_trainable_ = layers_.size();
   for (size_t i = 0; i < layers_.size() && first_trainable_ == layers_.size(); ++i)
-    if (layers_[i]->parameter_count() > 0) first_trainable_ = i;
+    if (layers_[i]->parameter_count() > 0 && arch.layers[i].trainable) first_trainable_ = i;
   inputs_.assign(layers_.size(), nullptr);
 }
 

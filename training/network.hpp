@@ -45,7 +45,7 @@ class Network {
   std::vector<int64_t> offsets_;
   std::vector<const T*> inputs_;  // each layer's input in the last forward
   int64_t parameter_count_ = 0, input_size_ = 0, output_size_ = 0, max_batch_ = 0;
-  size_t first_trainable_ = 0;  // layers before it need no input gradient
+  size_t first_trainable_ = 0;  // layers before it (frozen or without parameters) need no gradient
   bool forward_done_ = false;
 };
 

@@ -59,6 +59,7 @@ ParallelNetwork::ParallelNetwork(const Architecture& arch, int threads, int64_t 
     replicas_.push_back(std::move(r));
   }
   parameter_count_ = replicas_[0]->net.parameter_count();
+  trainable_ = TrainableSlice(arch).ranges();
   input_size_ = replicas_[0]->net.input_size();
   classes_ = replicas_[0]->net.output_size();
 }
@@ -115,13 +116,18 @@ LossStats ParallelNetwork::train_step(std::span<float> params, Optimizer& optimi
       const int64_t P = parameter_count_;
       float* g0 = replicas_[0]->grads.data();
       for (int s = omp_get_thread_num(); s < T; s += team) {
-        const int64_t lo = std::min(P, (P * s / T) / 16 * 16);
-        const int64_t hi = s + 1 == T ? P : std::min(P, (P * (s + 1) / T) / 16 * 16);
-        for (int u = 1; u < T; ++u) {
-          const float* gu = replicas_[u]->grads.data();
-          for (int64_t i = lo; i < hi; ++i) g0[i] += gu[i];
+        const int64_t slo = std::min(P, (P * s / T) / 16 * 16);
+        const int64_t shi = s + 1 == T ? P : std::min(P, (P * (s + 1) / T) / 16 * 16);
+        for (const auto& range : trainable_) {  // frozen parameters are neither summed nor updated
+          const int64_t lo = std::max(slo, static_cast<int64_t>(range.offset));
+          const int64_t hi = std::min(shi, static_cast<int64_t>(range.offset + range.count));
+          if (lo >= hi) continue;
+          for (int u = 1; u < T; ++u) {
+            const float* gu = replicas_[u]->grads.data();
+            for (int64_t i = lo; i < hi; ++i) g0[i] += gu[i];
+          }
+          optimizer.apply(params.data(), g0, lo, hi);
         }
-        optimizer.apply(params.data(), g0, lo, hi);
       }
     }
   }

@@ -4,7 +4,8 @@
 // A training step splits its batch into `threads` contiguous slices of
 // (nearly) equal size, runs forward and backward of each slice on its own
 // thread, sums the per-thread gradients in thread order, and applies the
-// optimizer in parallel over disjoint parameter ranges. Nothing depends on
+// optimizer in parallel over disjoint parameter ranges. The parameters of
+// frozen layers ("trainable": false) are never updated. Nothing depends on
 // timing, so a step is bit-for-bit reproducible for a fixed thread count.
 // Eigen's own GEMM threading is switched off inside these threads.
 //
@@ -18,6 +19,7 @@
 
 #include "datasets/dataset.hpp"
 #include "model/architecture.hpp"
+#include "model/trainable_slice.hpp"
 #include "training/eigen_types.hpp"
 #include "training/loss.hpp"
 #include "training/network.hpp"
@@ -51,6 +53,7 @@ class ParallelNetwork {
   int threads_;
   int64_t max_train_batch_, infer_chunk_, parameter_count_, input_size_, classes_;
   std::vector<std::unique_ptr<Replica>> replicas_;
+  std::vector<TrainableSlice::Range> trainable_;
 };
 
 }  // namespace fedhub::training

@@ -41,6 +41,7 @@ ModelCore tiny_core() {
   d.name = "m";
   d.layout = {{"dense/kernel", {3, 2}}, {"dense/bias", {2}}};
   d.parameters = 8;
+  d.trainable = TrainableSlice::all_of(d.layout);
   d.labels = 2;
   d.min_contributions = 1;
   return ModelCore(d, MergePolicy::from_json(""), {}, nullptr, ModelCore::Limits{});

@@ -19,6 +19,7 @@ ModelDefinition definition(uint32_t min_contributions = 1) {
   d.name = "m";
   d.layout = {{"dense/kernel", {3, 2}}, {"dense/bias", {2}}};
   d.parameters = kParams;
+  d.trainable = TrainableSlice::all_of(d.layout);
   d.labels = 2;
   d.min_contributions = min_contributions;
   return d;

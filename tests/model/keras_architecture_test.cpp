@@ -117,9 +117,6 @@ BOOST_AUTO_TEST_CASE(what_fedhub_does_not_train_is_refused_by_name) {
                  "dilation_rate must be 1"));
   BOOST_TEST(has(refusal(replaced(kKeras2, R"("class_name": "Dropout")", R"("class_name": "BatchNormalization")")),
                  "layer 'dropout' (BatchNormalization): is not a layer fedhub trains"));
-  BOOST_TEST(has(
-      refusal(replaced(kKeras2, R"("name": "conv2d", "trainable": true)", R"("name": "conv2d", "trainable": false)")),
-      "frozen"));
   BOOST_TEST(has(refusal(replaced(kKeras2, R"("padding": "valid", "data_format": "channels_last",)",
                                   R"("padding": "valid", "data_format": "channels_first",)")),
                  "channels_first"));
