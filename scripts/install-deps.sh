@@ -8,6 +8,9 @@ packages=(
   libeigen3-dev libboost-test-dev libboost-dev libboost-program-options-dev
   nlohmann-json3-dev libstb-dev libssl-dev zlib1g-dev libxxhash-dev
   dataset-fashion-mnist
+  # ONNX models in and out (formats/onnx_*): the generated onnx-ml.pb.h, libonnx_proto
+  # and libprotobuf; python3-onnx for tests/python/test_onnx.py's onnx.checker.
+  libonnx-dev libprotobuf-dev python3-onnx
   # The HTTP door's tests and dashboard: curl (docs/http-api.md's examples), Chart.js
   # (served by the hub), Chromium and ChromeDriver (tests/web).
   curl libjs-chart.js chromium chromium-driver
