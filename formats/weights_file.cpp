@@ -3,6 +3,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "formats/keras_h5.hpp"
 #include "formats/npz.hpp"
 #include "formats/safetensors.hpp"
 #include "messages/contribution.hpp"
@@ -15,6 +16,7 @@ namespace fedhub::formats {
 
 std::string weights_file_kind(std::span<const char> bytes) {
   if (bytes.size() >= 4 && std::memcmp(bytes.data(), "PK\x03\x04", 4) == 0) return "npz";
+  if (is_hdf5(bytes)) return "keras h5";
   try {
     const auto id = buffer_identifier(read_frame_prefix(bytes).header);
     if (id == fb::ContributionIdentifier()) return "result";
@@ -28,6 +30,13 @@ Weights read_weights_file(std::span<const char> bytes, const std::string& path, 
                           KernelLayout kind) {
   const auto what = weights_file_kind(bytes);
   try {
+    if (what == "keras h5") {
+      if (kind != KernelLayout::keras)
+        throw std::runtime_error(
+            "a Keras HDF5 file holds Keras's kernels (dense [in,out], conv2d [kh,kw,in,out]): leave out --layout "
+            "torch");
+      return read_keras_h5(bytes, layout);
+    }
     std::vector<Tensor> tensors;
     if (what == "npz") {
       tensors = read_npz(bytes);

@@ -1,6 +1,7 @@
 // Initial weights for a new model from a file (fl-manager create
 // --weights): a fedhub model package or training result, a safetensors
-// file or a NumPy .npz, told apart by their first bytes, matched to the
+// file, a NumPy .npz or a Keras HDF5 weights file (.h5, .weights.h5:
+// formats/keras_h5.hpp), told apart by their first bytes, matched to the
 // architecture by name and shape (formats/weights_matching.hpp).
 #pragma once
 
@@ -13,11 +14,12 @@
 
 namespace fedhub::formats {
 
-// "package", "result", "npz" or "safetensors": what the bytes are.
+// "package", "result", "npz", "keras h5" or "safetensors": what the bytes are.
 std::string weights_file_kind(std::span<const char> bytes);
 
 // The weights of `layout` from the file's bytes (`path` names it in errors).
-// fedhub files carry our names and layout: `kind` must be keras for them.
+// fedhub files and Keras HDF5 files carry our names and layout: `kind`
+// must be keras for them.
 // Throws std::runtime_error or RequestError naming what is wrong.
 Weights read_weights_file(std::span<const char> bytes, const std::string& path, std::span<const TensorSpec> layout,
                           KernelLayout kind);
