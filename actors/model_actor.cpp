@@ -212,7 +212,7 @@ caf::result<Buffer> upload_begin(self_ptr self, const fb::UploadBegin& b, const 
   auto& c = core(self);
   const auto bytes = as_span(b.contribution());
   const auto* h = flatbuffers::GetRoot<fb::Contribution>(bytes.data());  // verified by the hub actor
-  check_tensor_infos(h->tensors(), c.definition().contribution_layout());
+  check_contribution_tensors(c.definition(), h->tensors());              // bad_shape, bad_dtype
   ModelCore::UploadRequest rq;
   rq.model = h->model()->str();
   rq.base_version = h->base_version();

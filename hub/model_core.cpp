@@ -15,6 +15,20 @@ void set_layout(ModelDefinition& d, const Architecture& a) {
   d.trainable = TrainableSlice(a);
 }
 
+void check_contribution_tensors(const ModelDefinition& d, const FbTensors* tensors) {
+  try {
+    check_tensor_infos(tensors, d.contribution_layout());
+  } catch (const RequestError& e) {
+    if (d.trainable.whole()) throw;
+    std::string names;
+    for (const auto& t : d.contribution_layout()) names += (names.empty() ? "" : ", ") + t.name;
+    throw RequestError(e.code(),
+                       std::string(e.what()) + " (model '" + d.name + "' trains " +
+                           std::to_string(d.contribution_parameters()) + " of its " + std::to_string(d.parameters) +
+                           " parameters: its other layers are frozen, and a contribution carries only " + names + ")");
+  }
+}
+
 UploadMode upload_mode(const MergePolicy& p, uint64_t data_bytes, uint64_t fold_threshold_bytes) {
   const bool foldable = p.merge != MergeMode::async && federation::is_mean_based(p.aggregator.name) &&
                         !p.aggregator.dp.enabled && p.norm_bound == 0;

@@ -42,6 +42,7 @@
 #include "hub/merge_policy.hpp"
 #include "hub/version_image.hpp"
 #include "messages/errors.hpp"
+#include "messages/tensors.hpp"
 #include "model/architecture.hpp"
 #include "model/tensor.hpp"
 #include "model/trainable_slice.hpp"
@@ -70,6 +71,11 @@ struct ModelDefinition {
 
 // Sets layout, parameters and trainable from the architecture.
 void set_layout(ModelDefinition& definition, const Architecture& architecture);
+
+// Checks a contribution header's tensors against the model's trainable ones
+// (messages/tensors.hpp check_tensor_infos); for a model with frozen layers
+// the error also says what a contribution carries. Throws RequestError.
+void check_contribution_tensors(const ModelDefinition& definition, const FbTensors* tensors);
 
 // One accepted contribution without its weights: the filter state, the
 // status listing and a pending round member.

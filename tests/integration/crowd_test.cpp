@@ -21,66 +21,17 @@
 #include <thread>
 
 #include "persistence/store.hpp"
-#include "process.hpp"
+#include "running_hub.hpp"
 
 using namespace fedhub::testing;
 using nlohmann::json;
 
 namespace {
 
-const std::string kBin = FEDHUB_BIN_DIR;
-const std::string kSrc = FEDHUB_SOURCE_DIR;
-const std::string kFashion = "/usr/share/datasets/fashion-mnist/t10k";
-
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-// A running fl-hub on a data directory of its own.
-struct RunningHub {
-  TempDir dir;
-  std::string data = dir / "data";
-  std::string address;
-  std::unique_ptr<Child> process;
-
-  void start() {
-    const auto port = std::to_string(free_port());
-    process = std::make_unique<Child>(std::vector<std::string>{kBin + "/fl-hub", "--port", port, "--data-dir", data});
-    wait_line(*process, "listening on");
-    address = "127.0.0.1:" + port;
-  }
-  void stop() {
-    process->signal(SIGTERM);
-    BOOST_TEST(process->wait_at_most(std::chrono::seconds(30)) == 0);
-  }
-  RunResult manager(std::vector<std::string> args) const {
-    std::vector<std::string> argv{kBin + "/fl-manager",  "--hub",     address, "--key-file",
-                                  data + "/manager.key", "--timeout", "60"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run_bounded(argv, 90);
-  }
-  RunResult ok(std::vector<std::string> args) const {
-    std::string args_text;
-    for (const auto& a : args) args_text += a + " ";
-    auto r = manager(std::move(args));
-    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, "fl-manager " << args_text << " failed: " << r.err << r.out);
-    return r;
-  }
-  std::string key(const std::string& name) const {
-    auto out = ok({"keys", "add", name, "--role", "participant"}).out;
-    return out.substr(0, out.find('\n'));
-  }
-  // Downloads the current version as `key` and trains one round on the
-  // source `data`; returns the result file (out-SEED.fhc).
-  std::string train(const std::string& key, const std::string& data, const std::string& seed) const {
-    const std::string pkg = dir / ("in-" + seed + ".pkg"), result = dir / ("out-" + seed + ".fhc");
-    auto r = run_bounded(
-        {kBin + "/fl-participant", "download", "--hub", address, "--key", key, "--model", "fm", "--out", pkg});
-    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    r = run_bounded({kBin + "/fl-participant", "train", "--in", pkg, "--data", data, "--data-labels",
-                     kSrc + "/config/fashion-mnist-labels.txt", "--out", result, "--seed", seed, "--quiet"},
-                    120);
-    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    return result;
-  }
+// The hub of these tests, with model "fm".
+struct CrowdHub : RunningHub {
   // The same on Fashion-MNIST's `classes`, uploaded; returns the upload's
   // exit status and output.
   RunResult contribute(const std::string& key, const std::string& classes, const std::string& seed) const {
@@ -94,17 +45,14 @@ struct RunningHub {
     ok({"create", "fm", "--arch", kSrc + "/config/fmnist-mlp.arch.json", "--labels",
         kSrc + "/config/fashion-mnist-labels.txt", "--recipe", dir / "recipe.json"});
   }
-  RunResult upload(const std::string& key, const std::string& result) const {
-    return run_bounded({kBin + "/fl-participant", "upload", "--hub", address, "--key", key, "--weights", result});
-  }
 };
 
-json history(const RunningHub& hub) { return json::parse(hub.ok({"--json", "history", "fm"}).out); }
+json history(const CrowdHub& hub) { return json::parse(hub.ok({"--json", "history", "fm"}).out); }
 
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(history_lists_what_went_in_and_verify_replays_merges) {
-  RunningHub hub;
+  CrowdHub hub;
   hub.start();
   hub.create_mlp(30);
   const auto ann = hub.key("ann"), ben = hub.key("ben"), cat = hub.key("cat");
@@ -224,7 +172,7 @@ uint64_t now_ms() {
 
 // The model's status once its newest evaluation is of `version` (polled with
 // a deadline: the scorer works on its own thread).
-json evaluation_of(const RunningHub& hub, uint64_t version, bool evaluated = true) {
+json evaluation_of(const CrowdHub& hub, uint64_t version, bool evaluated = true) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   for (;;) {
     auto st = json::parse(hub.ok({"--json", "status", "fm"}).out);
@@ -240,7 +188,7 @@ json evaluation_of(const RunningHub& hub, uint64_t version, bool evaluated = tru
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(hub_side_evaluation_scores_contributions_and_flags_noise) {
-  RunningHub hub;
+  CrowdHub hub;
   hub.start();
   hub.create_mlp(40);
   hub.ok({"policy", "fm", "--flag-margin", "0.4"});

@@ -8,7 +8,9 @@
 
 #include "fashion_mnist.hpp"
 #include "model/architecture.hpp"
+#include "model/model_spec.hpp"
 #include "model/recipe.hpp"
+#include "model/trainable_slice.hpp"
 #include "training/network.hpp"
 #include "training/trainer.hpp"
 
@@ -129,6 +131,38 @@ BOOST_AUTO_TEST_CASE(simple_cnn_learns_fashion_mnist) {
     BOOST_TEST(std::isnan(after.per_class_accuracy[c]) == (c >= 10));
   }
   BOOST_TEST(total == 1000);
+}
+
+BOOST_AUTO_TEST_CASE(frozen_layers_keep_their_weights_and_the_rest_learns) {
+  // Issue 13, item 5: the convolutions frozen (one by the architecture, the
+  // others by the recipe's freeze), the head trained; weight decay must not
+  // touch the frozen tensors either.
+  std::string json = kSimpleCnn;
+  json.replace(json.find(R"({"type":"conv2d","filters":32,)"), 30,
+               R"({"type":"conv2d","filters":32,"trainable":false,)");
+  Recipe recipe = adam_recipe(100, 0);
+  recipe.optimizer.weight_decay = 0.01;
+  recipe.freeze = {"conv2d_1", "conv2d_2"};
+  const auto spec = make_model_spec("ft", json, std::vector<std::string>(20, "x"), recipe.to_json());
+  const auto& arch = spec.architecture;
+  const auto w0 = initialize_weights(arch, 3);
+  TrainOptions opt;
+  opt.seed = 4;
+  opt.threads = 2;
+  const auto r = train_round(arch, spec.recipe, w0, train_images(), opt);
+  BOOST_REQUIRE(r.weights.size() == w0.size());
+  for (size_t i = 0; i < w0.size(); ++i) {
+    const bool frozen = w0[i].name.rfind("conv2d", 0) == 0;
+    const bool same =
+        std::memcmp(w0[i].values.data(), r.weights[i].values.data(), w0[i].values.size() * sizeof(float)) == 0;
+    BOOST_TEST(same == frozen, w0[i].name << (frozen ? " changed although frozen" : " did not train"));
+  }
+  const auto before = evaluate(arch, w0, test_images());
+  const auto after = evaluate(arch, r.weights, test_images());
+  BOOST_TEST_MESSAGE("SIMPLE-CNN, random convolutions frozen: held-out accuracy " << before.accuracy << " -> "
+                                                                                  << after.accuracy);
+  BOOST_TEST(after.accuracy > before.accuracy + 0.2);               // the head learns on frozen random features
+  BOOST_TEST(TrainableSlice(arch).select(r.weights).size() == 4u);  // what the contribution carries
 }
 
 BOOST_AUTO_TEST_CASE(seeded_runs_are_bit_for_bit_reproducible) {

@@ -18,10 +18,10 @@ from .tensors import TensorInfo
 
 _FIELDS = {
     "flatten": {"type", "name"},
-    "dense": {"type", "name", "units", "activation", "use_bias"},
+    "dense": {"type", "name", "units", "activation", "use_bias", "trainable"},
     "relu": {"type", "name"},
     "dropout": {"type", "name", "rate"},
-    "conv2d": {"type", "name", "filters", "kernel_size", "strides", "padding", "activation", "use_bias"},
+    "conv2d": {"type", "name", "filters", "kernel_size", "strides", "padding", "activation", "use_bias", "trainable"},
     "maxpool2d": {"type", "name", "pool_size", "strides", "padding"},
 }
 _ACTIVATIONS = {"linear": "linear", "none": "linear", "relu": "relu", "softmax": "softmax"}
@@ -46,6 +46,8 @@ class LayerSpec:
     activation: str = "linear"
     use_bias: bool = True
     rate: float = 0.0
+    # False: a frozen layer (Keras' field; also the recipe's "freeze"): not trained, not uploaded.
+    trainable: bool = True
 
     def parameters(self) -> List[TensorInfo]:
         """This layer's tensors, kernel before bias (none for layers without weights)."""
@@ -70,6 +72,18 @@ class Architecture:
     def parameters(self) -> List[TensorInfo]:
         """Every parameter tensor in the model's order (the order of a package's tensors)."""
         return [t for layer in self.layers for t in layer.parameters()]
+
+    def trainable_parameters(self) -> List[TensorInfo]:
+        """The tensors a contribution carries: those of layers that are not frozen."""
+        return [t for layer in self.layers if layer.trainable for t in layer.parameters()]
+
+    def freeze(self, names) -> None:
+        """Marks the named layers (the recipe's "freeze") trainable: false."""
+        for name in names:
+            layer = next((l for l in self.layers if l.name == name), None)
+            if layer is None or not layer.parameters():
+                _fail("recipe", f"'freeze' names layer '{name}', which has no parameters or does not exist")
+            layer.trainable = False
 
     @property
     def outputs(self) -> int:
@@ -197,6 +211,10 @@ def parse_architecture(doc: dict) -> Architecture:
             out = shape
         else:  # relu
             out = shape
+        if "trainable" in j:
+            if not isinstance(j["trainable"], bool):
+                _fail(where, '"trainable" must be true or false')
+            l.trainable = j["trainable"]
         if l.activation == "softmax" and i + 1 != len(layers):
             _fail(where, "softmax is only allowed on the last layer")
         if "name" in j:

@@ -52,13 +52,16 @@ def train_package(
     arch = parse_architecture(package.architecture)
     recipe = parse_recipe(package.recipe)
     result = train_round(arch, recipe, package.weights, data, seed=seed, progress=progress, threads=threads)
+    trainable = {t.name for t in arch.trainable_parameters()}  # train_round applied the recipe's freeze
+    kept = [t.name in trainable for t in package.layout]
     contribution = ContributionFile(
         model=package.name,
         base_version=package.version,
         participant=participant or os.environ.get("USER", "python-participant"),
         num_samples=result.samples,
         metrics={"loss": result.loss, "accuracy": result.accuracy},
-        layout=package.layout,
-        weights=result.weights,
+        # Only the trainable tensors leave (all of them unless layers are frozen).
+        layout=[t for t, trainable in zip(package.layout, kept) if trainable],
+        weights=[w for w, trainable in zip(result.weights, kept) if trainable],
     )
     return TrainedRound(build_contribution(contribution), result.samples, result.loss, result.accuracy)

@@ -22,6 +22,7 @@ class Recipe:
     steps: int = 200
     samples_per_round: int = 6400
     seed: int = 0
+    freeze: list = field(default_factory=list)  # layer names not trained
 
 
 def _fail(why: str):
@@ -30,7 +31,7 @@ def _fail(why: str):
 
 def parse_recipe(doc: dict) -> Recipe:
     """Parses a recipe document (from json.loads), filling Keras' defaults; ArchitectureError when invalid."""
-    known = {"optimizer", "batch_size", "steps", "samples_per_round", "seed", "loss"}
+    known = {"optimizer", "batch_size", "steps", "samples_per_round", "seed", "loss", "freeze"}
     unknown = sorted(set(doc) - known)
     if unknown:
         _fail(f"unknown field(s) {', '.join(unknown)}")
@@ -58,7 +59,10 @@ def parse_recipe(doc: dict) -> Recipe:
         steps=int(doc.get("steps", 200)),
         samples_per_round=int(doc.get("samples_per_round", 6400)),
         seed=int(doc.get("seed", 0)),
+        freeze=list(doc.get("freeze", [])),
     )
+    if not all(isinstance(n, str) and n for n in r.freeze):
+        _fail("'freeze' must be a list of layer names")
     if r.batch_size <= 0 or r.steps <= 0 or r.samples_per_round < 0:
         _fail("batch_size and steps must be > 0 and samples_per_round >= 0")
     return r

@@ -116,6 +116,13 @@ class FedhubNet(nn.Module):
                 if l.use_bias:
                     m.bias.copy_(torch.from_numpy(np.array(next(it), dtype=np.float32)))
 
+    def freeze_frozen(self) -> None:
+        """No gradients for the parameters of frozen layers (trainable: false)."""
+        for l, m in self._owners:
+            if not l.trainable:
+                for p in m.parameters():
+                    p.requires_grad_(False)
+
     def hub_weights(self) -> List[np.ndarray]:
         """The parameters as the hub's tensors (model order, Keras layouts), float32 copies."""
         out = []

@@ -77,9 +77,11 @@ def train_round(
     count = n if recipe.samples_per_round == 0 else min(recipe.samples_per_round, n)
     sample = rng.choice(n, size=count, replace=False) if count < n else rng.permutation(n)
     schedule = BatchSchedule(sample, recipe.batch_size, rng)
+    arch.freeze(recipe.freeze)
     net = build_model(arch, weights)
     net.train()
-    optimizer = make_optimizer(recipe.optimizer, recipe.options, net.parameters())
+    net.freeze_frozen()  # frozen layers: no gradient, not in the optimizer (no weight decay either)
+    optimizer = make_optimizer(recipe.optimizer, recipe.options, [p for p in net.parameters() if p.requires_grad])
     labels = torch.from_numpy(data.labels.astype(np.int64))
     loss_sum, correct, trained = 0.0, 0, 0
     for step in range(recipe.steps):
