@@ -37,9 +37,9 @@ class TrainingTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.hub.close()
 
-    def both_rounds(self, name: str, arch_path: str, optimizer: dict):
+    def both_rounds(self, name: str, arch_path: str, optimizer: dict, **recipe):
         self.hub.create(name, arch_path, os.path.join(SRC, "config", "fashion-mnist-labels.txt"),
-                        dict(FULL_BATCH, optimizer=optimizer))
+                        dict(FULL_BATCH, optimizer=optimizer, **recipe))
         package = self.hub.path(f"{name}.fhmp")
         self.hub.participant("download", "--hub", self.hub.caf, "--key", self.key, "--model", name, "--out", package,
                              "--quiet")
@@ -68,6 +68,21 @@ class TrainingTest(unittest.TestCase):
         cpp, py = self.both_rounds("cnn-sgd", arch, {"name": "sgd", "learning_rate": 0.1, "momentum": 0.9,
                                                       "nesterov": True, "weight_decay": 0.01})
         self.check_same(cpp, py, 1e-5)
+
+    def test_a_frozen_convolution_is_neither_trained_nor_uploaded(self):
+        # Issue 13, item 5: the recipe freezes the convolution; both trainers train the head
+        # alone (weight decay included) and their results carry it alone, which the hub takes.
+        arch = self.hub.path("cnn-frozen.arch.json")
+        with open(arch, "w") as f:
+            json.dump(CNN, f)
+        cpp, py = self.both_rounds("cnn-frozen", arch, {"name": "sgd", "learning_rate": 0.1, "momentum": 0.9,
+                                                         "weight_decay": 0.01}, freeze=["conv2d"])
+        for result in (cpp, py):
+            self.assertEqual([t.name for t in result.layout], ["dense/kernel", "dense/bias"])
+        self.check_same(cpp, py, 1e-5)
+        out = self.hub.participant("upload", "--hub", self.hub.caf, "--key", self.hub.add_key("py-frozen"),
+                                   "--weights", self.hub.path("cnn-frozen.py"), "--json")
+        self.assertEqual(json.loads(out.stdout)["model"], "cnn-frozen")
 
 
 if __name__ == "__main__":
