@@ -21,6 +21,7 @@
 #include "client/json_views.hpp"
 #include "client/requests.hpp"
 #include "client/system_config.hpp"
+#include "formats/onnx_export.hpp"
 #include "formats/weights_file.hpp"
 #include "messages/contribution.hpp"
 #include "messages/events.hpp"
@@ -40,7 +41,8 @@ const char* kUsage =
     "\n"
     "Commands:\n"
     "  download --model NAME [--version V] --out FILE     save a model package (--format safetensors|npz\n"
-    "           [--format F] [--layout keras|torch]         [--layout torch]: its weights for other tools)\n"
+    "           [--format F] [--layout keras|torch]         [--layout torch]: its weights for other tools;\n"
+    "                                                      --format onnx: an ONNX model of the version)\n"
     "  train --in FILE --data SPEC --out FILE [--seed N]   train one round offline with the model's\n"
     "                                                      recipe; the result records its base version\n"
     "                                                      and sample count\n"
@@ -141,8 +143,8 @@ int cmd_download(caf::actor_system& system, const Options& o) {
   const auto model = need(o.vm, "model", "download");
   const int64_t version = cli::version_or_current(o.vm);  // a usage error below -1
   const auto format = o.vm["format"].as<std::string>();
-  if (format != "package" && format != "safetensors" && format != "npz")
-    throw cli::UsageError("--format is package, safetensors or npz, not '" + format + "'");
+  if (format != "package" && format != "safetensors" && format != "npz" && format != "onnx")
+    throw cli::UsageError("--format is package, safetensors, npz or onnx, not '" + format + "'");
   formats::KernelLayout layout;
   try {
     layout = formats::parse_kernel_layout(o.vm["layout"].as<std::string>());
@@ -152,7 +154,10 @@ int cmd_download(caf::actor_system& system, const Options& o) {
   auto client = connect(system, o.vm);
   Buffer raw = client->download_package(model, version);
   auto m = read_model_package(raw);
-  if (format != "package")
+  if (format == "onnx")
+    raw = formats::write_onnx(m.spec.architecture, m.weights,
+                              {m.spec.name, static_cast<int64_t>(m.version), m.spec.labels});
+  else if (format != "package")
     raw = formats::write_weights_file(
         m.weights, format, layout,
         {{"model", m.spec.name}, {"version", std::to_string(m.version)}, {"layout", o.vm["layout"].as<std::string>()}});
@@ -396,7 +401,7 @@ int participant_main(int argc, char** argv) {
       "reconnect", po::value<double>()->default_value(300),
       "run: seconds to keep reconnecting to a lost hub (0: give up at once)")(
       "seed", po::value<uint64_t>(), "training seed (default: the recipe's, else random)")(
-      "format", po::value<std::string>()->default_value("package"), "download: package | safetensors | npz")(
+      "format", po::value<std::string>()->default_value("package"), "download: package | safetensors | npz | onnx")(
       "layout", po::value<std::string>()->default_value("keras"),
       "download --format safetensors|npz: keras or torch (a state_dict's names and layouts)");
   cli::add_hub_options(opts);

@@ -2,12 +2,15 @@
 #include <cmath>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 
 #include "apps/cli.hpp"
 #include "apps/local_model.hpp"
 #include "apps/manager/session.hpp"
 #include "client/json_views.hpp"
 #include "client/requests.hpp"
+#include "formats/onnx_export.hpp"
+#include "formats/onnx_import.hpp"
 #include "formats/weights_file.hpp"
 #include "messages/errors.hpp"
 #include "messages/files.hpp"
@@ -28,13 +31,28 @@ int cmd_create(Session& s, const Args& args) {
       "weights", po::value<std::string>(),
       "version 0's weights from a file: a fedhub package or result, safetensors or .npz (by tensor name)")(
       "layout", po::value<std::string>()->default_value("keras"),
-      "how --weights stores kernels: keras ([in,out], HWIO) or torch ([out,in], OIHW; state_dict names)");
+      "how --weights stores kernels: keras ([in,out], HWIO) or torch ([out,in], OIHW; state_dict names)")(
+      "onnx", po::value<std::string>(),
+      "an ONNX model instead of --arch and --weights: its graph becomes the architecture, its "
+      "initializers version 0 (docs/models.md, ONNX)");
   po::positional_options_description pos;
   pos.add("name", 1);
   auto vm = parse(args, o, &pos);
   fb::ModelSpecT spec;
   spec.name = need(vm, "name", "create");
-  spec.architecture_json = read_text(need(vm, "arch", "create"), "architecture");
+  // --onnx: the architecture and version 0's weights from one ONNX file.
+  std::optional<formats::OnnxImport> onnx;
+  if (vm.count("onnx")) {
+    if (vm.count("arch") || vm.count("weights") || !vm["layout"].defaulted())
+      throw cli::UsageError(
+          "--onnx FILE holds the architecture and the weights: leave out --arch, --weights and --layout");
+    const auto path = vm["onnx"].as<std::string>();
+    onnx = formats::read_onnx(read_file(path), path);
+    for (const auto& note : onnx->notes) std::cerr << "fl-manager: " << path << ": " << note << "\n";
+    spec.architecture_json = onnx->architecture_json;
+  } else {
+    spec.architecture_json = read_text(need(vm, "arch", "create"), "architecture");
+  }
   spec.labels = read_labels_file(need(vm, "labels", "create"));
   spec.recipe_json = read_text(need(vm, "recipe", "create"), "recipe");
   spec.min_contributions = static_cast<uint32_t>(cli::whole(vm, "min-contributions", 1, 1000000));
@@ -49,7 +67,9 @@ int cmd_create(Session& s, const Args& args) {
   // Without --weights the hub initialises version 0 (Glorot-uniform from
   // the seed), so that no model-sized message is sent.
   std::vector<float> initial;
-  if (vm.count("weights")) {
+  if (onnx) {
+    for (const auto& t : onnx->weights) initial.insert(initial.end(), t.values.begin(), t.values.end());
+  } else if (vm.count("weights")) {
     const auto path = vm["weights"].as<std::string>();
     formats::KernelLayout layout;
     try {
@@ -76,7 +96,8 @@ int cmd_create(Session& s, const Args& args) {
   else
     std::cout << "created model '" << r->summary()->name()->str() << "' (" << r->summary()->parameters()
               << " parameters, " << r->summary()->labels() << " labels) at version 0"
-              << (initial.empty() ? "" : ", its weights from " + vm["weights"].as<std::string>()) << "\n";
+              << (initial.empty() ? "" : ", its weights from " + vm[onnx ? "onnx" : "weights"].as<std::string>())
+              << "\n";
   return cli::kOk;
 }
 
@@ -167,17 +188,17 @@ int cmd_download(Session& s, const Args& args) {
   po::options_description o("download");
   o.add_options()("name", po::value<std::string>())("version", po::value<int64_t>()->default_value(-1))(
       "out", po::value<std::string>())("format", po::value<std::string>()->default_value("package"),
-                                       "package | safetensors | npz")(
+                                       "package | safetensors | npz | onnx")(
       "layout", po::value<std::string>()->default_value("keras"), "safetensors, npz: keras or torch (state_dict)");
   po::positional_options_description pos;
   pos.add("name", 1);
   auto vm = parse(args, o, &pos);
   const auto out = need(vm, "out", "download");
   const auto format = vm["format"].as<std::string>();
-  if (format != "package" && format != "safetensors" && format != "npz")
-    throw cli::UsageError("--format is package, safetensors or npz, not '" + format + "'");
-  if (format == "package" && !vm["layout"].defaulted())
-    throw cli::UsageError("--layout applies to --format safetensors or npz; a package has fedhub's layout");
+  if (format != "package" && format != "safetensors" && format != "npz" && format != "onnx")
+    throw cli::UsageError("--format is package, safetensors, npz or onnx, not '" + format + "'");
+  if ((format == "package" || format == "onnx") && !vm["layout"].defaulted())
+    throw cli::UsageError("--layout applies to --format safetensors or npz; a " + format + " has its own layout");
   formats::KernelLayout layout;
   try {
     layout = formats::parse_kernel_layout(vm["layout"].as<std::string>());
@@ -186,7 +207,10 @@ int cmd_download(Session& s, const Args& args) {
   }
   Buffer raw;
   auto m = fetch(s, need(vm, "name", "download"), cli::version_or_current(vm), &raw);
-  if (format != "package")
+  if (format == "onnx")
+    raw = formats::write_onnx(m.spec.architecture, m.weights,
+                              {m.spec.name, static_cast<int64_t>(m.version), m.spec.labels});
+  else if (format != "package")
     raw = formats::write_weights_file(
         m.weights, format, layout,
         {{"model", m.spec.name}, {"version", std::to_string(m.version)}, {"layout", vm["layout"].as<std::string>()}});

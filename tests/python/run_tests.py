@@ -8,7 +8,8 @@ import importlib
 import sys
 import unittest
 
-DEBIAN = {"torch": "python3-torch", "numpy": "python3-numpy", "flatbuffers": "python3-flatbuffers"}
+DEBIAN = {"torch": "python3-torch", "numpy": "python3-numpy", "flatbuffers": "python3-flatbuffers",
+          "onnx": "python3-onnx"}
 
 
 def main() -> int:
