@@ -11,6 +11,9 @@ packages=(
   # ONNX models in and out (formats/onnx_*): the generated onnx-ml.pb.h, libonnx_proto
   # and libprotobuf; python3-onnx for tests/python/test_onnx.py's onnx.checker.
   libonnx-dev libprotobuf-dev python3-onnx
+  # Keras's HDF5 weights files (formats/keras_h5): libhdf5 1.10; python3-h5py writes Keras's
+  # layouts in tests/python/test_keras_h5.py.
+  libhdf5-dev python3-h5py
   # The HTTP door's tests and dashboard: curl (docs/http-api.md's examples), Chart.js
   # (served by the hub), Chromium and ChromeDriver (tests/web).
   curl libjs-chart.js chromium chromium-driver

@@ -29,7 +29,8 @@ int cmd_create(Session& s, const Args& args) {
       "min-contributions", po::value<int64_t>()->default_value(1), "contributions a merge needs (1-1000000)")(
       "aggregator", po::value<std::string>()->default_value("fedavg"), "fedavg (by samples) or mean (the paper's)")(
       "weights", po::value<std::string>(),
-      "version 0's weights from a file: a fedhub package or result, safetensors or .npz (by tensor name)")(
+      "version 0's weights from a file: a fedhub package or result, safetensors, .npz, or Keras's .h5 "
+      "(Keras 2 save_weights or model.save) or .weights.h5 (Keras 3), matched by tensor name and shape")(
       "layout", po::value<std::string>()->default_value("keras"),
       "how --weights stores kernels: keras ([in,out], HWIO) or torch ([out,in], OIHW; state_dict names)")(
       "onnx", po::value<std::string>(),

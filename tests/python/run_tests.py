@@ -9,7 +9,7 @@ import sys
 import unittest
 
 DEBIAN = {"torch": "python3-torch", "numpy": "python3-numpy", "flatbuffers": "python3-flatbuffers",
-          "onnx": "python3-onnx"}
+          "h5py": "python3-h5py", "onnx": "python3-onnx"}
 
 
 def main() -> int:
