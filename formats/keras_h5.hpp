@@ -3,15 +3,17 @@
 // from the file's bytes in memory. Three layouts, told apart by what the
 // root holds (docs/models.md, "Keras weights (.h5, .weights.h5)"):
 //
-//   Keras 2 `model.save_weights("w.h5")` (and Keras 3's legacy h5 writer):
+//   Keras 2 `model.save_weights("w.h5")`:
 //     root attributes `layer_names` (the model's layers in order; chunked
 //     as `layer_names0`, `layer_names1`, ... when large), `backend`,
 //     `keras_version`; one group per layer, named as the layer, with an
-//     attribute `weight_names` (e.g. "dense/kernel:0", "dense/bias:0"; Keras
-//     3 writes "dense/kernel") and a dataset at each of those paths inside
-//     the layer's group ("/dense/dense/kernel:0").
-//   Keras 2 `model.save("m.h5")`: the same under the group `model_weights`
-//     (the root also holds `model_config` and `optimizer_weights`, ignored).
+//     attribute `weight_names` (e.g. "dense/kernel:0", "dense/bias:0") and a
+//     dataset at each of those paths inside the layer's group
+//     ("/dense/dense/kernel:0").
+//   Keras 2 `model.save("m.h5")` (and Keras 3's legacy h5 writer): the
+//     same under the group `model_weights` (the root also holds
+//     `model_config` and `optimizer_weights`, ignored; Keras 3 writes names
+//     without ":0" and adds an empty `top_level_model_weights` group).
 //   Keras 3 `model.save_weights("w.weights.h5")`: a group `layers` with one
 //     group per layer of the model, named NOT after the layer but after its
 //     class and its rank among the layers of that class

@@ -4,12 +4,14 @@
 // start from what the hub really sends and reads.
 //
 //   build-fz/bin/fuzz_make_corpus tests/fuzz/corpus
+#include <hdf5.h>
 #include <stb/stb_image_write.h>
 #include <zlib.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -30,6 +32,82 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path out_root;
+
+// Keras's three HDF5 weights layouts (formats/keras_h5.hpp) for the
+// architecture of fuzz_keras_h5 (conv2d [3,3,1,2], dense [8,3]), written
+// with the HDF5 C API into a temporary file as h5py writes them.
+std::string keras_h5_file(int layout) {
+  const fs::path path = fs::temp_directory_path() / ("fuzz_make_corpus_" + std::to_string(layout) + ".h5");
+  const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (f < 0) throw std::runtime_error("cannot create " + path.string());
+  const hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+  H5Pset_create_intermediate_group(lcpl, 1);
+  // Without modification times, so that the corpus is the same every time.
+  const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE), gcpl = H5Pcreate(H5P_GROUP_CREATE);
+  H5Pset_obj_track_times(dcpl, 0);
+  H5Pset_obj_track_times(gcpl, 0);
+  const auto dataset = [&](const std::string& at, std::vector<hsize_t> shape) {
+    size_t n = 1;
+    for (hsize_t d : shape) n *= d;
+    std::vector<float> v(n);
+    for (size_t i = 0; i < n; ++i) v[i] = 0.5f * static_cast<float>(i) - 1;
+    const hid_t space = H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr);
+    const hid_t d = H5Dcreate2(f, at.c_str(), H5T_IEEE_F32LE, space, lcpl, dcpl, H5P_DEFAULT);
+    H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
+    H5Dclose(d);
+    H5Sclose(space);
+  };
+  const auto names = [&](const std::string& object, const char* attr, const std::vector<std::string>& values) {
+    const hid_t obj = H5Oopen(f, object.c_str(), H5P_DEFAULT);
+    const hsize_t n = values.size();
+    const hid_t space = H5Screate_simple(1, &n, nullptr);
+    const hid_t type = H5Tcopy(H5T_C_S1);
+    size_t size = 1;
+    for (const auto& v : values) size = std::max(size, v.size());
+    H5Tset_size(type, size);
+    std::string buf(size * values.size(), '\0');
+    for (size_t i = 0; i < values.size(); ++i) buf.replace(i * size, values[i].size(), values[i]);
+    const hid_t a = H5Acreate2(obj, attr, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, type, buf.data());
+    H5Aclose(a);
+    H5Tclose(type);
+    H5Sclose(space);
+    H5Oclose(obj);
+  };
+  const auto group = [&](const std::string& at) { H5Gclose(H5Gcreate2(f, at.c_str(), lcpl, gcpl, H5P_DEFAULT)); };
+  if (layout == 2) {  // Keras 3 .weights.h5
+    group("/vars");
+    group("/layers/max_pooling2d/vars");
+    dataset("/layers/conv2d/vars/0", {3, 3, 1, 2});
+    dataset("/layers/conv2d/vars/1", {2});
+    dataset("/layers/dense/vars/0", {8, 3});
+    dataset("/layers/dense/vars/1", {3});
+    dataset("/optimizer/vars/0", {1});
+  } else {  // Keras 2 save_weights (0) or model.save (1)
+    const std::string root = layout == 1 ? "/model_weights" : "";
+    if (layout == 1) group(root);
+    names(root.empty() ? "/" : root, "layer_names", {"conv2d", "max_pooling2d", "dense"});
+    names(root.empty() ? "/" : root, "keras_version", {"2.15.0"});
+    group(root + "/max_pooling2d");
+    names(root + "/max_pooling2d", "weight_names", {});
+    for (const std::string layer : {"conv2d", "dense"}) {
+      group(root + "/" + layer);
+      names(root + "/" + layer, "weight_names", {layer + "/kernel:0", layer + "/bias:0"});
+    }
+    dataset(root + "/conv2d/conv2d/kernel:0", {3, 3, 1, 2});
+    dataset(root + "/conv2d/conv2d/bias:0", {2});
+    dataset(root + "/dense/dense/kernel:0", {8, 3});
+    dataset(root + "/dense/dense/bias:0", {3});
+  }
+  H5Pclose(gcpl);
+  H5Pclose(dcpl);
+  H5Pclose(lcpl);
+  H5Fclose(f);
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  fs::remove(path);
+  return bytes;
+}
 
 void put(const std::string& target, const std::string& name, std::string_view bytes) {
   const fs::path dir = out_root / target;
@@ -205,6 +283,12 @@ void messages() {
   put("weights_file", "safetensors", formats::write_safetensors(small, {{"format", "pt"}}));
   put("weights_file", "npz", formats::write_npz(small));
   put("weights_file", "torch-npz", formats::write_npz(formats::export_weights(small, formats::KernelLayout::torch)));
+  const char* keras_names[] = {"keras2-save-weights.h5", "keras2-model-save.h5", "keras3.weights.h5"};
+  for (int layout = 0; layout < 3; ++layout) {
+    const std::string h5 = keras_h5_file(layout);
+    put("keras_h5", keras_names[layout], h5);
+    put("weights_file", keras_names[layout], h5);
+  }
 
   // A download in chunks of `step` bytes: [u32 length][DownloadChunk response]...
   for (uint64_t step : {uint64_t{64}, uint64_t{200}, uint64_t{100000}}) {
