@@ -38,8 +38,9 @@ const char* kUsage =
     "virtual time its speed gives; the hub's merge policy makes the versions. Each version is\n"
     "evaluated on the scenario's evaluation sets. Scenarios: scenarios/ (docs/simulation.md).\n"
     "\n"
-    "Writes into --out (default fl-sim-out/NAME): RUN.csv per run (the scenario's merge, each\n"
-    "variant, the baseline), accuracy-by-round.svg, accuracy-by-virtual-time.svg, summary.json.\n"
+    "Writes into --out (default fl-sim-out/NAME): RUN.csv and RUN.final.fhmp (its last version's\n"
+    "model package) per run (the scenario's merge, each variant, the baseline),\n"
+    "accuracy-by-round.svg, accuracy-by-virtual-time.svg, summary.json.\n"
     "Ends with the line\n"
     "  fl-sim: rounds R accuracy A baseline B gap G   (B and G = B - A when a baseline ran)\n"
     "and, for a scenario with variants and target_accuracy,\n"
@@ -127,6 +128,8 @@ int sim_main(int argc, char** argv) {
       "out", po::value<std::string>(), "output folder (default fl-sim-out/NAME)")(
       "seed", po::value<int64_t>(), "the seed of every draw (overrides run.seed)")(
       "baseline", po::value<std::string>(), "none or centralized (overrides the scenario's)")(
+      "weights", po::value<std::string>(),
+      "version 0 from this weights file (a fedhub package or result, safetensors, npz; overrides model.weights)")(
       "runs", po::value<std::string>(),
       "only these runs, comma-separated: the scenario's merge.name, variant names, centralized")(
       "cifar", po::value<std::string>(), "CIFAR-10: JPEG folders, the official binaries or cifar10-jpeg.tar.gz")(
@@ -170,6 +173,7 @@ int sim_main(int argc, char** argv) {
     if (*ro.baseline != "none" && *ro.baseline != "centralized")
       throw cli::UsageError("--baseline must be none or centralized, not '" + *ro.baseline + "'");
   }
+  if (vm.count("weights")) ro.weights = vm["weights"].as<std::string>();
   if (vm.count("runs")) {
     std::stringstream list(vm["runs"].as<std::string>());
     for (std::string name; std::getline(list, name, ',');)
@@ -225,6 +229,7 @@ int sim_main(int argc, char** argv) {
   nlohmann::json summary{{"scenario", scenario.name}, {"participants", outcome.participants}};
   auto write_run = [&](const sim::RunOutcome& r) {
     sim::write_results_csv((out / (r.name + ".csv")).string(), r.results, outcome.set_names, scenario.labels);
+    if (!r.final_package.empty()) write_file_atomic((out / (r.name + ".final.fhmp")).string(), r.final_package);
     summary["runs"].push_back(run_json(r));
   };
   for (const auto& r : outcome.runs) write_run(r);

@@ -307,7 +307,8 @@ std::vector<ProcessParticipant> process_participants(const Scenario& s, uint64_t
 std::vector<VersionResult> run_with_processes(caf::actor_system& system, const ProcessCrowdOptions& o,
                                               const std::vector<ProcessParticipant>& participants,
                                               const EvaluationSets& sets,
-                                              const std::function<void(const VersionResult&)>& on_result) {
+                                              const std::function<void(const VersionResult&)>& on_result,
+                                              Buffer* last_package) {
   const auto& so = o.simulation;
   if (participants.empty()) throw std::invalid_argument("processes: no participants");
   if (sets.empty()) throw std::invalid_argument("processes: no evaluation set");
@@ -328,7 +329,9 @@ std::vector<VersionResult> run_with_processes(caf::actor_system& system, const P
 
   std::vector<VersionResult> results;
   auto evaluate = [&](uint64_t version, double published_at) {
-    const auto package = read_model_package(manager->download_package(so.model, static_cast<int64_t>(version)));
+    Buffer bytes = manager->download_package(so.model, static_cast<int64_t>(version));
+    const auto package = read_model_package(bytes);
+    if (last_package) *last_package = std::move(bytes);
     VersionResult r;
     r.version = version;
     r.virtual_s = published_at;

@@ -91,10 +91,12 @@ using EvaluationSets = std::vector<std::pair<std::string, const datasets::Datase
 // Throws std::invalid_argument for bad options (no participants, no
 // evaluation set, no program), std::runtime_error when the run cannot go on
 // (a process failed or all ended, no version within version_timeout),
-// RequestError for a refusal from the hub.
+// RequestError for a refusal from the hub. last_package, when given, gets
+// the package of the newest version evaluated.
 std::vector<VersionResult> run_with_processes(caf::actor_system& system, const ProcessCrowdOptions& options,
                                               const std::vector<ProcessParticipant>& participants,
                                               const EvaluationSets& sets,
-                                              const std::function<void(const VersionResult&)>& on_result = {});
+                                              const std::function<void(const VersionResult&)>& on_result = {},
+                                              Buffer* last_package = nullptr);
 
 }  // namespace fedhub::sim

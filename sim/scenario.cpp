@@ -142,7 +142,7 @@ Scenario parse_scenario(const std::string& text, const std::string& folder, cons
   s.name = root.at("name").text();
 
   const auto model = root.at("model");
-  model.only({"name", "architecture", "labels", "recipe", "init_seed"});
+  model.only({"name", "architecture", "labels", "recipe", "init_seed", "weights", "weights_layout"});
   for (const char* required : {"architecture", "labels", "recipe"})
     if (!model.has(required)) model.fail(std::string("the field '") + required + "' is missing");
   s.model = model.has("name") ? model.at("name").text() : s.name;
@@ -161,6 +161,12 @@ Scenario parse_scenario(const std::string& text, const std::string& folder, cons
     labels.expected("a list of label names or a labels file (one per line)");
   }
   if (model.has("init_seed")) s.init_seed = static_cast<uint64_t>(model.at("init_seed").whole(0, INT64_MAX));
+  if (model.has("weights")) s.weights_path = resolve(folder, model.at("weights").text());
+  if (model.has("weights_layout")) {
+    s.weights_layout = model.at("weights_layout").text();
+    if (s.weights_layout != "keras" && s.weights_layout != "torch")
+      model.at("weights_layout").expected("\"keras\" or \"torch\"");
+  }
   try {
     make_model_spec(s.model, s.architecture_json, s.labels, s.recipe_json);
   } catch (const std::exception& e) {

@@ -7,7 +7,8 @@
 //               "labels": "../config/paper-20-labels.txt",             // a file (one per line) or a list
 //               "recipe": {"optimizer": {"name": "adam", "learning_rate": 0.001},
 //                          "batch_size": 32, "steps": 200, "samples_per_round": 6400},
-//               "init_seed": 1},
+//               "init_seed": 1,                                        // random version 0, or
+//               "weights": "pretrained.fhc", "weights_layout": "keras"}, // version 0 from a file
 //     "data": {"fmnist-train": {"source": "idx:/usr/share/datasets/fashion-mnist/train",
 //                               "labels_file": "../config/fashion-mnist-labels.txt"},
 //              "cifar-train": {"source": "cifar10:train"}},               // found by fl-sim
@@ -84,6 +85,11 @@ struct Scenario {
   std::vector<std::string> labels;
   std::string recipe_json;
   uint64_t init_seed = 1;
+  // Version 0 from a weights file (formats/weights_file.hpp: a fedhub
+  // package or result, safetensors, npz, ...) instead of init_seed; its
+  // kernel layout "keras" or "torch". Empty: random from init_seed.
+  std::string weights_path;
+  std::string weights_layout = "keras";
   std::map<std::string, DataSourceSpec> data;
   std::vector<ParticipantGroup> participants;
   MergeSpec merge;

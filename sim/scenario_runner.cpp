@@ -8,6 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "formats/weights_file.hpp"
+#include "formats/weights_matching.hpp"
+#include "messages/files.hpp"
 #include "model/model_spec.hpp"
 #include "sim/cifar10.hpp"
 #include "sim/process_crowd.hpp"
@@ -147,6 +150,14 @@ ScenarioOutcome run_scenario(caf::actor_system& system, const Scenario& s, const
   std::vector<ProcessParticipant> processes;
   if (o.participants_as_processes)
     processes = process_participants(s, seed, [&](const std::string& src) { return resolve_source(src, o); });
+  // Version 0 from a weights file: read before any data loads (errors first).
+  std::vector<float> initial;
+  if (const std::string path = o.weights.value_or(s.weights_path); !path.empty()) {
+    const auto weights = formats::read_weights_file(read_file(path), path, spec.architecture.parameters(),
+                                                    formats::parse_kernel_layout(s.weights_layout));
+    for (const auto& t : weights) initial.insert(initial.end(), t.values.begin(), t.values.end());
+    if (o.log) o.log("version 0 from " + path);
+  }
   Sources sources(s, o, spec);
   ScenarioOutcome out;
   std::vector<std::pair<std::string, Data>> eval;
@@ -168,6 +179,7 @@ ScenarioOutcome run_scenario(caf::actor_system& system, const Scenario& s, const
     so.labels = s.labels;
     so.recipe_json = recipe_json;
     so.init_seed = s.init_seed;
+    so.initial_weights = initial;
     so.policy_json = merge.policy_json;
     so.min_contributions = merge.min_contributions;
     so.merge_at = merge.merge_at;
@@ -191,14 +203,17 @@ ScenarioOutcome run_scenario(caf::actor_system& system, const Scenario& s, const
       po.logs_dir = (std::filesystem::path(o.process_logs) / name).string();
       EvaluationSets sets;
       for (const auto& [set, data] : eval) sets.emplace_back(set, data.get());
-      RunOutcome run{name, run_with_processes(system, po, processes, sets, on_result), std::nullopt};
+      Buffer last;
+      RunOutcome run{name, run_with_processes(system, po, processes, sets, on_result, &last), std::nullopt, {}};
+      run.final_package = std::move(last);
       run.reached_at = reached(run.results, s.target_accuracy, s.target_window);
       return run;
     }
     Simulation sim(system, so);
     for (auto& m : members) sim.add_participant(std::move(m));
     for (const auto& [set, data] : eval) sim.add_evaluation_set(set, *data);
-    RunOutcome run{name, sim.run(on_result), std::nullopt};
+    RunOutcome run{name, sim.run(on_result), std::nullopt, {}};
+    run.final_package = sim.last_package();
     run.reached_at = reached(run.results, s.target_accuracy, s.target_window);
     return run;
   };

@@ -26,6 +26,7 @@ struct RunnerOptions {
   std::optional<uint64_t> seed;
   std::optional<int> trainers;          // override run.trainers
   std::optional<std::string> baseline;  // none | centralized
+  std::optional<std::string> weights;   // --weights: version 0 from this file (overrides model.weights)
   // Only these runs, by name: the scenario's merge (merge.name), a variant's
   // name, "centralized" (the baseline, if the scenario or `baseline` asks for
   // one). Empty: every run. An unknown name is refused before any data loads.
@@ -54,6 +55,7 @@ struct RunOutcome {
   // The virtual time at which the accuracy first reached the scenario's
   // target, if it did.
   std::optional<double> reached_at;
+  Buffer final_package;  // the last version's package (fl-sim writes RUN.final.fhmp)
 };
 
 struct ScenarioOutcome {

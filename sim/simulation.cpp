@@ -132,8 +132,8 @@ void create_simulated_model(HubClient& manager, const SimulationOptions& o) {
   spec.recipe_json = o.recipe_json;
   spec.min_contributions = o.min_contributions;
   Buffer holder;
-  manager.call_as<fb::CreateReceipt>(requests::create_model(manager.key(), spec, {}, o.init_seed, o.policy_json),
-                                     holder);
+  manager.call_as<fb::CreateReceipt>(
+      requests::create_model(manager.key(), spec, o.initial_weights, o.init_seed, o.policy_json), holder);
   manager.subscribe(o.model);
 }
 
@@ -339,7 +339,8 @@ void Simulation::handle(const Buffer& event) {
 }
 
 VersionResult Simulation::evaluate(uint64_t version) {
-  const auto package = read_model_package(manager_->download_package(options_.model, static_cast<int64_t>(version)));
+  last_package_ = manager_->download_package(options_.model, static_cast<int64_t>(version));
+  const auto package = read_model_package(last_package_);
   VersionResult r;
   r.version = version;
   r.virtual_s = now_;

@@ -62,7 +62,10 @@ struct SimulationOptions {
   std::string architecture_json;
   std::vector<std::string> labels;
   std::string recipe_json;
-  uint64_t init_seed = 1;  // version 0's initial weights
+  uint64_t init_seed = 1;  // version 0's initial weights, unless initial_weights holds them
+  // Version 0's weights, every parameter in the architecture's order (empty:
+  // random from init_seed).
+  std::vector<float> initial_weights;
   // The merge policy (docs/aggregation.md); empty: manual merges, FedAvg.
   // interval_seconds is a wall-clock timer: refused here.
   std::string policy_json;
@@ -126,6 +129,9 @@ class Simulation {
   std::vector<VersionResult> run(const std::function<void(const VersionResult&)>& on_result = {});
 
   const std::vector<std::string>& evaluation_names() const { return set_names_; }
+  // The package of the newest version evaluated (after run(): the final
+  // model), as the hub serves it (messages/model_package.hpp).
+  const Buffer& last_package() const { return last_package_; }
   EmbeddedHub& hub() { return *hub_; }
 
  private:
@@ -154,6 +160,7 @@ class Simulation {
   uint64_t refused_ = 0;
   double wall_start_ = 0;
   std::vector<VersionResult> results_;
+  Buffer last_package_;
   std::function<void(const VersionResult&)> on_result_;
   bool ran_ = false;
   bool manual_ = true;

@@ -108,6 +108,43 @@ BOOST_AUTO_TEST_CASE(a_small_scenario_writes_csv_charts_and_the_summary_line) {
   BOOST_TEST(summary["line"] == out.back());
 }
 
+BOOST_AUTO_TEST_CASE(a_runs_final_model_is_the_next_runs_version_0) {
+  // RUN.final.fhmp, then fl-sim --weights (and model.weights) start from it:
+  // version 0 of the second run scores what the first run's last version did.
+  TempDir dir;
+  write_text(dir / "tiny.json", scenario_text());
+  auto r = run({kBin + "/fl-sim", "--scenario", dir / "tiny.json", "--rounds", "2", "--out", dir / "a", "--quiet"});
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  BOOST_REQUIRE(fs::file_size(dir / "a/federation.final.fhmp") > 31400u);  // 7,850 float32 weights and the header
+  auto accuracy_of = [](const std::string& row) {
+    std::vector<std::string> cells;
+    std::stringstream in(row);
+    for (std::string c; std::getline(in, c, ',');) cells.push_back(c);
+    return cells.at(4);
+  };
+  const auto first = lines_of(read_text(dir / "a/federation.csv"));
+  r = run({kBin + "/fl-sim", "--scenario", dir / "tiny.json", "--rounds", "1", "--out", dir / "b", "--quiet",
+           "--weights", dir / "a/federation.final.fhmp"});
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  const auto second = lines_of(read_text(dir / "b/federation.csv"));
+  BOOST_TEST(accuracy_of(second.at(1)) == accuracy_of(first.at(3)));
+  BOOST_TEST(accuracy_of(first.at(1)) != accuracy_of(first.at(3)));  // it learnt: the check can fail
+  // The same from the scenario's model.weights (a path relative to the file).
+  fs::copy_file(dir / "a/federation.final.fhmp", dir / "start.fhmp");
+  auto text = scenario_text();
+  text.replace(text.find(R"("recipe": {)"), 11, R"("weights": "start.fhmp", "recipe": {)");
+  write_text(dir / "from-file.json", text);
+  r = run({kBin + "/fl-sim", "--scenario", dir / "from-file.json", "--rounds", "1", "--out", dir / "c", "--quiet"});
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  BOOST_TEST(accuracy_of(lines_of(read_text(dir / "c/federation.csv")).at(1)) == accuracy_of(first.at(3)));
+  // A file that does not fit the architecture is refused, naming it.
+  text.replace(text.find(R"("units": 10)"), 11, R"("units": 10, "use_bias": false)");
+  write_text(dir / "no-bias.json", text);
+  r = run({kBin + "/fl-sim", "--scenario", dir / "no-bias.json", "--rounds", "1", "--out", dir / "d", "--quiet"});
+  BOOST_TEST(r.exit_code != 0);
+  BOOST_TEST(r.err.find("dense/bias") != std::string::npos, r.err);
+}
+
 BOOST_AUTO_TEST_CASE(a_bad_scenario_is_refused_naming_the_field) {
   TempDir dir;
   auto text = scenario_text();
@@ -120,6 +157,12 @@ BOOST_AUTO_TEST_CASE(a_bad_scenario_is_refused_naming_the_field) {
   r = run({kBin + "/fl-sim", "--scenario", dir / "unknown.json"});
   BOOST_TEST(r.exit_code == 2);
   BOOST_TEST(r.err.find("rounds: unknown field (known: name, description,") != std::string::npos, r.err);
+  text = scenario_text();
+  text.replace(text.find(R"("recipe": {)"), 11, R"("weights_layout": "sideways", "recipe": {)");
+  write_text(dir / "layout.json", text);
+  r = run({kBin + "/fl-sim", "--scenario", dir / "layout.json"});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(r.err.find("model.weights_layout: expected \"keras\" or \"torch\"") != std::string::npos, r.err);
   r = run({kBin + "/fl-sim", "--scenario", dir / "missing.json"});
   BOOST_TEST(r.exit_code != 0);
   BOOST_TEST(r.err.find("missing.json") != std::string::npos, r.err);
