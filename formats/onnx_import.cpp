@@ -107,8 +107,9 @@ class Importer {
   bool batch_fixed_ = false;
   int64_t batch_size_ = 0;
   std::vector<std::string> notes_;
-  std::string label_;                 // the node being read
-  std::vector<int64_t> input_shape_;  // the graph input's, one sample, ONNX's order
+  std::string label_;                   // the node being read
+  std::vector<int64_t> input_shape_;    // the graph input's, one sample, ONNX's order
+  std::vector<int64_t> flattened_chw_;  // [C, H, W] of the last flatten of an image, until a dense reads it
 
   [[noreturn]] void node_fail(const std::string& what) const { fail(label_ + ": " + what); }
 
@@ -466,9 +467,7 @@ void Importer::flatten(const onnx::NodeProto& n, const Value& in) {
   l.type = LayerType::flatten;
   l.out_shape = {in.shape[0] * in.shape[1] * in.shape[2]};
   emit(std::move(l), n);
-  layers_.back().kh = in.shape[1];  // remembered for the dense after it: (c, h, w)
-  layers_.back().kw = in.shape[2];
-  layers_.back().filters = in.shape[0];
+  flattened_chw_ = in.shape;  // the values are in (c, h, w) order until a dense reads them
 }
 
 void Importer::reshape(const onnx::NodeProto& n) {
@@ -533,8 +532,10 @@ void Importer::dense(const onnx::NodeProto& n, bool gemm) {
     w = std::move(t);
   }
   // After a flatten of an image: ONNX's rows are in (c, h, w) order, ours (h, w, c).
-  if (!layers_.empty() && layers_.back().type == LayerType::flatten && layers_.back().data_out == current_)
-    w = reorder_flattened_inputs(w, layers_.back().filters, layers_.back().kh, layers_.back().kw, true);
+  if (!flattened_chw_.empty()) {  // through any relu, dropout or identity since the flatten
+    w = reorder_flattened_inputs(w, flattened_chw_[0], flattened_chw_[1], flattened_chw_[2], true);
+    flattened_chw_.clear();
+  }
   l.weight = std::move(w);
   if (gemm && has_input(n, 2)) {
     const Value& b = tensor_input(n, 2, "bias");
@@ -822,9 +823,12 @@ OnnxImport Importer::finish() {
   OnnxImport out;
   out.weights = match_weights(std::move(tensors), arch.parameters(), KernelLayout::torch);
   out.architecture_json = arch.to_json();
-  for (const auto& l : layers_)
-    if ((l.type == LayerType::conv2d || l.type == LayerType::dense) && l.activation == Activation::relu)
-      notes_.push_back(l.node.substr(0, l.node.find(':')) + ": the Relu after it is its 'relu' activation");
+  std::string folded;
+  for (size_t i = 0; i < layers_.size(); ++i)
+    if ((layers_[i].type == LayerType::conv2d || layers_[i].type == LayerType::dense) &&
+        layers_[i].activation == Activation::relu)
+      folded += (folded.empty() ? "" : ", ") + names[i];
+  if (!folded.empty()) notes_.push_back("a Relu after a layer is its 'relu' activation: " + folded);
   std::vector<std::string> unused;
   for (const auto& t : g.initializer())
     if ((t.data_type() != onnx::TensorProto::INT64 && t.data_type() != onnx::TensorProto::INT32) &&

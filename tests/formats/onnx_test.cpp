@@ -262,15 +262,16 @@ BOOST_AUTO_TEST_CASE(flatten_matmul_add_dropout_identity_and_a_final_softmax) {
   g.input("x", {1, 2, 4, 4}, false);         // a fixed batch of 1
   const auto w = g.weight("m", {32, 3}, 1);  // MatMul's [in, out]
   const auto b = g.weight("b", {3}, 2);
-  auto* d = g.node("Dropout", {"x"}, {"d"});
+  auto* f = g.node("Flatten", {"x"}, {"f"});
+  Graph::attr(f, "axis", int64_t{1});
+  auto* d = g.node("Dropout", {"f"}, {"d"});
   auto* ra = d->add_attribute();
   ra->set_name("ratio");
   ra->set_type(onnx::AttributeProto::FLOAT);
   ra->set_f(0.25f);
   g.node("Identity", {"d"}, {"i"});
-  auto* f = g.node("Flatten", {"i"}, {"f"});
-  Graph::attr(f, "axis", int64_t{1});
-  g.node("MatMul", {"f", "m"}, {"mm"});
+  g.node("MatMul", {"i", "m"}, {"mm"});  // still reads (c, h, w) after the dropout
+
   g.node("Add", {"mm", "b"}, {"a"});
   g.node("Softmax", {"a"}, {"y"});
   g.output("y");
@@ -278,8 +279,9 @@ BOOST_AUTO_TEST_CASE(flatten_matmul_add_dropout_identity_and_a_final_softmax) {
   const auto arch = parse_architecture(r.architecture_json);
   BOOST_TEST((arch.input == std::vector<int64_t>{4, 4, 2}));
   BOOST_REQUIRE(arch.layers.size() == 3u);
-  BOOST_TEST((arch.layers[0].type == LayerType::dropout));
-  BOOST_TEST(arch.layers[0].rate == 0.25);
+  BOOST_TEST((arch.layers[0].type == LayerType::flatten));
+  BOOST_TEST((arch.layers[1].type == LayerType::dropout));
+  BOOST_TEST(arch.layers[1].rate == 0.25);
   BOOST_TEST((arch.layers[2].type == LayerType::dense));
   BOOST_TEST((arch.layers[2].activation == Activation::softmax));
   BOOST_TEST(arch.layers[2].name == "dense");  // "m" does not end in .weight
@@ -300,8 +302,8 @@ BOOST_AUTO_TEST_CASE(the_export_reads_back_to_the_same_architecture_and_weights)
       {"type":"conv2d","name":"c1","filters":4,"kernel_size":3,"strides":2,"padding":"same","activation":"relu"},
       {"type":"conv2d","filters":5,"kernel_size":[2,3],"use_bias":false},
       {"type":"maxpool2d","pool_size":2,"strides":1},
-      {"type":"relu"},{"type":"dropout","rate":0.5},{"type":"flatten"},
-      {"type":"dense","units":6,"activation":"relu"},{"type":"dense","units":4,"use_bias":false,"activation":"softmax"}]})";
+      {"type":"relu"},{"type":"flatten"},{"type":"dropout","rate":0.5},{"type":"relu"},
+      {"type":"dense","name":"d","units":6,"activation":"relu"},{"type":"dense","units":4,"use_bias":false,"activation":"softmax"}]})";
   for (const std::string& t : {text, std::string(R"({"input":[12],"layers":[{"type":"dense","units":3}]})")}) {
     const auto arch = parse_architecture(t);
     Weights w;
@@ -315,6 +317,25 @@ BOOST_AUTO_TEST_CASE(the_export_reads_back_to_the_same_architecture_and_weights)
     BOOST_REQUIRE(m.ParseFromArray(file.data(), static_cast<int>(file.size())));
     BOOST_TEST(m.opset_import(0).version() == 13);
     BOOST_TEST(m.graph().output(0).name() == "logits");
+    if (arch.layers.size() > 5) {                    // the dense after flatten, dropout and relu reads (c, h, w)
+      const auto& hwc = arch.layers[4].input_shape;  // the flatten's [h, w, c]: [3, 1, 5]
+      BOOST_REQUIRE(hwc.size() == 3u);
+      const int64_t H = hwc[0], W = hwc[1], C = hwc[2], in = H * W * C;
+      const onnx::TensorProto* t = nullptr;
+      for (const auto& i : m.graph().initializer())
+        if (i.name() == "d.weight") t = &i;
+      BOOST_REQUIRE(t);
+      std::vector<float> onnx_w(static_cast<size_t>(6 * in));
+      BOOST_REQUIRE(t->raw_data().size() == onnx_w.size() * 4);
+      std::memcpy(onnx_w.data(), t->raw_data().data(), onnx_w.size() * 4);
+      const auto& ours = named(w, "d/kernel").values;  // [in, 6]
+      for (int64_t o = 0; o < 6; ++o)
+        for (int64_t c = 0; c < C; ++c)
+          for (int64_t h = 0; h < H; ++h)
+            for (int64_t x = 0; x < W; ++x)
+              BOOST_TEST(onnx_w[static_cast<size_t>(o * in + (c * H + h) * W + x)] ==
+                         ours[static_cast<size_t>(((h * W + x) * C + c) * 6 + o)]);
+    }
     const auto back = read_onnx(file, "m.onnx");
     BOOST_TEST(back.architecture_json == arch.to_json());
     BOOST_REQUIRE(back.weights.size() == w.size());
