@@ -28,6 +28,12 @@
 // the pruned versions) and returns the new image. If anything fails nothing
 // is stored and the engine rebuilds its aggregator from the store.
 //
+// A model with frozen layers (model/trainable_slice.hpp) uploads only its
+// trainable tensors: deltas, the aggregator, the server state and the merge
+// are in that smaller space (each base's trainable values gathered once),
+// and the merge's result is expanded over the current version's frozen
+// values, which no version ever changes.
+//
 // Not thread-safe. Methods that refuse throw RequestError.
 #pragma once
 
