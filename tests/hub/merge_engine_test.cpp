@@ -7,6 +7,7 @@
 
 #include "client/requests.hpp"
 #include "hub/model_creation.hpp"
+#include "hub/replay.hpp"
 #include "hub/store_records.hpp"
 #include "hub_support.hpp"
 #include "messages/checksum.hpp"
@@ -190,6 +191,67 @@ BOOST_AUTO_TEST_CASE(pending_contributions_are_merged_from_the_store_after_a_res
   // its weights stay for a replay (replay_versions, tests/hub/provenance_test.cpp)
   BOOST_TEST(store->for_each_chunk("m", 1, [](uint64_t, std::span<const char>) {}) == 32u);
   expect_all(after.image, 4.0f);
+}
+
+BOOST_AUTO_TEST_CASE(a_frozen_layer_keeps_its_values_through_every_kind_of_merge) {
+  // dense (3 -> 2, frozen: 8 values of 7) then dense_1 (2 -> 2: 6 trainable
+  // values of 0); contributions carry dense_1 alone (6 floats).
+  int i = 0;
+  for (const std::string policy :
+       {R"({"merge":"manual"})", R"({"merge":"manual","aggregator":{"name":"fedadam","server_lr":0.1}})",
+        R"({"merge":"manual","aggregator":{"name":"median"}})",
+        R"({"merge":"manual","norm_bound":1,"on_norm_exceeded":"clip"})", R"({"merge":"async","alpha":0.5})"}) {
+    for (auto mode : {UploadMode::fold, UploadMode::assemble}) {
+      auto st = Store::open(dir / ("frozen" + std::to_string(i++)));
+      fb::ModelSpecT spec;
+      spec.name = "m";
+      spec.architecture_json =
+          R"({"input":[3],"layers":[{"type":"dense","units":2,"trainable":false},{"type":"dense","units":2}]})";
+      spec.labels = {"a", "b"};
+      spec.recipe_json = "{}";
+      std::vector<float> initial(14, 0.0f);
+      std::fill(initial.begin(), initial.begin() + 8, 7.0f);
+      auto s = create_model(
+          *st, *requests::verify(requests::create_model("k", spec, initial, 1, policy))->request_as_CreateModel());
+      BOOST_REQUIRE(s.definition.contribution_bytes() == 24u);
+      MergeEngine e(*st, s.definition, s.policy, s.image, {});
+      std::vector<ContributionNote> members;
+      const bool async = s.policy.merge == MergeMode::async;
+      for (uint64_t id = 1; id <= (async ? 1u : 3u); ++id) {
+        Upload u;
+        u.values.assign(6, 0.5f * static_cast<float>(id));
+        u.session.id = id;
+        u.session.note.participant = "p" + std::to_string(id);
+        u.session.note.num_samples = id;
+        u.session.note.upload_id = id;
+        u.session.data_bytes = 24;
+        u.session.data_hash = data_hash({reinterpret_cast<const char*>(u.values.data()), 24});
+        u.session.mode = mode;
+        e.begin(u.session);
+        e.part(id, 0, {reinterpret_cast<const char*>(u.values.data()), 24});
+        e.finalize(id);
+        const auto note = accepted(u, id - 1);
+        StoreBatch b;
+        b.put_contribution("m", 0, note.participant, stored::contribution_record(note, {}, 24),
+                           stored::contribution_summary(note), note.seq);
+        b.erase_upload("m", id);
+        st->commit(b);
+        e.committed(id, note);
+        members.push_back(note);
+      }
+      const auto out = e.merge(order_of(members, s.policy));
+      const auto w = out.image->weights.span();
+      BOOST_REQUIRE(w.size() == 14u);
+      for (size_t k = 0; k < 8; ++k) BOOST_TEST(w[k] == 7.0f, policy << ": frozen value " << k << " is " << w[k]);
+      for (size_t k = 8; k < 14; ++k) BOOST_TEST(w[k] != 0.0f, policy << ": trainable value " << k << " unchanged");
+      if (policy == R"({"merge":"manual"})")
+        BOOST_TEST(w[8] == (0.5f * 1 + 1.0f * 2 + 1.5f * 3) / 6, boost::test_tools::tolerance(1e-6f));
+      const auto replay = replay_version(*st, s.definition, 1);
+      BOOST_TEST((replay.outcome == ReplayReport::Outcome::identical ||
+                  replay.outcome == ReplayReport::Outcome::within_rounding),
+                 policy << ": " << replay.reason);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
