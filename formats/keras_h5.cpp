@@ -1,7 +1,6 @@
 #include "formats/keras_h5.hpp"
 
 #include <hdf5.h>
-#include <hdf5_hl.h>
 
 #include <cstring>
 #include <limits>
@@ -535,33 +534,39 @@ void read_keras3(hid_t root, std::span<const TensorSpec> layout, const Expected&
 
 enum class Layout { keras2_weights, keras2_model, keras3 };
 
-// Why libhdf5 cannot open `file`. H5LTopen_file_image clears the error
-// stack as it cleans up, so the failure is repeated here on a copy of the
-// bytes (in a property list, through the core driver), its stack read
-// before anything else runs.
-std::string open_error(std::span<const char> file) {
-  std::string why = "libhdf5 gave no reason";
-  const hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-  if (fapl < 0) return why;
-  if (H5Pset_fapl_core(fapl, 1 << 16, 0) >= 0 &&
-      H5Pset_file_image(fapl, const_cast<char*>(file.data()), file.size()) >= 0) {
-    const hid_t f = H5Fopen("fedhub-keras-h5-diagnosis", H5F_ACC_RDONLY, fapl);
-    if (f < 0)
-      why = hdf5_error();
-    else
-      H5Fclose(f);
-  }
-  H5Pclose(fapl);
-  H5Eclear2(H5E_DEFAULT);
-  return why;
-}
+// The caller's bytes as the core driver's file image, neither copied nor
+// freed (H5LTopen_file_image does the same, but leaks its own bookkeeping
+// and clears the error stack on failure). A read-only file never asks for
+// more: any real copy or resize is refused.
+struct Image {
+  const char* data;
+  size_t size;
+};
 
-Id open_image(std::span<const char> file) {
-  if (!is_hdf5(file)) fail("not an HDF5 file (no HDF5 signature at its start)");
-  // Read-only, on the caller's bytes: libhdf5 neither copies nor frees them.
-  const hid_t f = H5LTopen_file_image(const_cast<char*>(file.data()), file.size(),
-                                      H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE);
-  if (f < 0) fail("libhdf5 cannot open it (truncated or damaged?): " + open_error(file));
+void* image_malloc(size_t size, H5FD_file_image_op_t, void* udata) {
+  auto* im = static_cast<Image*>(udata);
+  return size == im->size ? const_cast<char*>(im->data) : nullptr;
+}
+void* image_memcpy(void* dest, const void* src, size_t size, H5FD_file_image_op_t, void* udata) {
+  auto* im = static_cast<Image*>(udata);
+  return dest == im->data && src == im->data && size == im->size ? dest : nullptr;
+}
+void* image_realloc(void*, size_t, H5FD_file_image_op_t, void*) { return nullptr; }
+herr_t image_free(void*, H5FD_file_image_op_t, void*) { return 0; }
+void* udata_copy(void* udata) { return udata; }
+herr_t udata_free(void*) { return 0; }
+
+// `image` must outlive the file.
+Id open_image(Image& image) {
+  if (!is_hdf5({image.data, image.size})) fail("not an HDF5 file (no HDF5 signature at its start)");
+  Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "cannot make a file access list");
+  H5FD_file_image_callbacks_t callbacks{image_malloc, image_memcpy, image_realloc, image_free,
+                                        udata_copy,   udata_free,   &image};
+  check(H5Pset_fapl_core(fapl.get(), 1 << 16, 0), "cannot use the core driver");
+  check(H5Pset_file_image_callbacks(fapl.get(), &callbacks), "cannot set the file image callbacks");
+  check(H5Pset_file_image(fapl.get(), const_cast<char*>(image.data), image.size), "cannot set the file image");
+  const hid_t f = H5Fopen("fedhub-keras-h5-image", H5F_ACC_RDONLY, fapl.get());
+  if (f < 0) fail("libhdf5 cannot open it (truncated or damaged?): " + hdf5_error());
   return Id(f, H5Fclose, "cannot open the file");
 }
 
@@ -595,7 +600,8 @@ bool is_hdf5(std::span<const char> bytes) {
 
 std::string keras_h5_layout(std::span<const char> file) {
   Quiet quiet;
-  Id f = open_image(file);
+  Image image{file.data(), file.size()};
+  Id f = open_image(image);
   Id root(H5Gopen2(f.get(), "/", H5P_DEFAULT), H5Gclose, "cannot open the root group");
   return layout_name(detect(root.get()));
 }
@@ -609,7 +615,8 @@ Weights read_keras_h5(std::span<const char> file, std::span<const TensorSpec> la
   std::string mapping;
   Layout which;
   {
-    Id f = open_image(file);
+    Image image{file.data(), file.size()};
+    Id f = open_image(image);
     Id root(H5Gopen2(f.get(), "/", H5P_DEFAULT), H5Gclose, "cannot open the root group");
     which = detect(root.get());
     const Ancestors ancestors{{identity(root.get(), "/"), "/"}};

@@ -1,6 +1,6 @@
 # The fuzz build (cmake -DFEDHUB_FUZZ=ON with clang; `make fuzz`,
 # scripts/fuzz.sh, docs/fuzzing.md): only the pure libraries the decoders
-# live in (model, datasets, federation, messages) and tests/fuzz, every file
+# live in (model, datasets, federation, messages, formats) and tests/fuzz, every file
 # compiled with libFuzzer's coverage and ASan + UBSan, the targets linked
 # with libFuzzer's main. No CAF, RocksDB, OpenSSL or Boost.Test. Included by
 # the top-level CMakeLists.txt, which stops after it.
@@ -26,4 +26,9 @@ add_subdirectory(model)
 add_subdirectory(datasets)
 add_subdirectory(federation)
 add_subdirectory(messages)
+# formats (weights files, ONNX, Keras HDF5): Debian's libonnx-dev and libhdf5-dev,
+# which are not instrumented; formats/CMakeLists.txt finds HDF5 itself.
+find_package(Protobuf REQUIRED)
+find_package(ONNX CONFIG REQUIRED)
+add_subdirectory(formats)
 add_subdirectory(tests/fuzz)
