@@ -46,8 +46,8 @@
 //     user-defined one) on the way to a group or dataset is refused, and so
 //     is a group that is the same object as one met before (a cycle);
 //   - name attributes must be 1-D string lists of at most 1,000,000 names
-//     of at most 64 KiB each and no more bytes than the file; a group may
-//     hold at most 100,000 links;
+//     of at most 64 KiB each and no more bytes than the file; a group that
+//     is listed (Keras 3's `layers` and `vars`) at most 100,000 links;
 //   - libhdf5's own error printing and its loading of filter plugins are
 //     switched off for the process from the first call on, and its error
 //     stack becomes one sentence in the exception.
