@@ -142,7 +142,10 @@ class Importer {
       if (!known.count(a.name())) node_fail("attribute '" + a.name() + "' is not one fedhub knows for this op");
   }
 
-  const Value& input(const onnx::NodeProto& n, int i) const { return values_.at(n.input(i)); }
+  const Value& input(const onnx::NodeProto& n, int i) const {
+    if (!has_input(n, i)) node_fail("has no input " + std::to_string(i));
+    return values_.at(n.input(i));
+  }
   bool has_input(const onnx::NodeProto& n, int i) const { return n.input_size() > i && !n.input(i).empty(); }
 
   // The data value a layer reads: it must be the one the layer before wrote.

@@ -417,6 +417,15 @@ BOOST_AUTO_TEST_CASE(graphs_out_of_order_with_cycles_or_branches_are_refused) {
     t.g.g->mutable_node(1)->set_output(0, "c");
     BOOST_TEST(has(refusal([&] { t.g.read(); }), "writes 'c', which node 0 '/conv/Conv' (Conv) already produced"));
   }
+  {  // a node without its inputs (found by fuzz_onnx: regressions/onnx/node-without-inputs)
+    TorchCnn t;
+    t.g.g->mutable_node(3)->clear_input();
+    BOOST_TEST(has(refusal([&] { t.g.read(); }), "node 3 '/Shape' (Shape): has no input 0"));
+    TorchCnn i;
+    i.g.g->mutable_node(1)->set_op_type("Identity");
+    i.g.g->mutable_node(1)->clear_input();
+    BOOST_TEST(has(refusal([&] { i.g.read(); }), "node 1 '/Relu' (Identity): has no input 0"));
+  }
   {  // two outputs
     TorchCnn t;
     t.g.output("h");

@@ -5,6 +5,7 @@
 //
 //   build-fz/bin/fuzz_make_corpus tests/fuzz/corpus
 #include <hdf5.h>
+#include <onnx/onnx_pb.h>
 #include <stb/stb_image_write.h>
 #include <zlib.h>
 
@@ -18,6 +19,7 @@
 
 #include "client/requests.hpp"
 #include "formats/npz.hpp"
+#include "formats/onnx_export.hpp"
 #include "formats/safetensors.hpp"
 #include "formats/weights_matching.hpp"
 #include "messages/contribution.hpp"
@@ -167,6 +169,56 @@ Weights cnn_weights() {
   return w;
 }
 
+// An ONNX export with its Flatten replaced by what PyTorch writes for
+// x.view(x.size(0), -1): Shape, Gather, Unsqueeze, Concat, Reshape.
+std::string torch_style_onnx(const Buffer& exported) {
+  onnx::ModelProto m;
+  if (!m.ParseFromArray(exported.data(), static_cast<int>(exported.size())))
+    throw std::runtime_error("write_onnx wrote no ONNX");
+  auto* g = m.mutable_graph();
+  onnx::GraphProto out_graph = *g;
+  out_graph.clear_node();
+  auto ints = [&](const std::string& name, std::vector<int64_t> v) {
+    auto* t = out_graph.add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::INT64);
+    t->add_dims(static_cast<int64_t>(v.size()));
+    for (auto x : v) t->add_int64_data(x);
+  };
+  auto node = [&](const std::string& op, std::vector<std::string> in, const std::string& out) {
+    auto* n = out_graph.add_node();
+    n->set_op_type(op);
+    n->set_name("/" + op);
+    for (const auto& i : in) n->add_input(i);
+    n->add_output(out);
+    return n;
+  };
+  for (const auto& n : g->node()) {
+    if (n.op_type() != "Flatten") {
+      *out_graph.add_node() = n;
+      continue;
+    }
+    node("Shape", {n.input(0)}, "shape");
+    auto* zero = node("Constant", {}, "zero");
+    auto* a = zero->add_attribute();
+    a->set_name("value");
+    a->set_type(onnx::AttributeProto::TENSOR);
+    a->mutable_t()->set_data_type(onnx::TensorProto::INT64);
+    a->mutable_t()->add_int64_data(0);
+    node("Gather", {"shape", "zero"}, "batch");
+    ints("axes", {0});
+    node("Unsqueeze", {"batch", "axes"}, "batch_1d");
+    ints("rest", {-1});
+    auto* axis = node("Concat", {"batch_1d", "rest"}, "target")->add_attribute();
+    axis->set_name("axis");
+    axis->set_type(onnx::AttributeProto::INT);
+    axis->set_i(0);
+    node("Reshape", {n.input(0), "target"}, n.output(0));
+  }
+  *g = out_graph;
+  return m.SerializeAsString();
+}
+
 VersionMeta meta(const std::string& model, uint64_t version) {
   VersionMeta m;
   m.model = model;
@@ -283,6 +335,10 @@ void messages() {
   put("weights_file", "safetensors", formats::write_safetensors(small, {{"format", "pt"}}));
   put("weights_file", "npz", formats::write_npz(small));
   put("weights_file", "torch-npz", formats::write_npz(formats::export_weights(small, formats::KernelLayout::torch)));
+  const Buffer cnn_onnx = formats::write_onnx(parse_architecture(kCnnArch), cnn_weights(), {"cnn", 1, {"a", "b", "c"}});
+  put("onnx", "cnn.onnx", cnn_onnx);
+  put("onnx", "cnn-torch-view.onnx", torch_style_onnx(cnn_onnx));
+  put("onnx", "tiny.onnx", formats::write_onnx(parse_architecture(kTinyArch), tiny_weights(), {"tiny", 0, {}}));
   const char* keras_names[] = {"keras2-save-weights.h5", "keras2-model-save.h5", "keras3.weights.h5"};
   for (int layout = 0; layout < 3; ++layout) {
     const std::string h5 = keras_h5_file(layout);
