@@ -111,6 +111,8 @@ class OnnxTest(unittest.TestCase):
         mine_right, hub_right = int((mine.argmax(1) == labels).sum()), int((logits.argmax(1) == labels).sum())
         self.assertLessEqual(abs(mine_right - hub_right), ties, f"{mine_right} vs {hub_right} correct, {ties} near-ties")
         self.assertGreater(hub_right / len(labels), 0.6)
+        print(f"{model}: hub accuracy {hub_right / len(labels):.4f}, PyTorch {mine_right / len(labels):.4f}, "
+              f"max |logit difference| {diff:.2e}")
         return hub_right / len(labels)
 
     def test_a_torch_cnn_imported_gives_torchs_logits(self):
