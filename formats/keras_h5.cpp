@@ -1,7 +1,18 @@
 #include "formats/keras_h5.hpp"
 
+#include <fcntl.h>
 #include <hdf5.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
+#include <cstddef>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -606,7 +617,9 @@ std::string keras_h5_layout(std::span<const char> file) {
   return layout_name(detect(root.get()));
 }
 
-Weights read_keras_h5(std::span<const char> file, std::span<const TensorSpec> layout) {
+namespace {
+
+Weights read_here(std::span<const char> file, std::span<const TensorSpec> layout) {
   Quiet quiet;
   const Context cx{file};
   Expected expected;
@@ -643,6 +656,152 @@ Weights read_keras_h5(std::span<const char> file, std::span<const TensorSpec> la
                                       : "; in this file:" + mapping + ")");
     throw std::runtime_error(text);
   }
+}
+
+// The child's side: no system call but writing to `fd`, allocating memory,
+// and ending (anything else fails with EPERM: libhdf5 cannot open a file,
+// a socket or a process). Where seccomp is unavailable the child reads
+// unrestricted, still in its own process.
+void restrict_to(int fd) {
+#if defined(__x86_64__) || defined(__aarch64__)
+#if defined(__x86_64__)
+  constexpr uint32_t arch = AUDIT_ARCH_X86_64;
+#else
+  constexpr uint32_t arch = AUDIT_ARCH_AARCH64;
+#endif
+  std::vector<sock_filter> f;
+  f.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)));
+  f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0));
+  f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+  f.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
+  // write(fd, ...) only to the pipe.
+  f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_write, 0, 3));
+  f.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[0])));
+  f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(fd), 1, 0));
+  f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
+  f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+  for (const long nr : {SYS_brk, SYS_mmap, SYS_munmap, SYS_mremap, SYS_madvise, SYS_mprotect, SYS_close, SYS_exit,
+                        SYS_exit_group, SYS_rt_sigreturn, SYS_rt_sigprocmask, SYS_futex, SYS_gettid, SYS_getpid,
+                        SYS_tgkill, SYS_clock_gettime, SYS_gettimeofday}) {
+    f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(nr), 0, 1));
+    f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+  }
+  f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
+  const sock_fprog program{static_cast<unsigned short>(f.size()), f.data()};
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0) ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program);
+#else
+  (void)fd;
+#endif
+}
+
+bool write_all(int fd, const void* data, size_t size) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::write(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+constexpr size_t kMaxMessage = 1 << 20;
+
+// In the child: the answer on `fd`, 'W' and the values of every tensor of
+// `layout` in order, or 'E', a length and the message. Never returns.
+[[noreturn]] void answer(int fd, std::span<const char> file, std::span<const TensorSpec> layout) {
+  // A crash ends the child with its signal, whatever handlers the parent
+  // had (a test framework's, a sanitizer's), for the parent to name.
+  for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT}) std::signal(sig, SIG_DFL);
+  restrict_to(fd);
+  bool ok = true;
+  try {
+    const Weights w = read_here(file, layout);
+    ok = write_all(fd, "W", 1);
+    for (const auto& t : w) ok = ok && write_all(fd, t.values.data(), t.values.size() * sizeof(float));
+  } catch (const std::exception& e) {
+    const std::string text = std::string(e.what()).substr(0, kMaxMessage);
+    const uint64_t n = text.size();
+    ok = write_all(fd, "E", 1) && write_all(fd, &n, sizeof n) && write_all(fd, text.data(), text.size());
+  }
+  ::_exit(ok ? 0 : 3);
+}
+
+// Everything the child wrote, at most `limit` bytes (more is an error).
+std::string read_answer(int fd, size_t limit, bool& too_long) {
+  std::string out;
+  char buf[1 << 16];
+  too_long = false;
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (out.size() + static_cast<size_t>(n) > limit) {
+      too_long = true;
+      break;
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+Weights read_isolated(std::span<const char> file, std::span<const TensorSpec> layout) {
+  uint64_t values = 0;
+  for (const auto& spec : layout) values += static_cast<uint64_t>(element_count(spec.shape));
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0)
+    fail(std::string("cannot make a pipe to the reading process: ") + std::strerror(errno));
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int saved = errno;
+    ::close(fds[0]);
+    ::close(fds[1]);
+    fail(std::string("cannot start the reading process: ") + std::strerror(saved));
+  }
+  if (pid == 0) {
+    ::close(fds[0]);
+    answer(fds[1], file, layout);
+  }
+  ::close(fds[1]);
+  bool too_long = false;
+  const std::string got =
+      read_answer(fds[0], 1 + std::max<uint64_t>(values * sizeof(float), 8 + kMaxMessage), too_long);
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  const char* damaged = ": a damaged or hostile file";
+  if (WIFSIGNALED(status))
+    fail(std::string("the reading process (libhdf5) crashed on it (signal ") + std::to_string(WTERMSIG(status)) + ": " +
+         strsignal(WTERMSIG(status)) + ")" + damaged);
+  if (too_long || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || got.empty())
+    fail("the reading process (libhdf5) ended without an answer (exit status " +
+         std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")" + damaged);
+  if (got[0] == 'E') {
+    uint64_t n = 0;
+    if (got.size() < 9) fail("the reading process (libhdf5) gave a broken answer");
+    std::memcpy(&n, got.data() + 1, 8);
+    if (n != got.size() - 9) fail("the reading process (libhdf5) gave a broken answer");
+    fail(got.substr(9));
+  }
+  if (got[0] != 'W' || got.size() != 1 + values * sizeof(float))
+    fail("the reading process (libhdf5) gave a broken answer");
+  Weights w;
+  size_t at = 1;
+  for (const auto& spec : layout) {
+    Tensor t{spec.name, spec.shape, std::vector<float>(static_cast<size_t>(element_count(spec.shape)))};
+    std::memcpy(t.values.data(), got.data() + at, t.values.size() * sizeof(float));
+    at += t.values.size() * sizeof(float);
+    w.push_back(std::move(t));
+  }
+  return w;
+}
+
+}  // namespace
+
+Weights read_keras_h5(std::span<const char> file, std::span<const TensorSpec> layout, const KerasH5Options& options) {
+  return options.separate_process ? read_isolated(file, layout) : read_here(file, layout);
 }
 
 }  // namespace fedhub::formats

@@ -54,7 +54,9 @@
 // libhdf5's own parser of the file's structure (superblock, object
 // headers, B-trees, heaps) is the outer surface, and it is not ours; the
 // file is read by fl-manager on the manager's machine, never by the hub.
-// Not thread-safe (libhdf5's serial build keeps global state).
+// Not thread-safe (libhdf5's serial build keeps global state); the
+// separate process is a fork() of the caller, whose other threads do not
+// exist in it (the child uses only malloc, which glibc keeps usable).
 #pragma once
 
 #include <span>
@@ -74,11 +76,24 @@ bool is_hdf5(std::span<const char> bytes);
 // three layouts.
 std::string keras_h5_layout(std::span<const char> file);
 
+struct KerasH5Options {
+  // Read in a child process (fork) that may do nothing but allocate memory,
+  // write its answer to a pipe and end (seccomp; every other system call
+  // fails with EPERM): libhdf5 1.10 has defects on crafted files (a heap
+  // over-read, NULL writes after failed huge allocations: docs/fuzzing.md),
+  // and there they crash or misbehave in that child, which becomes an
+  // error here naming the signal. The fuzz target reads in-process (false).
+  bool separate_process = true;
+};
+
 // The weights of `layout`, in its order, from a Keras HDF5 file's bytes.
 // Throws std::runtime_error naming what is wrong: the HDF5 object (by its
 // path in the file) that is malformed or refused, or, after everything was
 // read, every tensor of the architecture that is missing or has another
-// shape and every tensor of the file the architecture does not have.
-Weights read_keras_h5(std::span<const char> file, std::span<const TensorSpec> layout);
+// shape and every tensor of the file the architecture does not have; or,
+// in a separate process, that the process crashed or ended without an
+// answer, or that it could not be started.
+Weights read_keras_h5(std::span<const char> file, std::span<const TensorSpec> layout,
+                      const KerasH5Options& options = {});
 
 }  // namespace fedhub::formats

@@ -491,17 +491,37 @@ BOOST_AUTO_TEST_CASE(truncated_malformed_and_foreign_files_are_refused) {
   BOOST_TEST(has(why, "leave out --layout torch"), why);
 }
 
+BOOST_AUTO_TEST_CASE(a_crash_inside_libhdf5_becomes_an_error) {
+  // A file the fuzz target keras_h5 made, on which libhdf5 1.10.8 writes
+  // through a NULL pointer after a failed huge allocation (a local heap
+  // declaring 8 GiB): in the separate reading process that is an error.
+  std::ifstream in(std::string(FEDHUB_SOURCE_DIR) + "/tests/fuzz/libhdf5/segv-in-local-heap-lookup.h5",
+                   std::ios::binary);
+  const Buffer file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  BOOST_REQUIRE(file.size() > 1000u);
+  const auto why = refusal([&] { (void)read_weights_file(file, "bad.h5", layout(), KernelLayout::keras); });
+  BOOST_TEST(has(why, "bad.h5 (keras h5): the reading process (libhdf5) "), why);
+  BOOST_TEST(has(why, ": a damaged or hostile file"), why);
+  // The same valid file read in the separate process and in this one.
+  H5 h;
+  keras2(h, "");
+  const auto good = h.image();
+  expect_sample(read_keras_h5(good, layout(), {.separate_process = true}));
+  expect_sample(read_keras_h5(good, layout(), {.separate_process = false}));
+}
+
 BOOST_AUTO_TEST_CASE(reading_leaves_no_hdf5_object_open) {
   H5 h;
   keras2(h, "model_weights");
   const auto file = h.image();
   const auto open_now = [] { return H5Fget_obj_count(static_cast<hid_t>(H5F_OBJ_ALL), H5F_OBJ_ALL); };
   const auto before = open_now();
-  (void)read_keras_h5(file, layout());
+  const KerasH5Options here{.separate_process = false};
+  (void)read_keras_h5(file, layout(), here);
   BOOST_TEST(open_now() == before);
-  (void)refusal([&] { (void)read_keras_h5(file, layout("other")); });
+  (void)refusal([&] { (void)read_keras_h5(file, layout("other"), here); });
   BOOST_TEST(open_now() == before);
-  (void)refusal([&] { (void)read_keras_h5(Buffer(file.begin(), file.begin() + 100), layout()); });
+  (void)refusal([&] { (void)read_keras_h5(Buffer(file.begin(), file.begin() + 100), layout(), here); });
   BOOST_TEST(open_now() == before);
 }
 
