@@ -308,9 +308,10 @@ void Importer::read_inputs() {
     fail(what + " is " + text + ": fedhub takes images [N, C, H, W] or vectors [N, D]");
   for (int64_t d : dims)
     if (d < 0) fail(what + " is " + text + ": every dimension but the batch must be a known size from 1 to 16777216");
-  uint64_t total = 1;
-  for (int64_t d : dims) total *= static_cast<uint64_t>(d);
-  if (total > (1ull << 32)) fail(what + " is " + text + ": more than 2^32 values per sample");
+  uint64_t total = 1;  // each dimension is at most 2^24: no overflow before the check
+  for (int64_t d : dims)
+    if ((total *= static_cast<uint64_t>(d)) > (1ull << 32))
+      fail(what + " is " + text + ": more than 2^32 values per sample");
   input_shape_ = dims;
   set_data(in->name(), dims);
   produced_by_[in->name()] = what;
@@ -334,6 +335,7 @@ void Importer::constant(const onnx::NodeProto& n) {
     Value v;
     v.kind = Value::tensor;
     v.proto = &t;
+    v.origin = out;  // a weight of one layer only, as initializers are
     values_[out] = std::move(v);
     return;
   }

@@ -494,6 +494,10 @@ BOOST_AUTO_TEST_CASE(hostile_files_are_refused_before_anything_big_is_allocated)
     g.node("Gemm", {"x", "a.weight"}, {"y"});
     g.output("y");
     BOOST_TEST(has(refusal([&] { g.read(); }), "graph input 'x' is [batch,3,0,4]: every dimension but the batch"));
+    Graph huge;  // 2^72 values per sample, which a 64-bit product would wrap
+    huge.input("x", {1, 1 << 24, 1 << 24, 1 << 24});
+    huge.output("x");
+    BOOST_TEST(has(refusal([&] { huge.read(); }), "more than 2^32 values per sample"));
     Graph g3;
     g3.input("x", {1, 3, 4});
     g3.output("x");
