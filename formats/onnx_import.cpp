@@ -5,7 +5,9 @@
 #include <climits>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <regex>
 #include <set>
@@ -464,15 +466,12 @@ void Importer::maxpool(const onnx::NodeProto& n) {
 }
 
 void Importer::flatten(const onnx::NodeProto& n, const Value& in) {
-  if (in.shape.size() == 1) {  // already flat: nothing to do
-    set_data(n.output(0), in.shape);
-    return;
-  }
   PendingLayer l;
-  l.type = LayerType::flatten;
-  l.out_shape = {in.shape[0] * in.shape[1] * in.shape[2]};
+  l.type = LayerType::flatten;  // also of a flat input, as fedhub's own flatten takes any shape
+  l.out_shape = {std::accumulate(in.shape.begin(), in.shape.end(), int64_t{1}, std::multiplies<>())};
+  const auto shape = in.shape;
   emit(std::move(l), n);
-  flattened_chw_ = in.shape;  // the values are in (c, h, w) order until a dense reads them
+  if (shape.size() == 3) flattened_chw_ = shape;  // (c, h, w) order until a dense reads them
 }
 
 void Importer::reshape(const onnx::NodeProto& n) {

@@ -304,7 +304,9 @@ BOOST_AUTO_TEST_CASE(the_export_reads_back_to_the_same_architecture_and_weights)
       {"type":"maxpool2d","pool_size":2,"strides":1},
       {"type":"relu"},{"type":"flatten"},{"type":"dropout","rate":0.5},{"type":"relu"},
       {"type":"dense","name":"d","units":6,"activation":"relu"},{"type":"dense","units":4,"use_bias":false,"activation":"softmax"}]})";
-  for (const std::string& t : {text, std::string(R"({"input":[12],"layers":[{"type":"dense","units":3}]})")}) {
+  for (const std::string& t :
+       {text, std::string(R"({"input":[12],"layers":[{"type":"dense","units":3}]})"),
+        std::string(R"({"input":[12],"layers":[{"type":"flatten"},{"type":"dense","units":3}]})")}) {
     const auto arch = parse_architecture(t);
     Weights w;
     int seed = 1;
