@@ -576,7 +576,9 @@ Id open_image(Image& image) {
   check(H5Pset_fapl_core(fapl.get(), 1 << 16, 0), "cannot use the core driver");
   check(H5Pset_file_image_callbacks(fapl.get(), &callbacks), "cannot set the file image callbacks");
   check(H5Pset_file_image(fapl.get(), const_cast<char*>(image.data), image.size), "cannot set the file image");
-  const hid_t f = H5Fopen("fedhub-keras-h5-image", H5F_ACC_RDONLY, fapl.get());
+  // The core driver first checks that no file of that name exists (and would
+  // refuse if one did): a path that can never be one.
+  const hid_t f = H5Fopen("/dev/null/fedhub-keras-h5-image", H5F_ACC_RDONLY, fapl.get());
   if (f < 0) fail("libhdf5 cannot open it (truncated or damaged?): " + hdf5_error());
   return Id(f, H5Fclose, "cannot open the file");
 }
@@ -675,7 +677,7 @@ void restrict_to(int fd) {
   f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
   f.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
   // write(fd, ...) only to the pipe.
-  f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_write, 0, 3));
+  f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_write, 0, 4));
   f.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[0])));
   f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(fd), 1, 0));
   f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
