@@ -712,11 +712,12 @@ constexpr size_t kMaxMessage = 1 << 20;
 
 // In the child: the answer on `fd`, 'W' and the values of every tensor of
 // `layout` in order, or 'E', a length and the message. Never returns.
-[[noreturn]] void answer(int fd, std::span<const char> file, std::span<const TensorSpec> layout) {
+[[noreturn]] void answer(int fd, std::span<const char> file, std::span<const TensorSpec> layout, void (*in_child)()) {
   // A crash ends the child with its signal, whatever handlers the parent
   // had (a test framework's, a sanitizer's), for the parent to name.
   for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT}) std::signal(sig, SIG_DFL);
   restrict_to(fd);
+  if (in_child) in_child();
   bool ok = true;
   try {
     const Weights w = read_here(file, layout);
@@ -748,7 +749,7 @@ std::string read_answer(int fd, size_t limit, bool& too_long) {
   return out;
 }
 
-Weights read_isolated(std::span<const char> file, std::span<const TensorSpec> layout) {
+Weights read_isolated(std::span<const char> file, std::span<const TensorSpec> layout, void (*in_child)()) {
   uint64_t values = 0;
   for (const auto& spec : layout) values += static_cast<uint64_t>(element_count(spec.shape));
   int fds[2];
@@ -763,7 +764,7 @@ Weights read_isolated(std::span<const char> file, std::span<const TensorSpec> la
   }
   if (pid == 0) {
     ::close(fds[0]);
-    answer(fds[1], file, layout);
+    answer(fds[1], file, layout, in_child);
   }
   ::close(fds[1]);
   bool too_long = false;
@@ -803,7 +804,7 @@ Weights read_isolated(std::span<const char> file, std::span<const TensorSpec> la
 }  // namespace
 
 Weights read_keras_h5(std::span<const char> file, std::span<const TensorSpec> layout, const KerasH5Options& options) {
-  return options.separate_process ? read_isolated(file, layout) : read_here(file, layout);
+  return options.separate_process ? read_isolated(file, layout, options.in_child) : read_here(file, layout);
 }
 
 }  // namespace fedhub::formats

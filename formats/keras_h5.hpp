@@ -84,6 +84,9 @@ struct KerasH5Options {
   // and there they crash or misbehave in that child, which becomes an
   // error here naming the signal. The fuzz target reads in-process (false).
   bool separate_process = true;
+  // For tests of the restriction: called in the child after it (nullptr:
+  // nothing).
+  void (*in_child)() = nullptr;
 };
 
 // The weights of `layout`, in its order, from a Keras HDF5 file's bytes.

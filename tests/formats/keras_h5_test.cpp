@@ -5,10 +5,12 @@
 // cycles, external storage, unknown filters), each naming the object.
 #include "formats/keras_h5.hpp"
 
+#include <fcntl.h>
 #include <hdf5.h>
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -508,6 +510,23 @@ BOOST_AUTO_TEST_CASE(a_crash_inside_libhdf5_becomes_an_error) {
   const auto good = h.image();
   expect_sample(read_keras_h5(good, layout(), {.separate_process = true}));
   expect_sample(read_keras_h5(good, layout(), {.separate_process = false}));
+}
+
+BOOST_AUTO_TEST_CASE(the_reading_process_can_open_no_file_and_write_nowhere_else) {
+  H5 h;
+  keras2(h, "");
+  const auto file = h.image();
+  KerasH5Options probe;
+  probe.in_child = [] {
+    // Past the restriction: opening a file and writing to stderr fail with
+    // EPERM; anything else ends the child with SIGABRT.
+    if (::open("/etc/hostname", O_RDONLY) >= 0 || errno != EPERM) std::abort();
+    if (::write(2, "x", 1) >= 0 || errno != EPERM) std::abort();
+  };
+  expect_sample(read_keras_h5(file, layout(), probe));
+  probe.in_child = [] { std::abort(); };  // and the probe does run there
+  const auto why = refusal([&] { (void)read_keras_h5(file, layout(), probe); });
+  BOOST_TEST(has(why, "the reading process (libhdf5) crashed on it (signal 6"), why);
 }
 
 BOOST_AUTO_TEST_CASE(reading_leaves_no_hdf5_object_open) {
