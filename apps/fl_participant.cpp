@@ -159,7 +159,7 @@ int cmd_download(caf::actor_system& system, const Options& o) {
                               {m.spec.name, static_cast<int64_t>(m.version), m.spec.labels});
   else if (format != "package")
     raw = formats::write_weights_file(
-        m.weights, format, layout,
+        m.weights, m.spec.architecture, format, layout,
         {{"model", m.spec.name}, {"version", std::to_string(m.version)}, {"layout", o.vm["layout"].as<std::string>()}});
   write_file_atomic(out, raw);
   if (o.json_output)

@@ -118,15 +118,9 @@ Buffer write_onnx(const Architecture& arch, const Weights& weights, const OnnxEx
       }
       case LayerType::dense: {
         Tensor w = std::move(torch[next++]);
-        // The first dense after a flatten of an image (through relu and
-        // dropout layers) reads ONNX's (c, h, w) order.
-        size_t k = i;
-        while (k > 0 && (arch.layers[k - 1].type == LayerType::relu || arch.layers[k - 1].type == LayerType::dropout))
-          --k;
-        if (k > 0 && arch.layers[k - 1].type == LayerType::flatten && arch.layers[k - 1].input_shape.size() == 3) {
-          const auto& s = arch.layers[k - 1].input_shape;  // [h, w, c]
+        // The first dense after a flatten of an image reads ONNX's (c, h, w) order.
+        if (const auto s = flattened_image_of(arch, i); !s.empty())  // [h, w, c]
           w = reorder_flattened_inputs(w, s[2], s[0], s[1], false);
-        }
         std::vector<std::string> ins{current, initializer(std::move(w))};
         if (l.use_bias) ins.push_back(initializer(std::move(torch[next++])));
         auto* n = node(l.name, "Gemm", ins);

@@ -61,6 +61,21 @@ Weights read_weights_file(std::span<const char> bytes, const std::string& path, 
   }
 }
 
+Weights read_weights_file(std::span<const char> bytes, const std::string& path, const Architecture& arch,
+                          KernelLayout kind) {
+  Weights w = read_weights_file(bytes, path, arch.parameters(), kind);
+  if (kind == KernelLayout::torch) reorder_torch_flatten_rows(w, arch, true);
+  return w;
+}
+
+Buffer write_weights_file(const Weights& weights, const Architecture& arch, const std::string& format,
+                          KernelLayout kind, const std::map<std::string, std::string>& metadata) {
+  if (kind != KernelLayout::torch) return write_weights_file(weights, format, kind, metadata);
+  Weights w = weights;
+  reorder_torch_flatten_rows(w, arch, false);
+  return write_weights_file(w, format, kind, metadata);
+}
+
 Buffer write_weights_file(const Weights& weights, const std::string& format, KernelLayout kind,
                           const std::map<std::string, std::string>& metadata) {
   if (format == "safetensors") return write_safetensors(export_weights(weights, kind), metadata);

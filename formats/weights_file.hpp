@@ -20,8 +20,17 @@ std::string weights_file_kind(std::span<const char> bytes);
 // The weights of `layout` from the file's bytes (`path` names it in errors).
 // fedhub files and Keras HDF5 files carry our names and layout: `kind`
 // must be keras for them.
-// Throws std::runtime_error or RequestError naming what is wrong.
+// Throws std::runtime_error or RequestError naming what is wrong. A dense
+// kernel is taken in the row order it has: for a PyTorch CNN use the
+// overload with the architecture.
 Weights read_weights_file(std::span<const char> bytes, const std::string& path, std::span<const TensorSpec> layout,
+                          KernelLayout kind);
+
+// The same for the parameters of `arch`; with the torch layout the dense
+// kernel that reads a flatten of an image is also reordered from
+// PyTorch's (c, h, w) to fedhub's (h, w, c) (reorder_torch_flatten_rows),
+// so that a CNN's state_dict gives PyTorch's outputs.
+Weights read_weights_file(std::span<const char> bytes, const std::string& path, const Architecture& arch,
                           KernelLayout kind);
 
 // Our weights as a file other tools read (fl-manager and fl-participant
@@ -29,5 +38,11 @@ Weights read_weights_file(std::span<const char> bytes, const std::string& path, 
 // laid out as `kind` says. std::invalid_argument for another format.
 Buffer write_weights_file(const Weights& weights, const std::string& format, KernelLayout kind,
                           const std::map<std::string, std::string>& metadata = {});
+
+// The same for the weights of `arch`; with the torch layout the dense
+// kernel after a flatten of an image gets PyTorch's (c, h, w) row order,
+// so that the file loads into the matching torch.nn.Module as it is.
+Buffer write_weights_file(const Weights& weights, const Architecture& arch, const std::string& format,
+                          KernelLayout kind, const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace fedhub::formats

@@ -1,5 +1,6 @@
 #include "formats/weights_matching.hpp"
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 
@@ -143,27 +144,57 @@ std::vector<Tensor> export_weights(const Weights& weights, KernelLayout kind) {
   return out;
 }
 
+namespace {
+
+// Moves the (c, h, w)-ordered blocks of `inner` values in each of `outer`
+// groups of c*h*w blocks to (h, w, c) order (to_hwc) or back.
+void permute_chw(const float* src, float* dst, int64_t outer, int64_t c, int64_t h, int64_t w, int64_t inner,
+                 bool to_hwc) {
+  const int64_t n = c * h * w;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t ci = 0; ci < c; ++ci)
+      for (int64_t hi = 0; hi < h; ++hi)
+        for (int64_t wi = 0; wi < w; ++wi) {
+          const int64_t chw = o * n + (ci * h + hi) * w + wi, hwc = o * n + (hi * w + wi) * c + ci;
+          const int64_t from = to_hwc ? chw : hwc, to = to_hwc ? hwc : chw;
+          std::copy(src + from * inner, src + (from + 1) * inner, dst + to * inner);
+        }
+}
+
+}  // namespace
+
 Tensor reorder_flattened_inputs(const Tensor& t, int64_t c, int64_t h, int64_t w, bool to_hwc) {
   if (t.shape.size() != 2 || c <= 0 || h <= 0 || w <= 0 || t.shape[1] != c * h * w ||
       t.values.size() != static_cast<size_t>(t.shape[0] * t.shape[1]))
     throw std::invalid_argument("'" + t.name + "' " + shape_text(t.shape) + " is not a dense weight [out, " +
                                 std::to_string(c) + "*" + std::to_string(h) + "*" + std::to_string(w) + "]");
   Tensor out = t;
-  const int64_t in = t.shape[1];
-  for (int64_t o = 0; o < t.shape[0]; ++o) {
-    const float* src = t.values.data() + o * in;
-    float* dst = out.values.data() + o * in;
-    for (int64_t ci = 0; ci < c; ++ci)
-      for (int64_t hi = 0; hi < h; ++hi)
-        for (int64_t wi = 0; wi < w; ++wi) {
-          const int64_t chw = (ci * h + hi) * w + wi, hwc = (hi * w + wi) * c + ci;
-          if (to_hwc)
-            dst[hwc] = src[chw];
-          else
-            dst[chw] = src[hwc];
-        }
-  }
+  permute_chw(t.values.data(), out.values.data(), t.shape[0], c, h, w, 1, to_hwc);
   return out;
+}
+
+std::vector<int64_t> flattened_image_of(const Architecture& arch, size_t i) {
+  if (i >= arch.layers.size() || arch.layers[i].type != LayerType::dense) return {};
+  while (i > 0 && (arch.layers[i - 1].type == LayerType::relu || arch.layers[i - 1].type == LayerType::dropout)) --i;
+  if (i == 0 || arch.layers[i - 1].type != LayerType::flatten || arch.layers[i - 1].input_shape.size() != 3) return {};
+  return arch.layers[i - 1].input_shape;
+}
+
+void reorder_torch_flatten_rows(Weights& w, const Architecture& arch, bool to_fedhub) {
+  for (size_t i = 0; i < arch.layers.size(); ++i) {
+    const auto image = flattened_image_of(arch, i);
+    if (image.empty()) continue;
+    const std::string name = arch.layers[i].name + "/kernel";
+    for (auto& t : w) {
+      if (t.name != name) continue;
+      const int64_t h = image[0], wd = image[1], c = image[2];
+      if (t.shape.size() != 2 || t.shape[0] != h * wd * c)
+        throw std::invalid_argument("'" + name + "' " + shape_text(t.shape) + " does not read " + shape_text(image));
+      std::vector<float> out(t.values.size());
+      permute_chw(t.values.data(), out.data(), 1, c, h, wd, t.shape[1], to_fedhub);
+      t.values = std::move(out);
+    }
+  }
 }
 
 }  // namespace fedhub::formats

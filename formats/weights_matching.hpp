@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "model/architecture.hpp"
 #include "model/tensor.hpp"
 
 namespace fedhub::formats {
@@ -39,5 +40,18 @@ std::vector<Tensor> export_weights(const Weights& weights, KernelLayout kind);
 // columns reordered from (c, h, w) to (h, w, c) (`to_hwc`) or back. Throws
 // std::invalid_argument when the shape does not fit c, h and w.
 Tensor reorder_flattened_inputs(const Tensor& t, int64_t c, int64_t h, int64_t w, bool to_hwc);
+
+// The [h, w, c] image whose flatten layer `i` of `arch` (a dense) reads,
+// through relu and dropout layers; empty when it reads no flatten of an
+// image (a flat input, another dense, or a flatten of a vector).
+std::vector<int64_t> flattened_image_of(const Architecture& arch, size_t i);
+
+// The same reordering for whole weights in fedhub's own layout: the rows of
+// every dense kernel [in, out] of `w` (the weights of `arch`) that reads a
+// flatten of an image, from PyTorch's (c, h, w) order to fedhub's
+// (`to_fedhub`) or back, in place. With the torch layout, a state_dict
+// needs it after match_weights and an export before export_weights
+// (read_weights_file and write_weights_file with an architecture do both).
+void reorder_torch_flatten_rows(Weights& w, const Architecture& arch, bool to_fedhub);
 
 }  // namespace fedhub::formats

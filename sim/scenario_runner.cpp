@@ -153,7 +153,7 @@ ScenarioOutcome run_scenario(caf::actor_system& system, const Scenario& s, const
   // Version 0 from a weights file: read before any data loads (errors first).
   std::vector<float> initial;
   if (const std::string path = o.weights.value_or(s.weights_path); !path.empty()) {
-    const auto weights = formats::read_weights_file(read_file(path), path, spec.architecture.parameters(),
+    const auto weights = formats::read_weights_file(read_file(path), path, spec.architecture,
                                                     formats::parse_kernel_layout(s.weights_layout));
     for (const auto& t : weights) initial.insert(initial.end(), t.values.begin(), t.values.end());
     if (o.log) o.log("version 0 from " + path);

@@ -79,7 +79,7 @@ int cmd_create(Session& s, const Args& args) {
       throw cli::UsageError(std::string("--layout: ") + e.what());
     }
     const Buffer bytes = read_file(path);
-    const auto weights = formats::read_weights_file(bytes, path, parsed.architecture.parameters(), layout);
+    const auto weights = formats::read_weights_file(bytes, path, parsed.architecture, layout);
     for (const auto& t : weights) initial.insert(initial.end(), t.values.begin(), t.values.end());
   } else if (!vm["layout"].defaulted()) {
     throw cli::UsageError("--layout says how --weights stores kernels: give --weights FILE too");
@@ -213,7 +213,7 @@ int cmd_download(Session& s, const Args& args) {
                               {m.spec.name, static_cast<int64_t>(m.version), m.spec.labels});
   else if (format != "package")
     raw = formats::write_weights_file(
-        m.weights, format, layout,
+        m.weights, m.spec.architecture, format, layout,
         {{"model", m.spec.name}, {"version", std::to_string(m.version)}, {"layout", vm["layout"].as<std::string>()}});
   write_file_atomic(out, raw);
   if (s.json_output)

@@ -12,6 +12,7 @@
 #include "formats/weights_file.hpp"
 #include "formats/weights_matching.hpp"
 #include "integration/process.hpp"
+#include "model/architecture.hpp"
 
 using namespace fedhub;
 using namespace fedhub::formats;
@@ -231,6 +232,42 @@ BOOST_AUTO_TEST_CASE(pytorch_layouts_are_transposed_on_import_and_export) {
   });
   BOOST_TEST(has(shape_why, "PyTorch's layout of [3,2]"), shape_why);
   BOOST_TEST(has(refusal([] { parse_kernel_layout("tf"); }), "keras or torch"));
+}
+
+BOOST_AUTO_TEST_CASE(a_torch_cnn_state_dict_has_the_rows_after_its_flatten_reordered) {
+  // conv [4,4,1] -> [3,3,2], flatten (PyTorch: (c, h, w); ours: (h, w, c)), dropout, fc [18, 2].
+  const auto arch = parse_architecture(
+      R"({"input":[4,4,1],"layers":[{"type":"conv2d","name":"conv","filters":2,"kernel_size":2},)"
+      R"({"type":"flatten"},{"type":"dropout","rate":0.5},{"type":"dense","name":"fc","units":2}]})");
+  std::vector<Tensor> torch{{"conv.weight", {2, 1, 2, 2}, {}},
+                            {"conv.bias", {2}, {0.5f, -0.5f}},
+                            {"fc.weight", {2, 18}, {}},
+                            {"fc.bias", {2}, {1, 2}}};
+  for (int i = 0; i < 8; ++i) torch[0].values.push_back(static_cast<float>(i));
+  for (int i = 0; i < 36; ++i) torch[2].values.push_back(static_cast<float>(i));
+  const Buffer file = write_npz(torch);
+  const auto w = read_weights_file(file, "cnn.npz", arch, KernelLayout::torch);
+  // ours fc/kernel[(h*3 + w)*2 + c][o] = torch fc.weight[o][(c*3 + h)*3 + w]
+  for (int o = 0; o < 2; ++o)
+    for (int c = 0; c < 2; ++c)
+      for (int h = 0; h < 3; ++h)
+        for (int x = 0; x < 3; ++x)
+          BOOST_TEST(w[2].values[static_cast<size_t>(((h * 3 + x) * 2 + c) * 2 + o)] ==
+                     torch[2].values[static_cast<size_t>(o * 18 + (c * 3 + h) * 3 + x)]);
+  // Without the architecture the rows keep the file's order (a plain transpose).
+  const auto plain = read_weights_file(file, "cnn.npz", arch.parameters(), KernelLayout::torch);
+  BOOST_TEST(plain[2].values[2] == torch[2].values[1]);  // ours[1][0] = torch[0][1]
+  BOOST_TEST(plain[2].values != w[2].values);
+  // The torch export puts them back: the state_dict as it was.
+  const auto back = read_npz(write_weights_file(w, arch, "npz", KernelLayout::torch));
+  BOOST_REQUIRE(back.size() == 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    BOOST_TEST(back[i].name == torch[i].name);
+    BOOST_TEST(back[i].values == torch[i].values);
+  }
+  // In Keras's layout nothing moves.
+  const auto keras = read_npz(write_weights_file(w, arch, "npz", KernelLayout::keras));
+  BOOST_TEST(keras[2].values == w[2].values);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -22,6 +22,14 @@ from test_package import reference_logits
 
 FMNIST_LABELS = os.path.join(SRC, "config", "fashion-mnist-labels.txt")
 RECIPE = {"steps": 5}
+# Cnn as fedhub's architecture, its layers named as the module's (for --weights with a state_dict).
+CNN_ARCH = {"input": [28, 28, 1], "layers": [
+    {"type": "conv2d", "name": "conv", "filters": 8, "kernel_size": 3, "padding": "same", "activation": "relu"},
+    {"type": "maxpool2d", "pool_size": 2},
+    {"type": "conv2d", "name": "conv_1", "filters": 16, "kernel_size": 3, "activation": "relu"},
+    {"type": "maxpool2d", "pool_size": 2}, {"type": "flatten"},
+    {"type": "dense", "name": "dense", "units": 32, "activation": "relu"},
+    {"type": "dense", "name": "dense_1", "units": 10}]}
 
 
 class Cnn(torch.nn.Module):
@@ -166,6 +174,31 @@ class OnnxTest(unittest.TestCase):
         net = Cnn().eval()
         net.load_state_dict({k: torch.from_numpy(v) for k, v in inits.items()})
         self.assert_same_as_torch("cnn_rt2", net)
+
+    def test_a_state_dict_with_layout_torch_gives_the_onnx_files_weights(self):
+        """The same CNN's state_dict through --weights --layout torch (issue 13, item 1): the first linear's
+        inputs are reordered from (c, h, w) as the ONNX import reorders them, and the torch export of the
+        version is the state_dict again."""
+        path = self.hub.path("cnn-sd.onnx")
+        export(self.net, path)
+        self.create("cnn_sd_onnx", path)
+        arch, npz = self.hub.path("cnn.arch.json"), self.hub.path("cnn-sd.npz")
+        with open(arch, "w") as f:
+            json.dump(CNN_ARCH, f)
+        np.savez(npz, **self.state)
+        self.hub.manager("create", "cnn_sd", "--arch", arch, "--labels", FMNIST_LABELS, "--recipe",
+                         self.hub.path("recipe.json"), "--weights", npz, "--layout", "torch")
+        from_onnx, from_npz = np.load(self.download("cnn_sd_onnx", "npz")), np.load(self.download("cnn_sd", "npz"))
+        self.assertEqual(sorted(from_onnx.files), sorted(from_npz.files))
+        for k in from_onnx.files:
+            self.assertTrue(np.array_equal(from_onnx[k], from_npz[k]), k)
+        out = self.hub.path("cnn_sd-torch.npz")
+        self.hub.manager("download", "cnn_sd", "--out", out, "--format", "npz", "--layout", "torch")
+        back = np.load(out)
+        self.assertEqual(sorted(back.files), sorted(self.state))
+        for k, v in self.state.items():
+            np.testing.assert_array_equal(back[k], v, err_msg=k)
+        self.assert_same_as_torch("cnn_sd", self.net)
 
     def test_what_fedhub_does_not_train_is_refused_by_node(self):
         class Strided(Cnn):
