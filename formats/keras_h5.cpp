@@ -662,7 +662,8 @@ Weights read_here(std::span<const char> file, std::span<const TensorSpec> layout
 
 // The child's side: no system call but writing to `fd`, allocating memory,
 // and ending (anything else fails with EPERM: libhdf5 cannot open a file,
-// a socket or a process). Where seccomp is unavailable the child reads
+// a socket or a process); sigaltstack too, which the sanitizers' runtimes
+// query. Where seccomp is unavailable the child reads
 // unrestricted, still in its own process.
 void restrict_to(int fd) {
 #if defined(__x86_64__) || defined(__aarch64__)
@@ -684,7 +685,7 @@ void restrict_to(int fd) {
   f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
   for (const long nr : {SYS_brk, SYS_mmap, SYS_munmap, SYS_mremap, SYS_madvise, SYS_mprotect, SYS_close, SYS_exit,
                         SYS_exit_group, SYS_rt_sigreturn, SYS_rt_sigprocmask, SYS_futex, SYS_gettid, SYS_getpid,
-                        SYS_tgkill, SYS_clock_gettime, SYS_gettimeofday}) {
+                        SYS_tgkill, SYS_clock_gettime, SYS_gettimeofday, SYS_sigaltstack}) {
     f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(nr), 0, 1));
     f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
   }
