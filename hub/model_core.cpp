@@ -10,9 +10,8 @@ namespace fedhub {
 
 void set_layout(ModelDefinition& d, const Architecture& a) {
   d.layout = a.parameters();
-  d.parameters = 0;
-  for (const auto& t : d.layout) d.parameters += static_cast<uint64_t>(element_count(t.shape));
   d.trainable = TrainableSlice(a);
+  d.parameters = d.trainable.full_parameters();
 }
 
 void check_contribution_tensors(const ModelDefinition& d, const FbTensors* tensors) {
