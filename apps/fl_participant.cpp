@@ -96,7 +96,8 @@ Buffer train(const LoadedModel& m, const datasets::Dataset& data, uint64_t seed,
     progress.update(step, steps, loss, step * batch,
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   };
-  auto result = training::train_round(m.spec.architecture, m.spec.recipe, m.weights, data, opts);
+  // The learning rate of the recipe's schedule for this version (model/recipe.hpp).
+  auto result = training::train_round(m.spec.architecture, m.spec.recipe.for_version(m.version), m.weights, data, opts);
   ContributionMeta meta;
   meta.model = m.spec.name;
   meta.base_version = m.version;

@@ -46,7 +46,10 @@ Recipe parse_recipe(const std::string& text) {
     fail(std::string("not valid JSON: ") + e.what());
   }
   if (!doc.is_object()) fail("must be a JSON object");
-  check_fields(doc, {"optimizer", "batch_size", "steps", "samples_per_round", "seed", "loss", "freeze"}, "document");
+  check_fields(
+      doc,
+      {"optimizer", "batch_size", "steps", "samples_per_round", "seed", "loss", "freeze", "learning_rate_schedule"},
+      "document");
   Recipe r;
   if (doc.contains("loss") && doc["loss"] != "softmax_cross_entropy" && doc["loss"] != "categorical_crossentropy" &&
       doc["loss"] != "sparse_categorical_crossentropy")
@@ -102,6 +105,44 @@ Recipe parse_recipe(const std::string& text) {
       r.freeze.push_back(n.get<std::string>());
     }
   }
+  if (doc.contains("learning_rate_schedule")) {
+    const auto& sched = doc["learning_rate_schedule"];
+    if (!sched.is_array())
+      fail("'learning_rate_schedule' must be a list of {\"from_version\": V, \"learning_rate\": LR}");
+    for (size_t i = 0; i < sched.size(); ++i) {
+      const auto& e = sched[i];
+      const std::string where = "learning_rate_schedule[" + std::to_string(i) + "]";
+      if (!e.is_object()) fail(where + " must be an object {\"from_version\": V, \"learning_rate\": LR}");
+      check_fields(e, {"from_version", "learning_rate"}, where);
+      if (!e.contains("from_version") || !e["from_version"].is_number_unsigned() ||
+          e["from_version"].get<uint64_t>() < 1)
+        fail(where + ": 'from_version' must be an integer >= 1");
+      if (!e.contains("learning_rate") || !e["learning_rate"].is_number() ||
+          !(e["learning_rate"].get<double>() > 0 && e["learning_rate"].get<double>() <= 1e6))
+        fail(where + ": 'learning_rate' must be a number > 0 and <= 1e6" +
+             (e.contains("learning_rate") ? ", got " + e["learning_rate"].dump() : std::string()));
+      LearningRateStep step;
+      step.from_version = e["from_version"].get<uint64_t>();
+      step.learning_rate = e["learning_rate"].get<double>();
+      if (!r.learning_rate_schedule.empty() && step.from_version <= r.learning_rate_schedule.back().from_version)
+        fail(where + ": 'from_version' " + std::to_string(step.from_version) +
+             " must be greater than the step before's " + std::to_string(r.learning_rate_schedule.back().from_version));
+      r.learning_rate_schedule.push_back(step);
+    }
+  }
+  return r;
+}
+
+double Recipe::learning_rate_at(uint64_t base_version) const {
+  double lr = optimizer.learning_rate;
+  for (const auto& step : learning_rate_schedule)
+    if (step.from_version <= base_version) lr = step.learning_rate;
+  return lr;
+}
+
+Recipe Recipe::for_version(uint64_t base_version) const {
+  Recipe r = *this;
+  r.optimizer.learning_rate = learning_rate_at(base_version);
   return r;
 }
 
@@ -122,6 +163,12 @@ std::string Recipe::to_json() const {
            {"samples_per_round", samples_per_round},
            {"seed", seed}};
   if (!freeze.empty()) doc["freeze"] = freeze;
+  if (!learning_rate_schedule.empty()) {
+    json sched = json::array();
+    for (const auto& step : learning_rate_schedule)
+      sched.push_back({{"from_version", step.from_version}, {"learning_rate", step.learning_rate}});
+    doc["learning_rate_schedule"] = sched;
+  }
   return doc.dump();
 }
 

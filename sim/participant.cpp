@@ -21,7 +21,7 @@ TrainingOutput LocalTraining::train(const TrainingTask& task) {
   opts.seed = task.seed;
   opts.threads = task.threads;
   const auto& spec = task.model.spec;
-  auto recipe = spec.recipe;
+  auto recipe = spec.recipe.for_version(task.model.version);  // its learning-rate schedule applied
   if (samples_per_round_ > 0) recipe.samples_per_round = samples_per_round_;
   auto r = training::train_round(spec.architecture, recipe, task.model.weights, *data_, opts);
   return {std::move(r.weights),

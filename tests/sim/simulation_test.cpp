@@ -138,6 +138,25 @@ BOOST_AUTO_TEST_CASE(manual_rounds_wait_for_the_slowest_in_virtual_time_and_lear
   BOOST_TEST(r[2].overall.accuracy > r[0].overall.accuracy);
 }
 
+// The recipe's learning_rate_schedule reaches the simulated participants: from
+// version 2 on they step by 1e-9 and leave the model as it is, where the same
+// crowd without the schedule goes on learning.
+BOOST_AUTO_TEST_CASE(participants_train_at_the_recipes_scheduled_learning_rate) {
+  auto o = options();
+  o.versions = 3;
+  const auto plain = run_three(o, {1, 1, 1});
+  o.recipe_json =
+      R"({"optimizer":{"name":"sgd","learning_rate":0.5},"batch_size":8,"steps":20,"samples_per_round":0,
+          "learning_rate_schedule":[{"from_version":2,"learning_rate":1e-9}]})";
+  const auto r = run_three(o, {1, 1, 1});
+  BOOST_REQUIRE(r.size() == 4u);
+  BOOST_REQUIRE(plain.size() == 4u);
+  BOOST_TEST(r[1].overall.loss == plain[1].overall.loss);  // versions 0 and 1 train at 0.5 in both
+  BOOST_TEST(r[2].overall.loss == plain[2].overall.loss);
+  BOOST_TEST(std::abs(plain[3].overall.loss - plain[2].overall.loss) > 1e-4);
+  BOOST_TEST(std::abs(r[3].overall.loss - r[2].overall.loss) < 1e-6);
+}
+
 BOOST_AUTO_TEST_CASE(a_run_is_fixed_by_its_seed) {
   auto o = options(R"({"merge":"buffered","k":2,"staleness":{"kind":"polynomial","a":0.5}})");
   o.versions = 4;

@@ -50,7 +50,7 @@ def train_package(
     from .training import train_round  # torch is needed from here on
 
     arch = parse_architecture(package.architecture)
-    recipe = parse_recipe(package.recipe)
+    recipe = parse_recipe(package.recipe).for_version(package.version)  # its learning-rate schedule applied
     result = train_round(arch, recipe, package.weights, data, seed=seed, progress=progress, threads=threads)
     trainable = {t.name for t in arch.trainable_parameters()}  # train_round applied the recipe's freeze
     kept = [t.name in trainable for t in package.layout]
