@@ -370,6 +370,9 @@ void documents() {
   put("recipe", "adam.json", std::string(kAdam));
   put("recipe", "sgd.json", std::string(kSgd));
   put("recipe", "defaults.json", std::string(R"({"optimizer":{"name":"adam"}})"));
+  put("recipe", "schedule.json",
+      std::string(
+          R"({"optimizer":{"name":"adam","learning_rate":0.001},"learning_rate_schedule":[{"from_version":30,"learning_rate":0.0003},{"from_version":50,"learning_rate":0.0001}],"freeze":["dense"]})"));
   const std::string nul(1, '\0');
   put("model_spec", "tiny", "tiny" + nul + kTinyArch + nul + "cat\ndog\nbird" + nul + kAdam);
   put("model_spec", "cnn", "cnn-2.b" + nul + kCnnArch + nul + "a\nb\nc" + nul + kSgd);
